@@ -1,0 +1,461 @@
+/**
+ * Benchmarks of dbscope against the raw driver, run as `npm run bench -- <suite> [--rows N]`.
+ * Each suite measures dbscope and its baseline side by side in one process, alternating the runs so
+ * that drift (page cache, CPU clock, GC state) hits both alike, and prints an aligned table whose
+ * "speed ratio" is baseline time / dbscope time (1.0 = as fast as the raw driver).
+ * A suite is one entry in `suites`; everything runs in a temporary folder removed at the end.
+ */
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlSchema from "@effect/sql/SqlSchema"
+import Sqlite from "better-sqlite3"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { performance } from "node:perf_hooks"
+import { parseArgs } from "node:util"
+import * as v8 from "node:v8"
+import { runInNewContext } from "node:vm"
+import * as Migrations from "../src/Migrations.js"
+import * as Progress from "../src/Progress.js"
+import * as SqliteDatabase from "../src/SqliteDatabase.js"
+import { addSynthetic, generate } from "../src/SyntheticUsers.js"
+import { User } from "../src/User.js"
+import { UserRepo } from "../src/UserRepo.js"
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+/** One timed run: wall time and what it produced (rows written, rows read, lookups that hit). */
+interface Measured {
+  readonly ms: number
+  readonly count: number
+}
+
+/** One side of a comparison: a name and an effect that performs and times one run. */
+interface Contender<E, R> {
+  readonly name: string
+  readonly run: Effect.Effect<Measured, E, R>
+}
+
+// A full collection between runs, so one run's garbage is not collected on the next one's clock.
+v8.setFlagsFromString("--expose-gc")
+const collectGarbage = runInNewContext("gc") as () => void
+
+/** Times `effect` with `performance.now()`; `count` says how many rows (or hits) it produced. */
+const timed = <A, E, R>(effect: Effect.Effect<A, E, R>, count: (a: A) => number) =>
+  Effect.suspend(() => {
+    const start = performance.now()
+    return Effect.map(effect, (a): Measured => ({ ms: performance.now() - start, count: count(a) }))
+  })
+
+/** Times a synchronous call (the raw driver), returning a length or a number as the count. */
+const timedSync = (f: () => number) => timed(Effect.sync(f), (n) => n)
+
+const median = (values: ReadonlyArray<number>): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] ?? NaN : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2
+}
+
+/** The runs of one contender and their median. */
+interface Runs {
+  readonly name: string
+  readonly ms: ReadonlyArray<number>
+  readonly median: number
+  readonly count: number
+}
+
+/**
+ * Runs the contenders in turn, `reps` rounds (A B C, A B C, ...), and fails if they disagree on
+ * the count: a faster wrong answer is not a result.
+ */
+const alternate = <E, R>(label: string, reps: number, contenders: ReadonlyArray<Contender<E, R>>) =>
+  Effect.gen(function*() {
+    const runs = contenders.map(() => [] as Array<Measured>)
+    for (let rep = 0; rep < reps; rep++) {
+      for (const [i, contender] of contenders.entries()) {
+        yield* Console.error(`  ${label}: ${contender.name} run ${rep + 1}/${reps}`)
+        collectGarbage()
+        runs[i]?.push(yield* contender.run)
+      }
+    }
+    const result = contenders.map((contender, i): Runs => {
+      const measured = runs[i] ?? []
+      const ms = measured.map((m) => m.ms)
+      return { name: contender.name, ms, median: median(ms), count: measured[0]?.count ?? 0 }
+    })
+    const counts = new Set(runs.flat().map((m) => m.count))
+    if (counts.size > 1) return yield* Effect.dieMessage(`${label}: contenders disagree on the count (${[...counts]})`)
+    return result
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+
+const int = (n: number) => Math.round(n).toLocaleString("en-US")
+const duration = (ms: number) => ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`
+const rate = (count: number, ms: number) => `${int(count / (ms / 1000))}/s`
+const ratio = (baseline: number, ours: number) => (baseline / ours).toFixed(2)
+const runList = (runs: Runs) => `${runs.name} ${runs.ms.map((ms) => ms.toFixed(0)).join(" / ")} ms`
+
+/** An aligned text table: the first column left-aligned, the others right-aligned. */
+const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const all = [header, ...rows]
+  const widths = header.map((_, col) => Math.max(...all.map((row) => (row[col] ?? "").length)))
+  const line = (row: ReadonlyArray<string>) =>
+    row.map((cell, col) => col === 0 ? cell.padEnd(widths[col] ?? 0) : cell.padStart(widths[col] ?? 0)).join("   ")
+      .trimEnd()
+  const rule = widths.map((w) => "-".repeat(w)).join("   ")
+  return [line(header), rule, ...rows.map(line)].join("\n")
+}
+
+const machine = () => {
+  const cpus = os.cpus()
+  return `${cpus[0]?.model.trim() ?? "unknown cpu"}, ${cpus.length} cores, node ${process.version}, ${os.platform()}`
+}
+
+const peakRss = () => `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`
+
+// ---------------------------------------------------------------------------------------------
+// Databases
+
+/** The SQLite branch of `src/Migrations.ts` (`1_create_users`), for the raw baseline. */
+const usersDdl = `CREATE TABLE users (
+  user_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  email TEXT NOT NULL UNIQUE,
+  age INTEGER NOT NULL CHECK (age BETWEEN 0 AND 150),
+  created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+)`
+const columns = "user_id, name, email, age, created_at"
+
+/** A better-sqlite3 connection with the pragmas `src/SqliteDatabase.ts` sets. */
+const openRaw = (file: string): Sqlite.Database => {
+  const db = new Sqlite(file)
+  db.pragma("journal_mode = WAL")
+  db.pragma("synchronous = NORMAL")
+  db.pragma("foreign_keys = ON")
+  return db
+}
+
+const withRaw = <A>(file: string, f: (db: Sqlite.Database) => A): A => {
+  const db = openRaw(file)
+  try {
+    return f(db)
+  } finally {
+    db.close()
+  }
+}
+
+/** The dbscope stack the CLI builds: repository over the connection layer, silent progress. */
+const dbscopeLayer = (filename: string) =>
+  Layer.mergeAll(UserRepo.Default, Progress.layerSilent).pipe(
+    Layer.provideMerge(SqliteDatabase.layer({ filename }))
+  )
+
+const removeDatabase = (file: string) => {
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) fs.rmSync(file + suffix, { force: true })
+}
+
+/** What two imports must agree on to count as the same rows. */
+const fingerprint = (file: string) =>
+  withRaw(file, (db) =>
+    JSON.stringify(
+      db.prepare("SELECT count(*) AS n, sum(age) AS ages, max(email) AS email, total(length(name)) AS names FROM users")
+        .get()
+    ))
+
+const fileSize = (db: Sqlite.Database) =>
+  Number(db.pragma("page_count", { simple: true })) * Number(db.pragma("page_size", { simple: true }))
+
+/** Pseudo-random ids in 1..rows from a fixed seed (xorshift32): every contender looks up the same sequence. */
+const lookupIds = (rows: number, count: number): Int32Array => {
+  const ids = new Int32Array(count)
+  let state = 0x9e3779b9 | 0
+  for (let i = 0; i < count; i++) {
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    ids[i] = 1 + ((state >>> 0) % rows)
+  }
+  return ids
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suite `import`: import, scan and point lookups on N synthetic users; does an index on age pay?
+
+const insertBatch = 500
+const lookupCount = 200_000
+const scanAge = 40
+const indexAges = [40, 100, 119] as const
+const scanSql = `SELECT ${columns} FROM users WHERE age > ? ORDER BY user_id`
+
+/** Raw import: the same rows as `addSynthetic`, generated in batches inside the timed loop, in ONE transaction. */
+const rawImport = (file: string, rows: number) =>
+  Effect.sync(() =>
+    withRaw(file, (db): Measured => {
+      db.exec(usersDdl)
+      const start = performance.now()
+      const insert = db.prepare("INSERT INTO users (name,email,age) VALUES (?,?,?)")
+      db.transaction(() => {
+        for (let done = 0; done < rows; done += insertBatch) {
+          for (const user of generate(1 + done, Math.min(insertBatch, rows - done))) {
+            insert.run(user.name, user.email, user.age)
+          }
+        }
+      })()
+      return { ms: performance.now() - start, count: rows }
+    })
+  )
+
+/** dbscope import: migrations (untimed, like the raw DDL), then `addSynthetic(rows)`. */
+const ourImport = (file: string, rows: number) =>
+  Effect.gen(function*() {
+    yield* Migrations.run
+    return yield* timed(addSynthetic(rows), (n) => n)
+  }).pipe(Effect.provide(dbscopeLayer(file)))
+
+/** 1. Imports into fresh files, alternating dbscope / raw; keeps the last dbscope file for the reads. */
+const importPhase = (dir: string, rows: number, reps: number) =>
+  Effect.gen(function*() {
+    const files: Array<string> = []
+    const fresh = (name: string) =>
+      Effect.sync(() => {
+        const file = path.join(dir, `${name}-${files.length}.db`)
+        files.push(file)
+        return file
+      })
+    const runs = yield* alternate("import", reps, [
+      { name: "dbscope", run: Effect.flatMap(fresh("dbscope"), (file) => ourImport(file, rows)) },
+      { name: "raw", run: Effect.flatMap(fresh("raw"), (file) => rawImport(file, rows)) }
+    ])
+    const [ourFirst, rawFirst] = files
+    if (ourFirst === undefined || rawFirst === undefined || fingerprint(ourFirst) !== fingerprint(rawFirst)) {
+      return yield* Effect.dieMessage("dbscope and raw imports wrote different rows")
+    }
+    const kept = files.findLast((file) => path.basename(file).startsWith("dbscope")) ?? ourFirst
+    for (const file of files) if (file !== kept) removeDatabase(file)
+    return { runs, file: kept }
+  })
+
+/** 2. and 3. Scan and point lookups: dbscope, raw and plain sql-sqlite-node connections open side by side. */
+const readPhase = (file: string, rows: number, raw: Sqlite.Database, reps: { scan: number; lookups: number }) =>
+  Effect.gen(function*() {
+    const repo = yield* UserRepo
+    const rawScan = raw.prepare(scanSql)
+    const scan = yield* alternate(`scan age > ${scanAge}`, reps.scan, [
+      { name: "dbscope", run: timed(repo.olderThan(scanAge), (users) => users.length) },
+      { name: "raw", run: timedSync(() => rawScan.all(scanAge).length) }
+    ])
+
+    const ids = lookupIds(rows, lookupCount)
+    const lookups = <E>(find: (id: number) => Effect.Effect<Option.Option<unknown>, E>) =>
+      timed(
+        Effect.gen(function*() {
+          let hits = 0
+          for (const id of ids) if (Option.isSome(yield* find(id))) hits++
+          return hits
+        }),
+        (hits) => hits
+      )
+    const rawById = raw.prepare(`SELECT ${columns} FROM users WHERE user_id = ?`)
+    const plainFindOne = yield* Effect.map(SqlClient.SqlClient, (sql) =>
+      SqlSchema.findOne({
+        Request: Schema.Number,
+        Result: User,
+        execute: (id) => sql`SELECT user_id, name, email, age, created_at FROM users WHERE user_id = ${id}`
+      })).pipe(Effect.provide(Layer.build(SqliteClient.layer({ filename: file })).pipe(Effect.flatMap(Effect.succeed))))
+    const lookup = yield* alternate("point lookups", reps.lookups, [
+      { name: "dbscope", run: lookups(repo.byId) },
+      {
+        name: "raw",
+        run: timedSync(() => {
+          let hits = 0
+          for (const id of ids) if (rawById.get(id) !== undefined) hits++
+          return hits
+        })
+      },
+      { name: "plain", run: lookups(plainFindOne) }
+    ])
+    return { scan, lookup, lookups: ids.length }
+  }).pipe(Effect.provide(dbscopeLayer(file)))
+
+/** 4. Raw scans without, then with, an index on age; the index is built on the raw connection. */
+const indexPhase = (raw: Sqlite.Database, reps: number) =>
+  Effect.gen(function*() {
+    const scanEach = (label: string) =>
+      Effect.suspend(() => {
+        // Prepared now, so the statement sees the schema as it is (with or without the index).
+        const statement = raw.prepare(scanSql)
+        const plan = raw.prepare(`EXPLAIN QUERY PLAN ${scanSql}`)
+        return Effect.forEach(indexAges, (age) =>
+          Effect.map(
+            alternate(`raw scan age > ${age}, ${label}`, reps, [
+              { name: label, run: timedSync(() => statement.all(age).length) }
+            ]),
+            ([runs]) => ({
+              age,
+              count: runs?.count ?? 0,
+              median: runs?.median ?? NaN,
+              plan: plan.all(age).map((step) => (step as { readonly detail: string }).detail).join("; ")
+            })
+          ))
+      })
+    const without = yield* scanEach("no index")
+    const sizeBefore = fileSize(raw)
+    const build = yield* timedSync(() => {
+      raw.exec("CREATE INDEX users_age ON users(age)")
+      return 0
+    })
+    return { without, with: yield* scanEach("index"), build, sizeBefore, sizeAfter: fileSize(raw) }
+  })
+
+const importSuite = ({ dir, rows }: SuiteOptions) =>
+  Effect.gen(function*() {
+    const small = rows <= 100_000
+    const reps = { import: small ? 5 : 3, scan: small ? 7 : 5, lookups: 3 }
+    const imported = yield* importPhase(dir, rows, reps.import)
+    const raw = yield* Effect.acquireRelease(Effect.sync(() => openRaw(imported.file)), (db) => Effect.sync(() => db.close()))
+    const read = yield* readPhase(imported.file, rows, raw, reps)
+    const index = yield* indexPhase(raw, reps.scan)
+
+    const pick = (runs: ReadonlyArray<Runs>, name: string): Runs =>
+      runs.find((r) => r.name === name) ?? { name, ms: [], median: NaN, count: 0 }
+    const ourImportRuns = pick(imported.runs, "dbscope")
+    const rawImportRuns = pick(imported.runs, "raw")
+    const ourScan = pick(read.scan, "dbscope")
+    const rawScan = pick(read.scan, "raw")
+    const ourLookups = pick(read.lookup, "dbscope")
+    const rawLookups = pick(read.lookup, "raw")
+    const plainLookups = pick(read.lookup, "plain")
+    const importRatio = ratio(rawImportRuns.median, ourImportRuns.median)
+    const scanRatio = ratio(rawScan.median, ourScan.median)
+    const lookupRatio = ratio(rawLookups.median, ourLookups.median)
+    const plainRatio = ratio(rawLookups.median, plainLookups.median)
+    const verdict = (value: string, goal: number) => Number(value) >= goal ? "ok" : "MISSED"
+    const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
+
+    yield* Console.log(table(
+      ["measurement", "dbscope", "raw better-sqlite3", "speed ratio", "goal", "", "plain sql-sqlite-node (ratio)"],
+      [
+        [
+          `1. import ${int(rows)} rows (median of ${reps.import})`,
+          duration(ourImportRuns.median),
+          duration(rawImportRuns.median),
+          importRatio,
+          ">= 0.8",
+          verdict(importRatio, 0.8),
+          "-"
+        ],
+        [
+          `2. scan age > ${scanAge}, ${int(ourScan.count)} rows (median of ${reps.scan})`,
+          duration(ourScan.median),
+          duration(rawScan.median),
+          scanRatio,
+          ">= 0.8",
+          verdict(scanRatio, 0.8),
+          "-"
+        ],
+        [
+          `3. point lookups x ${int(read.lookups)}, ${int(ourLookups.count)} hits (median of ${reps.lookups})`,
+          rate(read.lookups, ourLookups.median),
+          rate(read.lookups, rawLookups.median),
+          lookupRatio,
+          ">= 0.5",
+          verdict(lookupRatio, 0.5),
+          `${rate(read.lookups, plainLookups.median)} (${plainRatio})`
+        ]
+      ]
+    ))
+    yield* Console.log("\nall runs (ms):")
+    for (const runs of [ourImportRuns, rawImportRuns, ourScan, rawScan, ourLookups, rawLookups, plainLookups]) {
+      yield* Console.log(`  ${runs === ourImportRuns || runs === rawImportRuns ? "import" : ""}`)
+    }
+    yield* Console.log(table(
+      ["4. raw scan ... ORDER BY user_id", "rows", "no index", "with index", "speedup", "plan with index"],
+      index.without.map((plain, i) => {
+        const indexed = index.with[i]
+        return [
+          `age > ${plain.age}`,
+          int(plain.count),
+          duration(plain.median),
+          duration(indexed?.median ?? NaN),
+          `${ratio(plain.median, indexed?.median ?? NaN)}x`,
+          indexed?.plan ?? ""
+        ]
+      })
+    ))
+    yield* Console.log(
+      `CREATE INDEX users_age: ${duration(index.build.ms)}, file ${mb(index.sizeBefore)} -> ${mb(index.sizeAfter)}\n`
+    )
+    yield* Console.log(`peak RSS: ${peakRss()}`)
+    yield* Console.log(
+      `summary: speed ratio vs raw better-sqlite3: import ${importRatio} (goal 0.8), scan ${scanRatio} (goal 0.8), ` +
+        `lookups ${lookupRatio} (goal 0.5); plain sql-sqlite-node lookups ${plainRatio}`
+    )
+  }).pipe(Effect.scoped)
+
+// ---------------------------------------------------------------------------------------------
+
+interface SuiteOptions {
+  /** Rows to generate (`--rows`). */
+  readonly rows: number
+  /** A temporary folder for database files, removed after the suite. */
+  readonly dir: string
+}
+
+interface Suite {
+  readonly description: string
+  readonly run: (options: SuiteOptions) => Effect.Effect<void, unknown>
+}
+
+/** Every suite, by the name given on the command line. Later: concurrent, stream, mysql. */
+const suites: Record<string, Suite> = {
+  import: {
+    description: "import N synthetic users, scan age > 40, point lookups, index on age or not (SQLite)",
+    run: importSuite
+  }
+}
+
+const usage = () =>
+  [
+    "usage: npm run bench -- <suite> [--rows N]",
+    "suites:",
+    ...Object.entries(suites).map(([name, suite]) => `  ${name.padEnd(12)} ${suite.description}`),
+    "options:",
+    "  --rows N     rows to generate (default 1,000,000)"
+  ].join("\n")
+
+const main = async () => {
+  const { positionals, values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { rows: { type: "string", default: "1000000" } },
+    allowPositionals: true
+  })
+  const [name] = positionals
+  const suite = name === undefined ? undefined : suites[name]
+  const rows = Number(values.rows.replaceAll(/[_,]/g, ""))
+  if (suite === undefined || positionals.length !== 1 || !Number.isSafeInteger(rows) || rows < 1) {
+    console.error(name !== undefined && suite === undefined ? `unknown suite: ${name}\n${usage()}` : usage())
+    process.exitCode = 2
+    return
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbscope-bench-"))
+  try {
+    console.log(`dbscope bench: suite ${name}, ${int(rows)} rows`)
+    console.log(`machine: ${machine()}\n`)
+    await Effect.runPromise(suite.run({ rows, dir }).pipe(Logger.withMinimumLogLevel(LogLevel.Warning)))
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+await main()

@@ -1,0 +1,20 @@
+/**
+ * Where the files shipped with dbscope live (the sample CSV), found from this module's own location
+ * so that it works from the sources (tests) and from the compiled `dist/` (the CLI) alike.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const packageRoot = (): string => {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  while (!fs.existsSync(path.join(dir, "package.json"))) {
+    const parent = path.dirname(dir)
+    if (parent === dir) throw new Error("dbscope: package root not found")
+    dir = parent
+  }
+  return dir
+}
+
+/** The sample users shipped with dbscope (1000 rows: name, email, age). */
+export const sampleCsv: string = path.join(packageRoot(), "data", "user_data.csv")

@@ -1,0 +1,155 @@
+/**
+ * The `dbscope` command line: `setup`, `users`, `query`, `count` and `demo`, each opening the
+ * database for exactly as long as the command runs. Data goes to stdout (a table, or JSON with
+ * `--json`); problems go to stderr as one line.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { sampleCsv } from "./BundledData.js"
+import { runDemo } from "./Demo.js"
+import { executeQuery } from "./ExecuteQuery.js"
+import * as Output from "./Output.js"
+import * as Progress from "./Progress.js"
+import { setup } from "./Setup.js"
+import * as SqliteDatabase from "./SqliteDatabase.js"
+import { UserRepo } from "./UserRepo.js"
+
+/** A command-line value that makes no sense (exit code 2, like the parser's own errors). */
+export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", { reason: Schema.String }) {
+  override get message() {
+    return this.reason
+  }
+}
+
+const dbOption = Options.file("db").pipe(
+  Options.withDescription("SQLite database file (default: $DBSCOPE_DB or ./data/users.db)"),
+  Options.optional
+)
+const jsonOption = Options.boolean("json").pipe(
+  Options.withDescription("Print a JSON array of rows instead of a table")
+)
+
+const dbscope = Command.make("dbscope", { db: dbOption }).pipe(
+  Command.withDescription("Resource-safe, concurrent database access on Effect: the users database.")
+)
+
+/** The database layer for the current invocation: `--db` wins over `DBSCOPE_DB`. */
+const database = (create: boolean) =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const { db } = yield* dbscope
+    const settings = yield* SqliteDatabase.config
+    const filename = Option.getOrElse(db, () => settings.filename)
+    return UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ ...settings, filename, create })))
+  }))
+
+const print = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, json: boolean) =>
+  Console.log(json ? Output.json(rows) : Output.table(rows))
+
+const nonNegative = (name: string, value: Option.Option<number>) =>
+  Option.match(value, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (n) =>
+      n >= 0 ? Effect.succeed(n) : Effect.fail(new UsageError({ reason: `--${name} must be 0 or more, got ${n}` }))
+  })
+
+const setupCommand = Command.make("setup", {
+  csv: Options.file("csv", { exists: "yes" }).pipe(
+    Options.withDescription("CSV file with name,email,age columns (default: the bundled sample)"),
+    Options.optional
+  ),
+  reset: Options.boolean("reset").pipe(Options.withDescription("Delete existing users before importing")),
+  synthetic: Options.integer("synthetic").pipe(
+    Options.withDescription("Add N deterministic synthetic users (no CSV import unless --csv is given)"),
+    Options.optional
+  )
+}, ({ csv, reset, synthetic }) =>
+  Effect.gen(function*() {
+    const count = yield* nonNegative("synthetic", synthetic)
+    const file = Option.getOrElse(csv, () => count === undefined ? sampleCsv : undefined)
+    const result = yield* setup({ csv: file, reset, synthetic: count })
+    yield* Console.log(
+      result.migrations.length === 0
+        ? "Schema: up to date"
+        : `Schema: applied ${result.migrations.map(([id, name]) => `${id}_${name}`).join(", ")}`
+    )
+    if (result.imported !== undefined && file !== undefined) {
+      yield* Console.log(
+        `Imported ${file}: ${result.imported.inserted} inserted, ${result.imported.skipped} skipped`
+      )
+    }
+    if (result.synthetic > 0) yield* Console.log(`Added ${result.synthetic} synthetic users`)
+    yield* Console.log(`Users in database: ${result.total}`)
+  }).pipe(Effect.provide(Layer.merge(database(true), Progress.layerTerminal)))).pipe(
+    Command.withDescription("Create or migrate the database and import users (idempotent)")
+  )
+
+const usersCommand = Command.make("users", {
+  olderThan: Options.integer("older-than").pipe(
+    Options.withDescription("Only users strictly older than N (0..150)"),
+    Options.optional
+  ),
+  limit: Options.integer("limit").pipe(Options.withDescription("At most N rows"), Options.optional),
+  json: jsonOption
+}, ({ json, limit, olderThan }) =>
+  Effect.gen(function*() {
+    const repo = yield* UserRepo
+    const max = yield* nonNegative("limit", limit)
+    const users = yield* Option.match(olderThan, {
+      onNone: () => repo.all({ limit: max }),
+      onSome: (age) =>
+        repo.olderThan(age, { limit: max }).pipe(
+          Effect.catchTag("InvalidAge", (error) =>
+            Effect.fail(new UsageError({ reason: `--older-than: ${error.reason}` })))
+        )
+    })
+    yield* print(users, json)
+  }).pipe(Effect.provide(database(false)))).pipe(
+    Command.withDescription("List users, optionally only those older than an age")
+  )
+
+/** `--param` values that read as numbers are bound as numbers (`25`, `-3`, `1.5`); anything else as text. */
+const bindParam = (text: string): string | number => {
+  const n = Number(text)
+  return text.trim() !== "" && Number.isFinite(n) && String(n) === text ? n : text
+}
+
+const queryCommand = Command.make("query", {
+  sql: Args.text({ name: "sql" }).pipe(Args.withDescription("One SQL statement, with ? placeholders")),
+  params: Options.text("param").pipe(
+    Options.withDescription("A value for the next ? placeholder (repeatable)"),
+    Options.repeated
+  ),
+  write: Options.boolean("write").pipe(Options.withDescription("Allow the statement to change the database")),
+  json: jsonOption
+}, ({ json, params, sql, write }) =>
+  Effect.gen(function*() {
+    const rows = yield* executeQuery(sql, params.map(bindParam), { write })
+    yield* print(rows, json)
+  }).pipe(Effect.provide(database(false)))).pipe(
+    Command.withDescription("Run one parameterized SQL statement (read-only unless --write)")
+  )
+
+const countCommand = Command.make("count", {}, () =>
+  Effect.gen(function*() {
+    const repo = yield* UserRepo
+    yield* Console.log(String(yield* repo.count))
+  }).pipe(Effect.provide(database(false)))).pipe(Command.withDescription("Print the number of users"))
+
+const demoCommand = Command.make("demo", {}, () =>
+  Effect.gen(function*() {
+    const { db } = yield* dbscope
+    const settings = yield* SqliteDatabase.config
+    yield* runDemo({ ...settings, filename: Option.getOrElse(db, () => settings.filename) })
+  })).pipe(Command.withDescription("Walk through the exercises dbscope re-implements, with their output"))
+
+/** The whole command tree. */
+export const command = dbscope.pipe(
+  Command.withSubcommands([setupCommand, usersCommand, queryCommand, countCommand, demoCommand])
+)
+
+/** Parses `argv` (as `process.argv`) and runs the chosen command. */
+export const run = Command.run(command, { name: "dbscope", version: "0.1.0" })

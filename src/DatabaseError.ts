@@ -1,0 +1,72 @@
+/**
+ * The failures a user can meet when dbscope talks to a database, each with a one-line message that
+ * names the problem without leaking SQL, file internals or schema details.
+ */
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Data from "effect/Data"
+
+/** The database file cannot be used: missing folder rights, a directory, not SQLite, unreadable. */
+export class DatabaseFileError extends Data.TaggedError("DatabaseFileError")<{
+  readonly path: string
+  readonly reason: string
+  readonly cause?: unknown
+}> {
+  override get message() {
+    return `cannot use database ${this.path}: ${this.reason}`
+  }
+}
+
+/** A statement failed for a reason that is not the user's input (busy, read-only, corrupt, full...). */
+export class DatabaseError extends Data.TaggedError("DatabaseError")<{
+  readonly operation: string
+  readonly reason: string
+  readonly code: string
+  readonly cause: unknown
+}> {
+  override get message() {
+    return `${this.operation} failed: ${this.reason}`
+  }
+}
+
+/** The driver's error code (`SQLITE_BUSY`, `ER_DUP_ENTRY`, ...) when there is one. */
+export const driverCode = (error: SqlError): string => {
+  const cause: unknown = error.cause
+  if (typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string") {
+    return cause.code
+  }
+  return "UNKNOWN"
+}
+
+/** The driver's own message, for errors about SQL the user wrote themselves. */
+export const driverMessage = (error: SqlError): string => {
+  const cause: unknown = error.cause
+  return cause instanceof Error ? cause.message : error.message
+}
+
+const reasons: ReadonlyArray<readonly [prefix: string, reason: string]> = [
+  ["SQLITE_BUSY", "the database is locked by another connection; try again"],
+  ["SQLITE_LOCKED", "the database is locked by another connection; try again"],
+  ["SQLITE_READONLY", "the database file is read-only"],
+  ["SQLITE_CORRUPT", "the database file is corrupt"],
+  ["SQLITE_NOTADB", "the file is not a SQLite database"],
+  ["SQLITE_FULL", "the disk is full"],
+  ["SQLITE_CANTOPEN", "the database file cannot be opened"],
+  ["SQLITE_IOERR", "an I/O error occurred while accessing the database file"],
+  ["SQLITE_PERM", "permission denied"],
+  ["SQLITE_AUTH", "permission denied"],
+  ["SQLITE_CONSTRAINT", "a row violates a table constraint"],
+  ["SQLITE_ERROR", "the database schema is not what dbscope expects (run `dbscope setup`)"]
+]
+
+/** Maps a `SqlError` to a `DatabaseError` for `operation`, keeping the cause for logs. */
+export const fromSqlError = (operation: string) => (error: SqlError): DatabaseError => {
+  const code = driverCode(error)
+  const reason = reasons.find(([prefix]) => code.startsWith(prefix))?.[1] ?? `unexpected database error (${code})`
+  return new DatabaseError({ operation, reason, code, cause: error })
+}
+
+/** True for driver errors that go away if the statement is tried again (a lock held by someone else). */
+export const isTransient = (error: SqlError): boolean => {
+  const code = driverCode(error)
+  return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")
+}

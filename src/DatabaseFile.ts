@@ -1,0 +1,90 @@
+/**
+ * Checks and prepares a SQLite database file before a connection opens it, so that the driver's
+ * constructor (whose failures are defects) only ever sees a path that is known to be usable.
+ */
+import * as Effect from "effect/Effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { DatabaseFileError } from "./DatabaseError.js"
+
+const sqliteHeader = Buffer.from("SQLite format 3\0", "latin1")
+
+/** Whether a missing file may be created (setup, demo) or must already exist (every other command). */
+export interface PrepareOptions {
+  readonly create: boolean
+  readonly readonly: boolean
+}
+
+const errnoReason = (cause: unknown): string => {
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : ""
+  switch (code) {
+    case "EACCES":
+    case "EPERM":
+      return "permission denied"
+    case "ENOTDIR":
+      return "a parent of the path is not a directory"
+    case "EROFS":
+      return "the file system is read-only"
+    case "ENOSPC":
+      return "the disk is full"
+    default:
+      return `cannot access the file (${code || "unknown error"})`
+  }
+}
+
+const readHeader = (file: string): Buffer => {
+  const fd = fs.openSync(file, "r")
+  try {
+    const buffer = Buffer.alloc(sqliteHeader.length)
+    const read = fs.readSync(fd, buffer, 0, buffer.length, 0)
+    return buffer.subarray(0, read)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+const checkExisting = (file: string, shown: string, options: PrepareOptions): DatabaseFileError | undefined => {
+  const stat = fs.statSync(file)
+  if (stat.isDirectory()) return new DatabaseFileError({ path: shown, reason: "it is a directory, not a file" })
+  if (!stat.isFile()) return new DatabaseFileError({ path: shown, reason: "it is not a regular file" })
+  fs.accessSync(file, options.readonly ? fs.constants.R_OK : fs.constants.R_OK | fs.constants.W_OK)
+  if (stat.size === 0) return undefined
+  const header = readHeader(file)
+  if (!header.equals(sqliteHeader)) {
+    return new DatabaseFileError({ path: shown, reason: "the file is not a SQLite database" })
+  }
+  return undefined
+}
+
+/**
+ * Resolves `filename`, creates its folder and (when allowed) an empty file with mode 0600, and
+ * verifies that an existing file is a SQLite database the process may open. Returns the absolute path.
+ */
+export const prepare = (filename: string, options: PrepareOptions): Effect.Effect<string, DatabaseFileError> =>
+  Effect.suspend(() => {
+    const file = path.resolve(filename)
+    const attempt = <A>(f: () => A) =>
+      Effect.try({
+        try: f,
+        catch: (cause) => new DatabaseFileError({ path: filename, reason: errnoReason(cause), cause })
+      })
+    return attempt(() => fs.existsSync(file)).pipe(
+      Effect.flatMap((exists) => {
+        if (exists) {
+          return attempt(() => checkExisting(file, filename, options)).pipe(
+            Effect.flatMap((problem) => problem === undefined ? Effect.succeed(file) : Effect.fail(problem))
+          )
+        }
+        if (!options.create) {
+          return Effect.fail(
+            new DatabaseFileError({ path: filename, reason: "no such file (create it with `dbscope setup`)" })
+          )
+        }
+        return attempt(() => {
+          fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+          fs.closeSync(fs.openSync(file, "wx", 0o600))
+          return file
+        })
+      })
+    )
+  })

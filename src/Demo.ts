@@ -1,0 +1,67 @@
+/**
+ * `npm start`: the Python exercises dbscope re-implements, run for real on the embedded SQLite
+ * database, with output shaped like the originals' (open/close log lines, rows as tuples).
+ */
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as fs from "node:fs"
+import { sampleCsv } from "./BundledData.js"
+import { executeQuery, type Row } from "./ExecuteQuery.js"
+import * as Progress from "./Progress.js"
+import { setup } from "./Setup.js"
+import * as SqliteDatabase from "./SqliteDatabase.js"
+import { UserRepo } from "./UserRepo.js"
+
+const shown = 5
+
+const tuple = (row: Row) => `(${Object.values(row).map((value) => JSON.stringify(value)).join(", ")})`
+
+const printRows = (title: string, rows: ReadonlyArray<Row>) =>
+  Console.log(
+    [
+      `${title} -> ${rows.length} rows`,
+      ...rows.slice(0, shown).map(tuple),
+      ...(rows.length > shown ? [`... and ${rows.length - shown} more`] : [])
+    ].join("\n")
+  )
+
+const heading = (text: string) => Console.log(`\n=== ${text} ===`)
+
+/** Runs the demo on the database `options` names, creating it from the bundled CSV when absent. */
+export const runDemo = (options: SqliteDatabase.SqliteOptions) =>
+  Effect.gen(function*() {
+    const database = SqliteDatabase.layer({ ...options, create: true })
+    const withRepo = UserRepo.Default.pipe(Layer.provideMerge(database))
+
+    if (!fs.existsSync(options.filename)) {
+      yield* Console.log(`Creating ${options.filename} from the bundled sample (${sampleCsv})`)
+      const result = yield* setup({ csv: sampleCsv }).pipe(
+        Effect.provide(Layer.merge(withRepo, Progress.layerSilent))
+      )
+      yield* Console.log(`Imported ${result.imported?.inserted ?? 0} users`)
+    }
+
+    yield* heading("0. DatabaseConnection: a scoped connection, opened and always closed")
+    yield* Effect.gen(function*() {
+      const rows = yield* executeQuery("SELECT * FROM users")
+      yield* printRows("SELECT * FROM users", rows)
+    }).pipe(Effect.provide(database))
+
+    yield* heading("1. ExecuteQuery: one parameterized query on a scoped connection")
+    yield* Effect.gen(function*() {
+      const rows = yield* executeQuery("SELECT * FROM users WHERE age > ?", [25])
+      yield* printRows("SELECT * FROM users WHERE age > ? with (25,)", rows)
+    }).pipe(Effect.provide(database))
+
+    yield* heading("1b. UserRepo: the same query, typed and validated")
+    yield* Effect.gen(function*() {
+      const repo = yield* UserRepo
+      const older = yield* repo.olderThan(25)
+      const first = yield* repo.byId(1)
+      yield* Console.log(`UserRepo.olderThan(25) -> ${older.length} users; UserRepo.count -> ${yield* repo.count}`)
+      yield* Console.log(`UserRepo.byId(1) -> ${first._tag === "Some" ? tuple(first.value) : "none"}`)
+    }).pipe(Effect.provide(withRepo))
+  }).pipe(Logger.withMinimumLogLevel(LogLevel.Info))

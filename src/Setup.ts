@@ -1,0 +1,34 @@
+/**
+ * The `setup` use case: bring the schema up to date, then import a CSV and/or add synthetic users.
+ */
+import * as Effect from "effect/Effect"
+import { importCsv, type ImportResult } from "./CsvImport.js"
+import * as Migrations from "./Migrations.js"
+import { addSynthetic } from "./SyntheticUsers.js"
+import { UserRepo } from "./UserRepo.js"
+
+export interface SetupOptions {
+  /** CSV file to import; none means no import. */
+  readonly csv?: string | undefined
+  /** Delete existing users first (inside the import's transaction). */
+  readonly reset?: boolean | undefined
+  /** How many synthetic users to add. */
+  readonly synthetic?: number | undefined
+}
+
+export interface SetupResult {
+  readonly migrations: ReadonlyArray<readonly [id: number, name: string]>
+  readonly imported: ImportResult | undefined
+  readonly synthetic: number
+  readonly total: number
+}
+
+/** Migrates, imports and generates, as asked; each step is its own all-or-nothing transaction. */
+export const setup = (options: SetupOptions) =>
+  Effect.gen(function*() {
+    const migrations = yield* Migrations.run
+    const imported = options.csv === undefined ? undefined : yield* importCsv(options.csv, { reset: options.reset })
+    const synthetic = options.synthetic === undefined ? 0 : yield* addSynthetic(options.synthetic)
+    const total = yield* (yield* UserRepo).count
+    return { migrations, imported, synthetic, total } satisfies SetupResult
+  }).pipe(Effect.withSpan("Setup.setup"))

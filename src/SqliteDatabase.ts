@@ -1,0 +1,273 @@
+/**
+ * The `DatabaseConnection` counterpart: one SQLite connection (better-sqlite3) opened when its
+ * layer is built and closed when the layer's scope closes, on success, failure and interruption.
+ * It is exposed as a standard `@effect/sql` `SqlClient`, so `sql` templates, `SqlSchema` and
+ * migrations run on it; it adds what `@effect/sql-sqlite-node` lacks: the pragmas dbscope needs,
+ * `BEGIN IMMEDIATE` transactions, a lazy `.stream`, typed open errors and a cheap statement cache.
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Statement from "@effect/sql/Statement"
+import Sqlite from "better-sqlite3"
+import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import type { ConfigError } from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as path from "node:path"
+import { DatabaseFileError } from "./DatabaseError.js"
+import * as DatabaseFile from "./DatabaseFile.js"
+import * as OpenResources from "./OpenResources.js"
+import { PreparedQueries } from "./PreparedQueries.js"
+
+/** Settings of a SQLite connection. */
+export interface SqliteOptions {
+  /** Path of the database file. */
+  readonly filename: string
+  /** How long a statement waits for another connection's lock before failing with SQLITE_BUSY. */
+  readonly busyTimeout?: Duration.DurationInput | undefined
+  /** Create the file (and its folder) when missing; otherwise a missing file is an error. Default true. */
+  readonly create?: boolean | undefined
+  /** Open read-only (no WAL switch, no writes). Default false. */
+  readonly readonly?: boolean | undefined
+  /** How many prepared statements to keep. Default 200. */
+  readonly statementCacheSize?: number | undefined
+}
+
+/** What the connection layer provides besides the `SqlClient`. */
+export class SqliteDatabase extends Context.Tag("dbscope/SqliteDatabase")<SqliteDatabase, {
+  /** Absolute path of the open database file. */
+  readonly filename: string
+  /** Runs `f` on the underlying better-sqlite3 handle, holding the connection (no other statement runs). */
+  readonly withHandle: <A>(f: (db: Sqlite.Database) => A) => Effect.Effect<A, SqlError>
+}>() {}
+
+/** Settings read from the environment: `DBSCOPE_DB` (default `./data/users.db`), `DBSCOPE_BUSY_TIMEOUT`. */
+export const config: Config.Config<SqliteOptions> = Config.all({
+  filename: Config.string("DBSCOPE_DB").pipe(Config.withDefault("./data/users.db")),
+  busyTimeout: Config.duration("DBSCOPE_BUSY_TIMEOUT").pipe(Config.withDefault(Duration.millis(5000)))
+})
+
+const defaultBusyTimeout = Duration.millis(5000)
+
+const executeFailed = (cause: unknown) => new SqlError({ cause, message: "Failed to execute statement" })
+
+const openHandle = (file: string, shown: string, options: SqliteOptions) =>
+  Effect.try({
+    try: () => {
+      const db = new Sqlite(file, {
+        fileMustExist: true,
+        readonly: options.readonly ?? false,
+        timeout: Duration.toMillis(options.busyTimeout ?? defaultBusyTimeout)
+      })
+      try {
+        if (options.readonly !== true) db.pragma("journal_mode = WAL")
+        db.pragma("foreign_keys = ON")
+        db.pragma("synchronous = NORMAL")
+        // Reading the schema proves the file is a usable database now rather than at the first query.
+        db.prepare("SELECT count(*) FROM sqlite_schema").get()
+        return db
+      } catch (error) {
+        db.close()
+        throw error
+      }
+    },
+    catch: (cause) => {
+      const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : ""
+      const reason = code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT")
+        ? "the file is not a SQLite database or is corrupt"
+        : code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_CANTOPEN")
+        ? "the database cannot be opened for writing"
+        : `the database cannot be opened (${code || "unknown error"})`
+      return new DatabaseFileError({ path: shown, reason, cause })
+    }
+  })
+
+/** A least-recently-used cache of prepared statements, keyed by SQL text. */
+const statementCache = (db: Sqlite.Database, capacity: number) => {
+  const statements = new Map<string, Sqlite.Statement>()
+  return (sql: string): Sqlite.Statement => {
+    const cached = statements.get(sql)
+    if (cached !== undefined) {
+      statements.delete(sql)
+      statements.set(sql, cached)
+      return cached
+    }
+    const statement = db.prepare(sql)
+    statements.set(sql, statement)
+    if (statements.size > capacity) {
+      const oldest = statements.keys().next()
+      if (oldest.done !== true) statements.delete(oldest.value)
+    }
+    return statement
+  }
+}
+
+const streamChunkSize = 512
+
+/**
+ * Opens the connection in the current scope and builds the client around it.
+ * The file is prepared (folder, 0600 mode, header check) before the driver sees it.
+ */
+export const make = (options: SqliteOptions) =>
+  Effect.gen(function*() {
+    const shown = options.filename
+    const file = yield* DatabaseFile.prepare(shown, {
+      create: options.create ?? true,
+      readonly: options.readonly ?? false
+    })
+    const name = path.basename(file)
+    const db = yield* Effect.acquireRelease(
+      openHandle(file, shown, options).pipe(
+        Effect.tap(OpenResources.opened("connection")),
+        Effect.tap(Effect.log(`Database connection opened: ${name}`))
+      ),
+      (db) =>
+        Effect.sync(() => db.close()).pipe(
+          Effect.zipRight(OpenResources.closed("connection")),
+          Effect.zipRight(Effect.log(`Database connection closed: ${name}`))
+        )
+    )
+    const prepare = statementCache(db, options.statementCacheSize ?? 200)
+
+    const run = (sql: string, params: ReadonlyArray<unknown>, raw: boolean) =>
+      Effect.withFiberRuntime<ReadonlyArray<object>, SqlError>((fiber) => {
+        try {
+          const statement = prepare(sql)
+          if (statement.reader) {
+            statement.safeIntegers(Context.get(fiber.currentContext, SqlClient.SafeIntegers))
+            return Effect.succeed(statement.all(...params) as Array<object>)
+          }
+          const result = statement.run(...params)
+          return Effect.succeed(raw ? [result] : [])
+        } catch (cause) {
+          return Effect.fail(executeFailed(cause))
+        }
+      })
+
+    // One connection: a permit is held for each statement and for a whole transaction, so no
+    // statement of another fiber can run inside someone else's transaction.
+    const semaphore = yield* Effect.makeSemaphore(1)
+    const holdConnection = Effect.uninterruptibleMask((restore) =>
+      Effect.zipRight(
+        restore(semaphore.take(1)),
+        Effect.flatMap(Effect.scope, (scope) => Scope.addFinalizer(scope, semaphore.release(1)))
+      )
+    )
+
+    const connection: Connection = {
+      execute: (sql, params, transformRows) =>
+        transformRows === undefined ? run(sql, params, false) : Effect.map(run(sql, params, false), transformRows),
+      executeRaw: (sql, params) => run(sql, params, true),
+      executeValues: (sql, params) =>
+        Effect.try({
+          try: () => {
+            const statement = prepare(sql)
+            if (!statement.reader) {
+              statement.run(...params)
+              return []
+            }
+            try {
+              return statement.raw(true).all(...params) as ReadonlyArray<ReadonlyArray<unknown>>
+            } finally {
+              statement.raw(false)
+            }
+          },
+          catch: executeFailed
+        }),
+      executeUnprepared: (sql, params, transformRows) => {
+        const rows = Effect.try({
+          try: () => {
+            const statement = db.prepare(sql)
+            return statement.reader ? statement.all(...params) as Array<object> : (statement.run(...params), [])
+          },
+          catch: executeFailed
+        })
+        return transformRows === undefined ? rows : Effect.map(rows, transformRows)
+      },
+      executeStream: (sql, params, transformRows) =>
+        Stream.unwrapScoped(Effect.gen(function*() {
+          // better-sqlite3 runs no other statement while an iterator is open: the acquirer's permit,
+          // taken in the stream's scope, keeps every other fiber off the connection until it ends.
+          const iterator = yield* Effect.acquireRelease(
+            Effect.try({ try: () => prepare(sql).iterate(...params), catch: executeFailed }),
+            (iterator) => Effect.sync(() => iterator.return?.())
+          )
+          const pull = Effect.try({
+            try: () => {
+              const rows: Array<object> = []
+              for (let next = iterator.next(); next.done !== true; next = iterator.next()) {
+                rows.push(next.value as object)
+                if (rows.length === streamChunkSize) break
+              }
+              return rows
+            },
+            catch: executeFailed
+          }).pipe(
+            Effect.mapError(Option.some),
+            Effect.flatMap((rows) =>
+              rows.length === 0
+                ? Effect.fail(Option.none())
+                : Effect.succeed(Chunk.unsafeFromArray(transformRows ? transformRows(rows) : rows))
+            )
+          )
+          return Stream.repeatEffectChunkOption(pull)
+        }))
+    }
+
+    const acquirer = Effect.as(holdConnection, connection)
+    const client = yield* SqlClient.make({
+      acquirer,
+      transactionAcquirer: acquirer,
+      compiler: Statement.makeCompilerSqlite(),
+      // A writer that starts deferred and upgrades later can deadlock with another writer.
+      beginTransaction: "BEGIN IMMEDIATE",
+      spanAttributes: [["db.system.name", "sqlite"]]
+    })
+
+    const prepared = {
+      prepare: (sql: string) => (params: ReadonlyArray<unknown>) =>
+        Effect.flatMap(
+          Effect.serviceOption(SqlClient.TransactionConnection),
+          (transaction) =>
+            Option.isSome(transaction)
+              ? transaction.value[0].execute(sql, params, undefined)
+              : semaphore.withPermits(1)(run(sql, params, false))
+        )
+    }
+
+    const database = {
+      filename: file,
+      withHandle: <A>(f: (db: Sqlite.Database) => A) =>
+        semaphore.withPermits(1)(Effect.try({ try: () => f(db), catch: executeFailed }))
+    }
+    return { client, prepared, database } as const
+  })
+
+/** Context the SQLite layers provide: the standard client, prepared queries and the handle. */
+export type Services = SqlClient.SqlClient | PreparedQueries | SqliteDatabase
+
+const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
+  Context.make(SqlClient.SqlClient, built.client).pipe(
+    Context.add(PreparedQueries, built.prepared),
+    Context.add(SqliteDatabase, built.database)
+  )
+
+/** A scoped layer holding one SQLite connection with the given settings. */
+export const layer = (options: SqliteOptions): Layer.Layer<Services, DatabaseFileError> =>
+  Layer.scopedContext(Effect.map(make(options), toContext)).pipe(Layer.provide(Reactivity.layer))
+
+/** The same layer with settings from `Config` (see `config`). */
+export const layerConfig = (
+  options: Config.Config<SqliteOptions> = config
+): Layer.Layer<Services, DatabaseFileError | ConfigError> =>
+  Layer.scopedContext(Effect.flatMap(options, (resolved) => Effect.map(make(resolved), toContext))).pipe(
+    Layer.provide(Reactivity.layer)
+  )

@@ -1,0 +1,41 @@
+/**
+ * An isolated database for tests: a fresh SQLite file in its own temp folder, migrated (and
+ * optionally loaded with the bundled sample), deleted with its folder when the layer is released.
+ *
+ * @example
+ * layer(TestDatabase.layer({ sample: true }))("UserRepo", (it) => { ... })
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { sampleCsv } from "./BundledData.js"
+import * as Progress from "./Progress.js"
+import { setup } from "./Setup.js"
+import * as SqliteDatabase from "./SqliteDatabase.js"
+import { UserRepo } from "./UserRepo.js"
+
+/** A temp folder that exists for the life of the current scope. */
+export const tempDirectory: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRelease(
+  Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "dbscope-test-"))),
+  (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+)
+
+export interface TestDatabaseOptions {
+  /** Load the bundled 1000-user sample. Default false (an empty, migrated `users` table). */
+  readonly sample?: boolean | undefined
+}
+
+/** A migrated database in a fresh temp folder, with `UserRepo`; removed on release. */
+export const layer = (options: TestDatabaseOptions = {}) =>
+  Layer.unwrapScoped(Effect.map(tempDirectory, (dir) => {
+    const database = UserRepo.Default.pipe(
+      Layer.provideMerge(SqliteDatabase.layer({ filename: path.join(dir, "test.db") }))
+    )
+    const prepared = Layer.effectDiscard(
+      setup({ csv: options.sample === true ? sampleCsv : undefined }).pipe(Effect.provide(Progress.layerSilent))
+    )
+    return Layer.provideMerge(prepared, database)
+  }))

@@ -1,0 +1,53 @@
+/**
+ * The `users` row as a Schema: every row read is decoded by `User` and every row written is
+ * validated by `NewUser`, so nothing outside these bounds enters or leaves the database unnoticed.
+ */
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+
+/** An age in whole years, 0 to 150 (the table's CHECK constraint). */
+export const Age = Schema.Number.pipe(
+  Schema.filter((n) => Number.isSafeInteger(n) && n >= 0 && n <= 150, {
+    message: (issue) => `age must be an integer between 0 and 150, got ${formatValue(issue.actual)}`
+  })
+)
+
+/** A display name: not blank, at most 200 characters, no control characters. */
+export const Name = Schema.String.pipe(
+  Schema.filter((s) => s.trim().length > 0 && s.length <= 200 && !/[\u0000-\u001f\u007f]/.test(s), {
+    message: () => "name must be 1 to 200 printable characters"
+  })
+)
+
+/** An e-mail address shaped like `local@domain.tld`, at most 254 characters. */
+export const Email = Schema.String.pipe(
+  Schema.filter((s) => s.length <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s), {
+    message: (issue) => `email must look like name@example.com, got ${formatValue(issue.actual)}`
+  })
+)
+
+/** A user to be written (the columns a caller supplies). */
+export const NewUser = Schema.Struct({ name: Name, email: Email, age: Age })
+export type NewUser = typeof NewUser.Type
+
+/** A stored user, as read back. */
+export const User = Schema.Struct({
+  user_id: Schema.Int,
+  name: Name,
+  email: Email,
+  age: Age,
+  created_at: Schema.String
+})
+export type User = typeof User.Type
+
+function formatValue(value: unknown): string {
+  const text = typeof value === "string" ? JSON.stringify(value) : String(value)
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text
+}
+
+/** The first problem in a parse error, as one line (`age: age must be ...`). */
+export const describeParseError = (error: ParseResult.ParseError): string => {
+  const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  if (first === undefined) return "invalid value"
+  return first.message
+}
