@@ -10,6 +10,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as fs from "node:fs"
 import { sampleCsv } from "./BundledData.js"
 import { executeQuery, type Row } from "./ExecuteQuery.js"
+import * as Logging from "./Logging.js"
 import * as Progress from "./Progress.js"
 import { setup } from "./Setup.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
@@ -64,4 +65,4 @@ export const runDemo = (options: SqliteDatabase.SqliteOptions) =>
       yield* Console.log(`UserRepo.olderThan(25) -> ${older.length} users; UserRepo.count -> ${yield* repo.count}`)
       yield* Console.log(`UserRepo.byId(1) -> ${first._tag === "Some" ? tuple(first.value) : "none"}`)
     }).pipe(Effect.provide(withRepo))
-  }).pipe(Logger.withMinimumLogLevel(LogLevel.Info))
+  }).pipe(Logger.withMinimumLogLevel(LogLevel.Info), Effect.provide(Logging.layerStdout))

@@ -13,6 +13,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Cli from "./Cli.js"
+import * as Logging from "./Logging.js"
 
 const usageTags = new Set(["UsageError", "InvalidAge", "InvalidUserId"])
 
@@ -41,10 +42,7 @@ const report = (cause: Cause.Cause<unknown>): Effect.Effect<number> => {
   })
 }
 
-const logging = Layer.merge(
-  Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true, colors: "auto" })),
-  Logger.minimumLogLevel(LogLevel.Warning)
-)
+const logging = Layer.merge(Logging.layerStderr, Logger.minimumLogLevel(LogLevel.Warning))
 
 const main = Effect.suspend(() => Cli.run(process.argv)).pipe(
   Effect.as(0),

@@ -2,6 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as path from "node:path"
+import { driverCode } from "../src/DatabaseError.js"
 import * as Migrations from "../src/Migrations.js"
 import * as SqliteDatabase from "../src/SqliteDatabase.js"
 import { tempDirectory } from "../src/TestDatabase.js"
@@ -32,7 +33,7 @@ describe("Migrations", () => {
         const sql = yield* SqlClient.SqlClient
         yield* Migrations.run
         yield* sql`INSERT INTO users (name, email, age) VALUES ('A', 'a@example.com', 1)`
-        const code = (e: { readonly cause: unknown }) => (e.cause as { readonly code: string }).code
+        const code = driverCode
         return [
           code(yield* Effect.flip(sql`INSERT INTO users (name, email, age) VALUES ('B', 'b@example.com', 151)`)),
           code(yield* Effect.flip(sql`INSERT INTO users (name, email, age) VALUES ('C', 'a@example.com', 2)`))

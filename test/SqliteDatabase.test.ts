@@ -130,7 +130,9 @@ describe("SqliteDatabase", () => {
       fs.writeFileSync(text, "hello, this is not a database at all\n")
       const short = path.join(dir, "short.db")
       fs.writeFileSync(short, "SQLite")
-      for (const [file, reason] of [[dir, "directory"], [text, "not a SQLite database"], [short, "not a SQLite"]]) {
+      for (
+        const [file, reason] of [[dir, "directory"], [text, "not a SQLite database"], [short, "not a SQLite"]] as const
+      ) {
         const before = fs.statSync(file).isFile() ? fs.readFileSync(file) : undefined
         const error = yield* Effect.flip(Layer.build(SqliteDatabase.layer({ filename: file })))
         assert.strictEqual(error._tag, "DatabaseFileError")

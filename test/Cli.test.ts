@@ -1,0 +1,194 @@
+/**
+ * End-to-end: spawns the real `dbscope` executable (built by `npm test`'s pretest) and checks exit
+ * codes, stderr and stdout as a user or a script would see them.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { spawnSync } from "node:child_process"
+import * as crypto from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { tempDirectory } from "../src/TestDatabase.js"
+
+const bin = fileURLToPath(new URL("../dist/src/bin.js", import.meta.url))
+
+interface Result {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const dbscope = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Result => {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env, NO_COLOR: "1" },
+    timeout: 120_000
+  })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+const checksum = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex")
+
+/** Exactly one line on stderr, no stack trace. */
+const assertOneLine = (result: Result, text: string) => {
+  const lines = result.stderr.trimEnd().split("\n")
+  assert.strictEqual(lines.length, 1, `one line on stderr, got: ${result.stderr}`)
+  assert.include(lines[0], text)
+  assert.notInclude(result.stderr, "    at ")
+}
+
+/** A temp database set up from the bundled sample. */
+const sampleDatabase = Effect.map(tempDirectory, (dir) => {
+  const db = path.join(dir, "users.db")
+  const setup = dbscope(["--db", db, "setup"])
+  assert.strictEqual(setup.code, 0, setup.stderr)
+  return db
+})
+
+describe("dbscope CLI", () => {
+  it("--help lists the commands and exits 0", () => {
+    const result = dbscope(["--help"])
+    assert.strictEqual(result.code, 0)
+    for (const command of ["setup", "users", "query", "count", "demo"]) assert.include(result.stdout, command)
+  })
+
+  it.scoped("setup imports the sample once; running it again skips every row", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "sub", "users.db")
+      const first = dbscope(["--db", db, "setup"])
+      assert.strictEqual(first.code, 0, first.stderr)
+      assert.include(first.stdout, "1000 inserted, 0 skipped")
+      assert.strictEqual(fs.statSync(db).mode & 0o777, 0o600)
+      const second = dbscope(["--db", db, "setup"])
+      assert.include(second.stdout, "Schema: up to date")
+      assert.include(second.stdout, "0 inserted, 1000 skipped")
+      assert.strictEqual(dbscope(["--db", db, "count"]).stdout.trim(), "1000")
+    }))
+
+  it.scoped("users --older-than 40 --json prints only a JSON array of 707 users", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      const result = dbscope(["--db", db, "users", "--older-than", "40", "--json"])
+      assert.strictEqual(result.code, 0, result.stderr)
+      const users = JSON.parse(result.stdout) as Array<{ age: number }>
+      assert.strictEqual(users.length, 707)
+      assert.isTrue(users.every((user) => user.age > 40))
+      assert.strictEqual(result.stderr, "")
+    }))
+
+  it.scoped("users prints a readable table; DBSCOPE_DB selects the database", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      const result = dbscope(["users", "--limit", "2"], { DBSCOPE_DB: db })
+      assert.strictEqual(result.code, 0, result.stderr)
+      const lines = result.stdout.trimEnd().split("\n")
+      assert.match(lines[0] ?? "", /^user_id\s+name\s+email\s+age\s+created_at$/)
+      assert.include(lines[2], "Johnnie Mayer")
+      assert.strictEqual(lines.at(-1), "(2 rows)")
+    }))
+
+  it.scoped("bad option values are usage errors: exit 2, one line, database unchanged", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      const before = checksum(db)
+      const range = dbscope(["--db", db, "users", "--older-than", "200"])
+      assert.strictEqual(range.code, 2)
+      assertOneLine(range, "between 0 and 150")
+      const negative = dbscope(["--db", db, "users", "--limit", "-1"])
+      assert.strictEqual(negative.code, 2)
+      assertOneLine(negative, "--limit")
+      const text = dbscope(["--db", db, "users", "--older-than", "abc"])
+      assert.strictEqual(text.code, 2)
+      assert.notInclude(text.stderr, "    at ")
+      assert.strictEqual(checksum(db), before)
+    }))
+
+  it.scoped("query binds --param values and is read-only unless --write", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      const rows = dbscope(["--db", db, "query", "SELECT name FROM users WHERE age > ?", "--param", "100", "--json"])
+      assert.strictEqual(rows.code, 0, rows.stderr)
+      assert.strictEqual((JSON.parse(rows.stdout) as Array<unknown>).length, 171)
+      const before = checksum(db)
+      const refused = dbscope(["--db", db, "query", "DELETE FROM users"])
+      assert.strictEqual(refused.code, 1)
+      assertOneLine(refused, "--write")
+      const injection = dbscope(["--db", db, "query", "SELECT * FROM users WHERE email = ?", "--param", "' OR 1=1; --"])
+      assert.include(injection.stdout, "(0 rows)")
+      const syntax = dbscope(["--db", db, "query", "SELEC 1"])
+      assert.strictEqual(syntax.code, 1)
+      assertOneLine(syntax, "syntax error")
+      assert.strictEqual(checksum(db), before)
+      const written = dbscope(["--db", db, "query", "DELETE FROM users WHERE age > ?", "--param", "100", "--write"])
+      assert.strictEqual(written.code, 0, written.stderr)
+      assert.strictEqual(dbscope(["--db", db, "count"]).stdout.trim(), "829")
+    }))
+
+  it.scoped("a missing, non-SQLite or directory database is one line and exit 1, nothing created", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDirectory
+      const missing = path.join(dir, "missing.db")
+      const result = dbscope(["--db", missing, "users"])
+      assert.strictEqual(result.code, 1)
+      assertOneLine(result, "no such file")
+      assert.isFalse(fs.existsSync(missing))
+      const text = path.join(dir, "notes.txt")
+      fs.writeFileSync(text, "not a database, just some text that is long enough\n")
+      const notDb = dbscope(["--db", text, "count"])
+      assert.strictEqual(notDb.code, 1)
+      assertOneLine(notDb, "not a SQLite database")
+      const directory = dbscope(["--db", dir, "count"])
+      assert.strictEqual(directory.code, 2)
+      assertOneLine(directory, "regular file")
+      const noSchema = path.join(dir, "empty.db")
+      fs.writeFileSync(noSchema, "")
+      const unmigrated = dbscope(["--db", noSchema, "count"])
+      assert.strictEqual(unmigrated.code, 1)
+      assertOneLine(unmigrated, "dbscope setup")
+      assert.notInclude(unmigrated.stderr, "no such table")
+    }))
+
+  it.scoped("setup with a bad CSV names the line, exits 1 and leaves the database unchanged", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      const csv = path.join(path.dirname(db), "bad.csv")
+      fs.writeFileSync(csv, "name,email,age\nGood,good@example.com,20\nBad,bad@example.com,200\n")
+      const before = checksum(db)
+      const result = dbscope(["--db", db, "setup", "--csv", csv])
+      assert.strictEqual(result.code, 1)
+      assertOneLine(result, "line 3")
+      assert.strictEqual(checksum(db), before)
+    }))
+
+  it.scoped("setup --synthetic adds deterministic users that never collide", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDirectory
+      const dump = (db: string) =>
+        dbscope(["--db", db, "query", "SELECT user_id, name, email, age FROM users", "--json"])
+      const [a, b] = ["a.db", "b.db"].map((name) => {
+        const db = path.join(dir, name)
+        const result = dbscope(["--db", db, "setup", "--synthetic", "1500"])
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.include(result.stdout, "Added 1500 synthetic users")
+        return db
+      }) as [string, string]
+      assert.strictEqual(dump(a).stdout, dump(b).stdout)
+      const again = dbscope(["--db", a, "setup", "--csv", "data/user_data.csv", "--synthetic", "700"])
+      assert.strictEqual(again.code, 0, again.stderr)
+      assert.include(again.stdout, "Users in database: 3200")
+      const ages = JSON.parse(dump(a).stdout) as Array<{ age: number }>
+      assert.isTrue(ages.every((user) => user.age >= 1 && user.age <= 120))
+    }))
+
+  it.scoped("demo runs the exercises on a fresh database", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "demo.db")
+      const result = dbscope(["--db", db, "demo"])
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.include(result.stdout, "SELECT * FROM users -> 1000 rows")
+      assert.include(result.stdout, "with (25,) -> 804 rows")
+      assert.include(result.stdout, "Database connection opened: demo.db")
+      assert.include(result.stdout, "Database connection closed: demo.db")
+    }))
+})
