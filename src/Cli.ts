@@ -3,7 +3,9 @@
  * database for exactly as long as the command runs. Data goes to stdout (a table, or JSON with
  * `--json`); problems go to stderr as one line.
  */
-import { Args, Command, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

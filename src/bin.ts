@@ -3,8 +3,9 @@
  * The `dbscope` executable: runs the CLI once, prints any failure as one line on stderr and exits
  * with 2 for usage errors, 1 for everything else, 130 when interrupted.
  */
-import { ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
