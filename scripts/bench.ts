@@ -40,9 +40,10 @@ interface Measured {
 }
 
 /** One side of a comparison: a name and an effect that performs and times one run. */
-interface Contender<E, R> {
+interface Contender<R> {
   readonly name: string
-  readonly run: Effect.Effect<Measured, E, R>
+  // Contenders fail in different ways; a benchmark only reports failures, so their errors are not told apart.
+  readonly run: Effect.Effect<Measured, unknown, R>
 }
 
 // A full collection between runs, so one run's garbage is not collected on the next one's clock.
@@ -77,7 +78,7 @@ interface Runs {
  * Runs the contenders in turn, `reps` rounds (A B C, A B C, ...), and fails if they disagree on
  * the count: a faster wrong answer is not a result.
  */
-const alternate = <E, R>(label: string, reps: number, contenders: ReadonlyArray<Contender<E, R>>) =>
+const alternate = <R>(label: string, reps: number, contenders: ReadonlyArray<Contender<R>>) =>
   Effect.gen(function*() {
     const runs = contenders.map(() => [] as Array<Measured>)
     for (let rep = 0; rep < reps; rep++) {
@@ -104,7 +105,7 @@ const int = (n: number) => Math.round(n).toLocaleString("en-US")
 const duration = (ms: number) => ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`
 const rate = (count: number, ms: number) => `${int(count / (ms / 1000))}/s`
 const ratio = (baseline: number, ours: number) => (baseline / ours).toFixed(2)
-const runList = (runs: Runs) => `${runs.name} ${runs.ms.map((ms) => ms.toFixed(0)).join(" / ")} ms`
+const runList = (runs: Runs) => runs.ms.map((ms) => ms.toFixed(0)).join(" ")
 
 /** An aligned text table: the first column left-aligned, the others right-aligned. */
 const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
@@ -223,26 +224,37 @@ const ourImport = (file: string, rows: number) =>
     return yield* timed(addSynthetic(rows), (n) => n)
   }).pipe(Effect.provide(dbscopeLayer(file)))
 
-/** 1. Imports into fresh files, alternating dbscope / raw; keeps the last dbscope file for the reads. */
+/**
+ * 1. Imports into fresh files, alternating dbscope / raw. The first raw file is checked against the
+ * dbscope file before it; raw files are removed at once and only the latest dbscope file is kept, for the reads.
+ */
 const importPhase = (dir: string, rows: number, reps: number) =>
   Effect.gen(function*() {
-    const files: Array<string> = []
-    const fresh = (name: string) =>
-      Effect.sync(() => {
-        const file = path.join(dir, `${name}-${files.length}.db`)
-        files.push(file)
-        return file
-      })
+    let made = 0
+    let kept: string | undefined
+    let checked = false
+    const fresh = (name: string) => Effect.sync(() => path.join(dir, `${name}-${made++}.db`))
     const runs = yield* alternate("import", reps, [
-      { name: "dbscope", run: Effect.flatMap(fresh("dbscope"), (file) => ourImport(file, rows)) },
-      { name: "raw", run: Effect.flatMap(fresh("raw"), (file) => rawImport(file, rows)) }
+      {
+        name: "dbscope",
+        run: Effect.flatMap(fresh("dbscope"), (file) =>
+          Effect.tap(ourImport(file, rows), () => {
+            if (kept !== undefined) removeDatabase(kept)
+            kept = file
+          }))
+      },
+      {
+        name: "raw",
+        run: Effect.flatMap(fresh("raw"), (file) =>
+          Effect.tap(rawImport(file, rows), () => {
+            const same = checked || (kept !== undefined && fingerprint(kept) === fingerprint(file))
+            removeDatabase(file)
+            checked = true
+            return same ? Effect.void : Effect.dieMessage("dbscope and raw imports wrote different rows")
+          }))
+      }
     ])
-    const [ourFirst, rawFirst] = files
-    if (ourFirst === undefined || rawFirst === undefined || fingerprint(ourFirst) !== fingerprint(rawFirst)) {
-      return yield* Effect.dieMessage("dbscope and raw imports wrote different rows")
-    }
-    const kept = files.findLast((file) => path.basename(file).startsWith("dbscope")) ?? ourFirst
-    for (const file of files) if (file !== kept) removeDatabase(file)
+    if (kept === undefined) return yield* Effect.dieMessage("no import ran")
     return { runs, file: kept }
   })
 
@@ -267,12 +279,14 @@ const readPhase = (file: string, rows: number, raw: Sqlite.Database, reps: { sca
         (hits) => hits
       )
     const rawById = raw.prepare(`SELECT ${columns} FROM users WHERE user_id = ?`)
+    // The plain path for comparison: @effect/sql-sqlite-node's client, decoded with SqlSchema.findOne.
+    const plain = yield* Layer.build(SqliteClient.layer({ filename: file }))
     const plainFindOne = yield* Effect.map(SqlClient.SqlClient, (sql) =>
       SqlSchema.findOne({
         Request: Schema.Number,
         Result: User,
         execute: (id) => sql`SELECT user_id, name, email, age, created_at FROM users WHERE user_id = ${id}`
-      })).pipe(Effect.provide(Layer.build(SqliteClient.layer({ filename: file })).pipe(Effect.flatMap(Effect.succeed))))
+      })).pipe(Effect.provide(plain))
     const lookup = yield* alternate("point lookups", reps.lookups, [
       { name: "dbscope", run: lookups(repo.byId) },
       {
@@ -288,47 +302,69 @@ const readPhase = (file: string, rows: number, raw: Sqlite.Database, reps: { sca
     return { scan, lookup, lookups: ids.length }
   }).pipe(Effect.provide(dbscopeLayer(file)))
 
-/** 4. Raw scans without, then with, an index on age; the index is built on the raw connection. */
+/** A state of the schema for the index comparison: how to reach it (timed) and the scan to run in it. */
+interface IndexStep {
+  readonly label: string
+  readonly setup: string | undefined
+  readonly scan: string
+}
+
+const indexSteps: ReadonlyArray<IndexStep> = [
+  { label: "no index", setup: undefined, scan: scanSql },
+  { label: "index", setup: "CREATE INDEX users_age ON users(age)", scan: scanSql },
+  { label: "index+ANALYZE", setup: "ANALYZE", scan: scanSql },
+  { label: "INDEXED BY", setup: undefined, scan: scanSql.replace("FROM users", "FROM users INDEXED BY users_age") }
+]
+
+/** The query plan in a word: a full scan in id order, or the index (plus a sort for ORDER BY). */
+const planOf = (raw: Sqlite.Database, sql: string, age: number) => {
+  const steps = raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(age).map((step) =>
+    (step as { readonly detail: string }).detail
+  )
+  const index = steps.some((detail) => detail.includes("INDEX users_age")) ? "index" : "scan"
+  return steps.some((detail) => detail.includes("TEMP B-TREE")) ? `${index}+sort` : index
+}
+
+/**
+ * 4. Raw scans in each schema state (no index, index, index with statistics, index forced), in
+ * order, on the raw connection; each step's setup (index build, ANALYZE) is timed once.
+ */
 const indexPhase = (raw: Sqlite.Database, reps: number) =>
-  Effect.gen(function*() {
-    const scanEach = (label: string) =>
-      Effect.suspend(() => {
-        // Prepared now, so the statement sees the schema as it is (with or without the index).
-        const statement = raw.prepare(scanSql)
-        const plan = raw.prepare(`EXPLAIN QUERY PLAN ${scanSql}`)
-        return Effect.forEach(indexAges, (age) =>
-          Effect.map(
-            alternate(`raw scan age > ${age}, ${label}`, reps, [
-              { name: label, run: timedSync(() => statement.all(age).length) }
-            ]),
-            ([runs]) => ({
-              age,
-              count: runs?.count ?? 0,
-              median: runs?.median ?? NaN,
-              plan: plan.all(age).map((step) => (step as { readonly detail: string }).detail).join("; ")
-            })
-          ))
-      })
-    const without = yield* scanEach("no index")
-    const sizeBefore = fileSize(raw)
-    const build = yield* timedSync(() => {
-      raw.exec("CREATE INDEX users_age ON users(age)")
-      return 0
-    })
-    return { without, with: yield* scanEach("index"), build, sizeBefore, sizeAfter: fileSize(raw) }
-  })
+  Effect.forEach(indexSteps, (step) =>
+    Effect.gen(function*() {
+      const sizeBefore = fileSize(raw)
+      const setup = step.setup
+      const setupMs = setup === undefined ? undefined : (yield* timedSync(() => {
+        raw.exec(setup)
+        return 0
+      })).ms
+      // Prepared after the setup, so the plan is chosen for the schema as it is now.
+      const statement = raw.prepare(step.scan)
+      const scans = yield* Effect.forEach(indexAges, (age) =>
+        Effect.map(
+          alternate(`raw scan age > ${age}, ${step.label}`, reps, [
+            { name: step.label, run: timedSync(() => statement.all(age).length) }
+          ]),
+          ([runs]) => ({ age, count: runs?.count ?? 0, median: runs?.median ?? NaN, plan: planOf(raw, step.scan, age) })
+        ))
+      return { step, setupMs, grown: fileSize(raw) - sizeBefore, scans }
+    }))
 
 const importSuite = ({ dir, rows }: SuiteOptions) =>
   Effect.gen(function*() {
     const small = rows <= 100_000
     const reps = { import: small ? 5 : 3, scan: small ? 7 : 5, lookups: 3 }
     const imported = yield* importPhase(dir, rows, reps.import)
-    const raw = yield* Effect.acquireRelease(Effect.sync(() => openRaw(imported.file)), (db) => Effect.sync(() => db.close()))
+    const raw = yield* Effect.acquireRelease(Effect.sync(() => openRaw(imported.file)), (db) =>
+      Effect.sync(() => db.close()))
     const read = yield* readPhase(imported.file, rows, raw, reps)
+    const dbSize = fileSize(raw)
     const index = yield* indexPhase(raw, reps.scan)
 
     const pick = (runs: ReadonlyArray<Runs>, name: string): Runs =>
-      runs.find((r) => r.name === name) ?? { name, ms: [], median: NaN, count: 0 }
+      runs.find((r) =>
+        r.name === name
+      ) ?? { name, ms: [], median: NaN, count: 0 }
     const ourImportRuns = pick(imported.runs, "dbscope")
     const rawImportRuns = pick(imported.runs, "raw")
     const ourScan = pick(read.scan, "dbscope")
@@ -375,26 +411,32 @@ const importSuite = ({ dir, rows }: SuiteOptions) =>
         ]
       ]
     ))
-    yield* Console.log("\nall runs (ms):")
-    for (const runs of [ourImportRuns, rawImportRuns, ourScan, rawScan, ourLookups, rawLookups, plainLookups]) {
-      yield* Console.log(`  ${runs === ourImportRuns || runs === rawImportRuns ? "import" : ""}`)
-    }
+    yield* Console.log("\nall runs, in the order they ran (ms):")
+    yield* Console.log(table(["", "dbscope", "raw", "plain"], [
+      ["import", runList(ourImportRuns), runList(rawImportRuns), ""],
+      ["scan", runList(ourScan), runList(rawScan), ""],
+      ["lookups", runList(ourLookups), runList(rawLookups), runList(plainLookups)]
+    ]))
+    yield* Console.log("")
+    const [noIndex] = index
     yield* Console.log(table(
-      ["4. raw scan ... ORDER BY user_id", "rows", "no index", "with index", "speedup", "plan with index"],
-      index.without.map((plain, i) => {
-        const indexed = index.with[i]
-        return [
-          `age > ${plain.age}`,
-          int(plain.count),
-          duration(plain.median),
-          duration(indexed?.median ?? NaN),
-          `${ratio(plain.median, indexed?.median ?? NaN)}x`,
-          indexed?.plan ?? ""
-        ]
-      })
+      ["4. raw scan, ORDER BY user_id", "rows", ...index.map(({ step }) => step.label)],
+      indexAges.map((age, i) => [
+        `age > ${age}`,
+        int(noIndex?.scans[i]?.count ?? 0),
+        ...index.map(({ scans }) => {
+          const scan = scans[i]
+          const base = noIndex?.scans[i]?.median ?? NaN
+          return scan === undefined ? "" : `${duration(scan.median)} ${scan.plan} ${ratio(base, scan.median)}x`
+        })
+      ])
     ))
     yield* Console.log(
-      `CREATE INDEX users_age: ${duration(index.build.ms)}, file ${mb(index.sizeBefore)} -> ${mb(index.sizeAfter)}\n`
+      "(each cell: median of " + reps.scan + " runs, plan, speed vs no index)\n" +
+        index.filter(({ setupMs }) => setupMs !== undefined)
+          .map(({ grown, setupMs, step }) => `${step.setup}: ${duration(setupMs ?? NaN)}, file +${mb(grown)}`)
+          .join("; ") +
+        `; file without index ${mb(dbSize)}\n`
     )
     yield* Console.log(`peak RSS: ${peakRss()}`)
     yield* Console.log(
@@ -404,6 +446,7 @@ const importSuite = ({ dir, rows }: SuiteOptions) =>
   }).pipe(Effect.scoped)
 
 // ---------------------------------------------------------------------------------------------
+// Suites and the command line
 
 interface SuiteOptions {
   /** Rows to generate (`--rows`). */

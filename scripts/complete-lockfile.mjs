@@ -29,6 +29,8 @@ for (const [, entry] of Object.entries(lock.packages)) {
     added++
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)))
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))
+)
 fs.writeFileSync(file, JSON.stringify(lock, null, 2) + "\n")
 console.log(`complete-lockfile: recorded ${added} platform packages`)

@@ -113,6 +113,31 @@ const statementCache = (db: Sqlite.Database, capacity: number) => {
 const streamChunkSize = 512
 
 /**
+ * `@effect/sql` opens a savepoint for each nested transaction but never releases it on success, so
+ * a loop of nested writes stacks thousands of open savepoints, which SQLite checks on every page
+ * written (an import got quadratically slower). Before a savepoint name is reused, the earlier,
+ * finished one (and any opened after it) is released: its changes stay in the outer transaction.
+ */
+const savepointTracker = (db: Sqlite.Database) => {
+  const open: Array<string> = []
+  return {
+    before: (sql: string) => {
+      const savepoint = /^SAVEPOINT (\w+)$/.exec(sql)?.[1]
+      if (savepoint !== undefined) {
+        const index = open.indexOf(savepoint)
+        if (index >= 0) {
+          db.prepare(`RELEASE SAVEPOINT ${savepoint}`).run()
+          open.length = index
+        }
+        open.push(savepoint)
+      } else if (/^(BEGIN|COMMIT|ROLLBACK)\b/.test(sql) && !sql.startsWith("ROLLBACK TO")) {
+        open.length = 0
+      }
+    }
+  }
+}
+
+/**
  * Opens the connection in the current scope and builds the client around it.
  * The file is prepared (folder, 0600 mode, header check) before the driver sees it.
  */
@@ -137,16 +162,21 @@ export const make = (options: SqliteOptions) =>
     )
     const prepare = statementCache(db, options.statementCacheSize ?? 200)
 
+    /** Runs one statement synchronously; throws what the driver throws. */
+    const runNow = (sql: string, params: ReadonlyArray<unknown>, raw: boolean, safeIntegers: boolean) => {
+      const statement = prepare(sql)
+      if (statement.reader) {
+        statement.safeIntegers(safeIntegers)
+        return statement.all(...params) as Array<object>
+      }
+      const result = statement.run(...params)
+      return raw ? [result] : []
+    }
+
     const run = (sql: string, params: ReadonlyArray<unknown>, raw: boolean) =>
       Effect.withFiberRuntime<ReadonlyArray<object>, SqlError>((fiber) => {
         try {
-          const statement = prepare(sql)
-          if (statement.reader) {
-            statement.safeIntegers(Context.get(fiber.currentContext, SqlClient.SafeIntegers))
-            return Effect.succeed(statement.all(...params) as Array<object>)
-          }
-          const result = statement.run(...params)
-          return Effect.succeed(raw ? [result] : [])
+          return Effect.succeed(runNow(sql, params, raw, Context.get(fiber.currentContext, SqlClient.SafeIntegers)))
         } catch (cause) {
           return Effect.fail(executeFailed(cause))
         }
@@ -154,13 +184,22 @@ export const make = (options: SqliteOptions) =>
 
     // One connection: a permit is held for each statement and for a whole transaction, so no
     // statement of another fiber can run inside someone else's transaction.
+    // `held` mirrors the permit synchronously, so the prepared-query hot path can see "nobody holds
+    // the connection" and run its statement in the same synchronous step, with no permit round trip.
     const semaphore = yield* Effect.makeSemaphore(1)
+    let held = 0
     const holdConnection = Effect.uninterruptibleMask((restore) =>
       Effect.zipRight(
-        restore(semaphore.take(1)),
-        Effect.flatMap(Effect.scope, (scope) => Scope.addFinalizer(scope, semaphore.release(1)))
+        restore(Effect.zipRight(semaphore.take(1), Effect.sync(() => void held++))),
+        Effect.flatMap(
+          Effect.scope,
+          (scope) => Scope.addFinalizer(scope, Effect.zipRight(Effect.sync(() => void held--), semaphore.release(1)))
+        )
       )
     )
+    const withConnection = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.scoped(Effect.zipRight(holdConnection, effect))
+    const savepoints = savepointTracker(db)
 
     const connection: Connection = {
       execute: (sql, params, transformRows) =>
@@ -185,6 +224,7 @@ export const make = (options: SqliteOptions) =>
       executeUnprepared: (sql, params, transformRows) => {
         const rows = Effect.try({
           try: () => {
+            savepoints.before(sql)
             const statement = db.prepare(sql)
             return statement.reader ? statement.all(...params) as Array<object> : (statement.run(...params), [])
           },
@@ -234,19 +274,24 @@ export const make = (options: SqliteOptions) =>
 
     const prepared = {
       prepare: (sql: string) => (params: ReadonlyArray<unknown>) =>
-        Effect.flatMap(
-          Effect.serviceOption(SqlClient.TransactionConnection),
-          (transaction) =>
-            Option.isSome(transaction)
-              ? transaction.value[0].execute(sql, params, undefined)
-              : semaphore.withPermits(1)(run(sql, params, false))
-        )
+        Effect.withFiberRuntime<ReadonlyArray<unknown>, SqlError>((fiber) => {
+          const transaction = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
+          if (Option.isSome(transaction)) return transaction.value[0].execute(sql, params, undefined)
+          if (held > 0) return withConnection(run(sql, params, false))
+          // Nobody holds the connection, and the check and the statement run in one synchronous step:
+          // no other fiber can start a transaction in between.
+          try {
+            return Effect.succeed(runNow(sql, params, false, Context.get(fiber.currentContext, SqlClient.SafeIntegers)))
+          } catch (cause) {
+            return Effect.fail(executeFailed(cause))
+          }
+        })
     }
 
     const database = {
       filename: file,
       withHandle: <A>(f: (db: Sqlite.Database) => A) =>
-        semaphore.withPermits(1)(Effect.try({ try: () => f(db), catch: executeFailed }))
+        withConnection(Effect.try({ try: () => f(db), catch: executeFailed }))
     }
     return { client, prepared, database } as const
   })

@@ -12,7 +12,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { DatabaseError, driverCode, fromSqlError } from "./DatabaseError.js"
 import { PreparedQueries } from "./PreparedQueries.js"
-import { Age, describeParseError, NewUser, User } from "./User.js"
+import { Age, describeParseError, isNewUser, isUser, NewUser, User } from "./User.js"
 
 /** An age argument outside 0..150 or not an integer; raised before any SQL runs. */
 export class InvalidAge extends Schema.TaggedError<InvalidAge>()("InvalidAge", { reason: Schema.String }) {
@@ -97,7 +97,12 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
     const readUsers = (operation: string, rows: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
       rows.pipe(
         Effect.mapError(fromSqlError(operation)),
-        Effect.flatMap((rows) => Either.mapLeft(decodeUsers(rows), storedRowsInvalid(operation)))
+        Effect.flatMap((rows) =>
+          rows.every(isUser)
+            ? Effect.succeed(rows as ReadonlyArray<User>)
+            // The Schema only runs to explain what is wrong.
+            : Either.mapLeft(decodeUsers(rows), storedRowsInvalid(operation))
+        )
       )
 
     const limitClause = (limit: number | undefined) => limit === undefined ? sql`` : sql`LIMIT ${limit}`
@@ -131,6 +136,8 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
           Effect.flatMap((rows) =>
             rows.length === 0
               ? Effect.succeedNone
+              : isUser(rows[0])
+              ? Effect.succeedSome(rows[0])
               : Either.match(decodeUser(rows[0]), {
                 onLeft: (error) => Effect.fail(storedRowsInvalid("reading a user")(error)),
                 onRight: Effect.succeedSome
@@ -149,10 +156,10 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
     const validateAll = (users: ReadonlyArray<NewUser>) =>
       Effect.suspend(() => {
         for (let index = 0; index < users.length; index++) {
+          if (isNewUser(users[index])) continue
           const result = validateNewUser(users[index])
-          if (Either.isLeft(result)) {
-            return Effect.fail(new InvalidUser({ index, reason: describeParseError(result.left) }))
-          }
+          const reason = Either.isLeft(result) ? describeParseError(result.left) : "invalid user"
+          return Effect.fail(new InvalidUser({ index, reason }))
         }
         return Effect.void
       })

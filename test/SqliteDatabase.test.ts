@@ -9,6 +9,7 @@ import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as OpenResources from "../src/OpenResources.js"
+import { PreparedQueries } from "../src/PreparedQueries.js"
 import * as SqliteDatabase from "../src/SqliteDatabase.js"
 import { tempDirectory } from "../src/TestDatabase.js"
 import { openDescriptors } from "./support/OpenFiles.js"
@@ -210,5 +211,64 @@ describe("SqliteDatabase", () => {
       }).pipe(Effect.provide(SqliteDatabase.layer({ filename: file })))
       assert.deepStrictEqual(firstThree, [1, 2, 3])
       assert.deepStrictEqual(afterwards, [{ n: 5001 }])
+    }))
+
+  it.scoped("nested transactions: inner success kept, caught inner failure rolled back alone, outer failure undoes all", () =>
+    Effect.gen(function*() {
+      const file = path.join(yield* tempDirectory, "nested.db")
+      const result = yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`CREATE TABLE t (x INTEGER)`
+        const values = sql<{ x: number }>`SELECT x FROM t ORDER BY x`
+        yield* sql.withTransaction(Effect.gen(function*() {
+          yield* sql`INSERT INTO t VALUES (1)`
+          // Many sibling savepoints, each committed: all their rows stay.
+          for (let i = 0; i < 300; i++) yield* sql.withTransaction(sql`INSERT INTO t VALUES (${100 + i})`)
+          yield* sql.withTransaction(Effect.zipRight(sql`INSERT INTO t VALUES (2)`, sql`INSERT INTO t VALUES (3)`))
+          yield* Effect.exit(sql.withTransaction(Effect.zipRight(sql`INSERT INTO t VALUES (4)`, Effect.fail("inner"))))
+          yield* sql.withTransaction(Effect.gen(function*() {
+            yield* sql`INSERT INTO t VALUES (5)`
+            yield* Effect.exit(sql.withTransaction(Effect.zipRight(sql`INSERT INTO t VALUES (6)`, Effect.fail("deep"))))
+            yield* sql.withTransaction(sql`INSERT INTO t VALUES (7)`)
+          }))
+        }))
+        const kept = (yield* values).map((row) => row.x)
+        yield* Effect.exit(sql.withTransaction(Effect.gen(function*() {
+          yield* sql.withTransaction(sql`INSERT INTO t VALUES (8)`)
+          return yield* Effect.fail("outer")
+        })))
+        return { kept, after: (yield* values).length }
+      }).pipe(Effect.provide(SqliteDatabase.layer({ filename: file })))
+      assert.deepStrictEqual(result.kept.filter((x) => x < 100), [1, 2, 3, 5, 7])
+      assert.strictEqual(result.kept.length, 305)
+      assert.strictEqual(result.after, 305)
+    }))
+
+  it.scoped("a prepared lookup waits for another fiber's open transaction instead of reading inside it", () =>
+    Effect.gen(function*() {
+      const file = path.join(yield* tempDirectory, "prepared.db")
+      const seen = yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const prepared = yield* PreparedQueries
+        const lookup = prepared.prepare("SELECT x FROM t WHERE x = ?")
+        yield* sql`CREATE TABLE t (x INTEGER)`
+        const inserted = yield* Deferred.make<void>()
+        const gate = yield* Deferred.make<void>()
+        const writer = yield* Effect.fork(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`INSERT INTO t VALUES (42)`
+          const own = yield* lookup([42]) // inside the transaction: sees its own write
+          yield* Deferred.succeed(inserted, undefined)
+          yield* Deferred.await(gate)
+          return own
+        })))
+        yield* Deferred.await(inserted)
+        const reader = yield* Effect.fork(lookup([42]))
+        yield* Effect.yieldNow()
+        const whileOpen = yield* Fiber.poll(reader)
+        yield* Deferred.succeed(gate, undefined)
+        const own = yield* Fiber.join(writer)
+        return { own, whileOpen: whileOpen._tag, after: yield* Fiber.join(reader) }
+      }).pipe(Effect.provide(SqliteDatabase.layer({ filename: file })))
+      assert.deepStrictEqual(seen, { own: [{ x: 42 }], whileOpen: "None", after: [{ x: 42 }] })
     }))
 })
