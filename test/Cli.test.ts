@@ -53,6 +53,12 @@ describe("dbscope CLI", () => {
     for (const command of ["setup", "users", "query", "count", "demo"]) assert.include(result.stdout, command)
   })
 
+  it("npx dbscope runs the linked executable inside the checkout", () => {
+    const result = spawnSync("npx", ["--no-install", "dbscope", "--version"], { encoding: "utf8", timeout: 60_000 })
+    assert.strictEqual(result.status, 0, result.stderr)
+    assert.include(result.stdout, "0.1.0")
+  })
+
   it.scoped("setup imports the sample once; running it again skips every row", () =>
     Effect.gen(function*() {
       const db = path.join(yield* tempDirectory, "sub", "users.db")
