@@ -53,8 +53,8 @@ describe("dbscope CLI", () => {
     for (const command of ["setup", "users", "query", "count", "demo"]) assert.include(result.stdout, command)
   })
 
-  it("npx dbscope runs the linked executable inside the checkout", () => {
-    const result = spawnSync("npx", ["--no-install", "dbscope", "--version"], { encoding: "utf8", timeout: 60_000 })
+  it("npx dbscope runs the package's own executable inside the checkout", () => {
+    const result = spawnSync("npx", ["--yes", "dbscope", "--version"], { encoding: "utf8", timeout: 60_000 })
     assert.strictEqual(result.status, 0, result.stderr)
     assert.include(result.stdout, "0.1.0")
   })
