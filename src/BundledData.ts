@@ -1,5 +1,5 @@
 /**
- * Where the files shipped with dbscope live (the sample CSV), found from this module's own location
+ * Where the files shipped with dbscope live (the sample CSV, the compiled reader worker), found from this module's own location
  * so that it works from the sources (tests) and from the compiled `dist/` (the CLI) alike.
  */
 import * as fs from "node:fs"
@@ -15,6 +15,9 @@ const packageRoot = (): string => {
   }
   return dir
 }
+
+/** The compiled reader-worker entry (workers need JavaScript, so tests use the build too). */
+export const readerWorkerScript: string = path.join(packageRoot(), "dist", "src", "ReaderWorker.js")
 
 /** The sample users shipped with dbscope (1000 rows: name, email, age). */
 export const sampleCsv: string = path.join(packageRoot(), "data", "user_data.csv")

@@ -55,6 +55,9 @@ const reasons: ReadonlyArray<readonly [prefix: string, reason: string]> = [
   ["SQLITE_PERM", "permission denied"],
   ["SQLITE_AUTH", "permission denied"],
   ["SQLITE_CONSTRAINT", "a row violates a table constraint"],
+  ["READER_CRASHED", "a reader worker stopped unexpectedly; try again"],
+  ["READER_TIMEOUT", "no reader worker became free in time; try again"],
+  ["READER_BUSY", "too many queries are waiting for a reader; try again later"],
   ["SQLITE_ERROR", "the database schema is not what dbscope expects (run `dbscope setup`)"]
 ]
 

@@ -138,10 +138,11 @@ const savepointTracker = (db: Sqlite.Database) => {
 }
 
 /**
- * Opens the connection in the current scope and builds the client around it.
+ * Opens the writer connection in the current scope: the raw `Connection`, the means to hold it
+ * exclusively, and the prepared-query fast path. `make` and the reader pool build clients on it.
  * The file is prepared (folder, 0600 mode, header check) before the driver sees it.
  */
-export const make = (options: SqliteOptions) =>
+export const makeWriter = (options: SqliteOptions) =>
   Effect.gen(function*() {
     const shown = options.filename
     const file = yield* DatabaseFile.prepare(shown, {
@@ -262,16 +263,6 @@ export const make = (options: SqliteOptions) =>
         }))
     }
 
-    const acquirer = Effect.as(holdConnection, connection)
-    const client = yield* SqlClient.make({
-      acquirer,
-      transactionAcquirer: acquirer,
-      compiler: Statement.makeCompilerSqlite(),
-      // A writer that starts deferred and upgrades later can deadlock with another writer.
-      beginTransaction: "BEGIN IMMEDIATE",
-      spanAttributes: [["db.system.name", "sqlite"]]
-    })
-
     const prepared = {
       prepare: (sql: string) => (params: ReadonlyArray<unknown>) =>
         Effect.withFiberRuntime<ReadonlyArray<unknown>, SqlError>((fiber) => {
@@ -293,13 +284,39 @@ export const make = (options: SqliteOptions) =>
       withHandle: <A>(f: (db: Sqlite.Database) => A) =>
         withConnection(Effect.try({ try: () => f(db), catch: executeFailed }))
     }
-    return { client, prepared, database } as const
+    return { file, connection, holdConnection, withConnection, prepared, database } as const
+  })
+
+/** The writer as `makeWriter` returns it. */
+export type Writer = Effect.Effect.Success<ReturnType<typeof makeWriter>>
+
+/**
+ * Builds a `SqlClient` over the writer: transactions hold the writer, start with `BEGIN IMMEDIATE`
+ * (a writer that starts deferred and upgrades later can deadlock with another writer), and nest as
+ * savepoints. `acquirer` decides where statements outside transactions go.
+ */
+export const makeClient = (writer: Writer, acquirer: Effect.Effect<Connection, never, Scope.Scope>) =>
+  SqlClient.make({
+    acquirer,
+    transactionAcquirer: Effect.as(writer.holdConnection, writer.connection),
+    compiler: Statement.makeCompilerSqlite(),
+    beginTransaction: "BEGIN IMMEDIATE",
+    spanAttributes: [["db.system.name", "sqlite"]]
+  })
+
+/** Opens one connection in the current scope and builds the client around it. */
+export const make = (options: SqliteOptions) =>
+  Effect.gen(function*() {
+    const writer = yield* makeWriter(options)
+    const client = yield* makeClient(writer, Effect.as(writer.holdConnection, writer.connection))
+    return { client, prepared: writer.prepared, database: writer.database }
   })
 
 /** Context the SQLite layers provide: the standard client, prepared queries and the handle. */
 export type Services = SqlClient.SqlClient | PreparedQueries | SqliteDatabase
 
-const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
+/** The services of a built client, as a context. */
+export const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
   Context.make(SqlClient.SqlClient, built.client).pipe(
     Context.add(PreparedQueries, built.prepared),
     Context.add(SqliteDatabase, built.database)

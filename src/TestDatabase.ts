@@ -15,6 +15,7 @@ import { sampleCsv } from "./BundledData.js"
 import * as Progress from "./Progress.js"
 import { setup } from "./Setup.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
+import * as SqlitePool from "./SqlitePool.js"
 import { UserRepo } from "./UserRepo.js"
 
 /** A temp folder that exists for the life of the current scope. */
@@ -28,14 +29,27 @@ export interface TestDatabaseOptions {
   readonly sample?: boolean | undefined
 }
 
-/** A migrated database in a fresh temp folder, with `UserRepo`; removed on release. */
-export const layer = (options: TestDatabaseOptions = {}) =>
-  Layer.unwrapScoped(Effect.map(tempDirectory, (dir) => {
-    const database = UserRepo.Default.pipe(
-      Layer.provideMerge(SqliteDatabase.layer({ filename: path.join(dir, "test.db") }))
-    )
-    const prepared = Layer.effectDiscard(
+/** `UserRepo`, after migrating (and optionally loading the sample) on whatever connection is given. */
+const usersOnConnection = (options: TestDatabaseOptions) =>
+  Layer.provideMerge(
+    Layer.effectDiscard(
       setup({ csv: options.sample === true ? sampleCsv : undefined }).pipe(Effect.provide(Progress.layerSilent))
-    )
-    return Layer.provideMerge(prepared, database)
-  }))
+    ),
+    UserRepo.Default
+  )
+
+/** A migrated database in a fresh temp folder, on one connection, with `UserRepo`; removed on release. */
+export const layer = (options: TestDatabaseOptions = {}) =>
+  Layer.unwrapScoped(Effect.map(tempDirectory, (dir) =>
+    usersOnConnection(options).pipe(
+      Layer.provideMerge(SqliteDatabase.layer({ filename: path.join(dir, "test.db") }))
+    )))
+
+/** The same on the writer + reader-pool client (`SqlitePool`), with `readers` workers (default 2). */
+export const layerPooled = (options: TestDatabaseOptions & { readonly readers?: number | undefined } = {}) =>
+  Layer.unwrapScoped(Effect.map(tempDirectory, (dir) =>
+    usersOnConnection(options).pipe(
+      Layer.provideMerge(
+        SqlitePool.layer({ filename: path.join(dir, "test.db"), readers: { size: options.readers ?? 2 } })
+      )
+    )))

@@ -1,0 +1,113 @@
+/**
+ * SQLite with real read concurrency: the writer connection on the main thread plus a pool of
+ * reader workers, behind one standard `SqlClient`. A statement outside a transaction goes to a free
+ * reader when it only reads (the reader checks; the verdict is remembered per SQL text), anywhere
+ * else to the writer. Transactions run on the writer, so their reads see their own writes; prepared
+ * point lookups stay on the writer, where they are cheapest. `Effect.all` over reads then really
+ * runs them on several cores.
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Config from "effect/Config"
+import type { ConfigError } from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import type { DatabaseFileError } from "./DatabaseError.js"
+import * as ReaderPool from "./ReaderPool.js"
+import * as SqliteDatabase from "./SqliteDatabase.js"
+
+/** The plain connection's settings plus the reader pool's. */
+export interface SqlitePoolOptions extends SqliteDatabase.SqliteOptions {
+  readonly readers?: Omit<ReaderPool.ReaderPoolOptions, "filename" | "busyTimeout"> | undefined
+}
+
+/**
+ * Settings from the environment: those of `SqliteDatabase.config`, plus `DBSCOPE_READERS` (pool
+ * size; default the number of cores, at least 2), `DBSCOPE_READER_START_TIMEOUT` (10 s),
+ * `DBSCOPE_READER_ACQUIRE_TIMEOUT` (30 s) and `DBSCOPE_READER_MAX_WAITING` (1000).
+ */
+export const config: Config.Config<SqlitePoolOptions> = Config.all({
+  sqlite: SqliteDatabase.config,
+  readers: Config.all({
+    size: Config.integer("DBSCOPE_READERS").pipe(
+      Config.validate({ message: "DBSCOPE_READERS must be 1 or more", validation: (n) => n >= 1 }),
+      Config.withDefault(ReaderPool.defaultSize())
+    ),
+    startTimeout: Config.duration("DBSCOPE_READER_START_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
+    acquireTimeout: Config.duration("DBSCOPE_READER_ACQUIRE_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30))),
+    maxWaiting: Config.integer("DBSCOPE_READER_MAX_WAITING").pipe(Config.withDefault(1000))
+  })
+}).pipe(Config.map(({ readers, sqlite }) => ({ ...sqlite, readers })))
+
+const toSqlError = (error: ReaderPool.ReaderError) => new SqlError({ cause: error, message: error.message })
+
+/** How many SQL texts' read/write verdicts to remember. */
+const verdictCapacity = 1000
+
+/** Opens the writer and the reader pool in the current scope and builds the routing client. */
+export const make = (options: SqlitePoolOptions) =>
+  Effect.gen(function*() {
+    const writer = yield* SqliteDatabase.makeWriter(options)
+    const pool = yield* ReaderPool.make({ ...options.readers, filename: writer.file, busyTimeout: options.busyTimeout })
+    const onWriter = <A>(effect: Effect.Effect<A, SqlError>) => writer.withConnection(effect)
+
+    // true: the statement only reads and runs on a reader; false: it must run on the writer.
+    const verdicts = new Map<string, boolean>()
+    const remember = (sql: string, readOnly: boolean) => {
+      if (verdicts.size >= verdictCapacity) verdicts.clear()
+      verdicts.set(sql, readOnly)
+    }
+
+    const routed: Connection = {
+      execute: (sql, params, transformRows) => {
+        const onWriterNow = () => onWriter(writer.connection.execute(sql, params, transformRows))
+        if (verdicts.get(sql) === false) return onWriterNow()
+        return pool.query(sql, params).pipe(
+          Effect.map((rows) => {
+            remember(sql, true)
+            return transformRows === undefined ? rows : transformRows(rows)
+          }),
+          Effect.catchTag("ReaderWriteRejected", () => {
+            remember(sql, false)
+            return onWriterNow()
+          }),
+          Effect.mapError((error) => error instanceof SqlError ? error : toSqlError(error))
+        )
+      },
+      executeRaw: (sql, params) => onWriter(writer.connection.executeRaw(sql, params)),
+      executeValues: (sql, params) => onWriter(writer.connection.executeValues(sql, params)),
+      executeUnprepared: (sql, params, transformRows) =>
+        onWriter(writer.connection.executeUnprepared(sql, params, transformRows)),
+      executeStream: (sql, params, transformRows) =>
+        Stream.unwrapScoped(
+          Effect.as(writer.holdConnection, writer.connection.executeStream(sql, params, transformRows))
+        )
+    }
+
+    const client = yield* SqliteDatabase.makeClient(writer, Effect.succeed(routed))
+    return { client, prepared: writer.prepared, database: writer.database, pool }
+  })
+
+/** Context the pooled layer provides: everything the plain layer does, plus the `ReaderPool`. */
+export type Services = SqliteDatabase.Services | ReaderPool.ReaderPool
+
+const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
+  SqliteDatabase.toContext(built).pipe(Context.add(ReaderPool.ReaderPool, built.pool))
+
+/** Writer + reader pool with the given settings, scoped: workers stop and the file closes on release. */
+export const layer = (
+  options: SqlitePoolOptions
+): Layer.Layer<Services, DatabaseFileError | ReaderPool.ReaderStartError> =>
+  Layer.scopedContext(Effect.map(make(options), toContext)).pipe(Layer.provide(Reactivity.layer))
+
+/** The same layer with settings from `Config` (see `config`). */
+export const layerConfig = (
+  options: Config.Config<SqlitePoolOptions> = config
+): Layer.Layer<Services, DatabaseFileError | ReaderPool.ReaderStartError | ConfigError> =>
+  Layer.scopedContext(Effect.flatMap(options, (resolved) => Effect.map(make(resolved), toContext))).pipe(
+    Layer.provide(Reactivity.layer)
+  )
