@@ -12,12 +12,16 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { sampleCsv } from "./BundledData.js"
+import { fetchUsers } from "./ConcurrentFetch.js"
+import { Dashboard } from "./Dashboard.js"
 import { runDemo } from "./Demo.js"
 import { executeQuery } from "./ExecuteQuery.js"
 import * as Output from "./Output.js"
 import * as Progress from "./Progress.js"
+import { ReaderPool } from "./ReaderPool.js"
 import { setup } from "./Setup.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
+import * as SqlitePool from "./SqlitePool.js"
 import { UserRepo } from "./UserRepo.js"
 
 /** A command-line value that makes no sense (exit code 2, like the parser's own errors). */
@@ -47,6 +51,33 @@ const database = (create: boolean) =>
     const filename = Option.getOrElse(db, () => settings.filename)
     return UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ ...settings, filename, create })))
   }))
+
+/** The writer + reader-pool database (settings from `DBSCOPE_READERS` etc.), for concurrent reads. */
+const pooledDatabase = Layer.unwrapEffect(Effect.gen(function*() {
+  const { db } = yield* dbscope
+  const settings = yield* SqlitePool.config
+  const filename = Option.getOrElse(db, () => settings.filename)
+  return Layer.mergeAll(UserRepo.Default, Dashboard.Default).pipe(
+    Layer.provideMerge(SqlitePool.layer({ ...settings, filename, create: false }))
+  )
+}))
+
+/** Pooled unless `--sequential`: then one plain connection, the baseline to compare with. */
+const readDatabase = (sequential: boolean) =>
+  sequential ? Layer.provideMerge(Dashboard.Default, database(false)) : pooledDatabase
+
+const poolDescription = Effect.map(
+  Effect.serviceOption(ReaderPool),
+  Option.match({
+    onNone: () => "one after the other on one connection",
+    onSome: (pool) => `concurrently on ${pool.size} reader workers`
+  })
+)
+
+const ms = (millis: number) => `${millis.toFixed(1)} ms`.padStart(11)
+const sequentialOption = Options.boolean("sequential").pipe(
+  Options.withDescription("Run the queries one after the other on one connection (to compare)")
+)
 
 const print = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, json: boolean) =>
   Console.log(json ? Output.json(rows) : Output.table(rows))
@@ -141,6 +172,56 @@ const countCommand = Command.make("count", {}, () =>
     yield* Console.log(String(yield* repo.count))
   }).pipe(Effect.provide(database(false)))).pipe(Command.withDescription("Print the number of users"))
 
+const concurrentCommand = Command.make("concurrent", {
+  olderThan: Options.integer("older-than").pipe(
+    Options.withDescription("Age for the second query (0..150)"),
+    Options.withDefault(40)
+  ),
+  sequential: sequentialOption,
+  json: jsonOption
+}, ({ json, olderThan, sequential }) =>
+  Effect.gen(function*() {
+    const result = yield* fetchUsers(olderThan, { concurrent: !sequential }).pipe(
+      Effect.catchTag("InvalidAge", (error) => Effect.fail(new UsageError({ reason: `--older-than: ${error.reason}` })))
+    )
+    if (json) {
+      return yield* Console.log(
+        `{"allUsers":${Output.json(result.allUsers.value)},"olderUsers":${Output.json(result.olderUsers.value)}}`
+      )
+    }
+    const rows = (n: number) => `${n.toLocaleString("en-US")} rows`.padStart(16)
+    yield* Console.log([
+      `Fetched ${yield* poolDescription}:`,
+      `  all users               ${rows(result.allUsers.value.length)} ${ms(result.allUsers.millis)}`,
+      `  users older than ${String(olderThan).padEnd(6)} ${rows(result.olderUsers.value.length)} ${
+        ms(result.olderUsers.millis)
+      }`,
+      `  total                   ${"".padStart(16)} ${ms(result.millis)}`
+    ].join("\n"))
+  }).pipe(Effect.provide(readDatabase(sequential)))).pipe(
+    Command.withDescription("The seed's gather: all users and users older than N, fetched concurrently")
+  )
+
+const dashboardCommand = Command.make("dashboard", { sequential: sequentialOption, json: jsonOption }, ({
+  json,
+  sequential
+}) =>
+  Effect.gen(function*() {
+    const report = yield* (yield* Dashboard).report({ concurrent: !sequential })
+    if (json) return yield* Console.log(Output.json([report]).slice(1, -1))
+    const { summary } = report
+    yield* Console.log([
+      `Users: ${summary.users}   average age: ${summary.average_age?.toFixed(3) ?? "-"}   youngest: ${
+        summary.youngest ?? "-"
+      }   oldest: ${summary.oldest ?? "-"}   older than 40: ${report.usersOver40}`,
+      `Age bands: ${report.ageBands.map((band) => `${band.band}-${band.band + 9}: ${band.users}`).join("  ")}`,
+      `Top e-mail domains: ${report.topDomains.map((domain) => `${domain.domain} ${domain.users}`).join(", ")}`,
+      `4 queries ${yield* poolDescription}: ${report.millis.toFixed(1)} ms`
+    ].join("\n"))
+  }).pipe(Effect.provide(readDatabase(sequential)))).pipe(
+    Command.withDescription("Four aggregate queries (age bands, average age, over 40, top domains) at once")
+  )
+
 const demoCommand = Command.make("demo", {}, () =>
   Effect.gen(function*() {
     const { db } = yield* dbscope
@@ -150,7 +231,15 @@ const demoCommand = Command.make("demo", {}, () =>
 
 /** The whole command tree. */
 export const command = dbscope.pipe(
-  Command.withSubcommands([setupCommand, usersCommand, queryCommand, countCommand, demoCommand])
+  Command.withSubcommands([
+    setupCommand,
+    usersCommand,
+    queryCommand,
+    countCommand,
+    concurrentCommand,
+    dashboardCommand,
+    demoCommand
+  ])
 )
 
 /** Parses `argv` (as `process.argv`) and runs the chosen command. */
