@@ -263,20 +263,34 @@ export const makeWriter = (options: SqliteOptions) =>
         }))
     }
 
+    /**
+     * Runs a statement at once if nobody holds the connection, else gives `None`. The check and
+     * the statement run in one synchronous step: no other fiber can start a transaction between.
+     */
+    const runIfFree = (sql: string, params: ReadonlyArray<unknown>) =>
+      Effect.withFiberRuntime<Option.Option<ReadonlyArray<object>>, SqlError>((fiber) => {
+        if (held > 0) return Effect.succeedNone
+        try {
+          return Effect.succeedSome(
+            runNow(sql, params, false, Context.get(fiber.currentContext, SqlClient.SafeIntegers))
+          )
+        } catch (cause) {
+          return Effect.fail(executeFailed(cause))
+        }
+      })
+
     const prepared = {
       prepare: (sql: string) => (params: ReadonlyArray<unknown>) =>
-        Effect.withFiberRuntime<ReadonlyArray<unknown>, SqlError>((fiber) => {
-          const transaction = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
-          if (Option.isSome(transaction)) return transaction.value[0].execute(sql, params, undefined)
-          if (held > 0) return withConnection(run(sql, params, false))
-          // Nobody holds the connection, and the check and the statement run in one synchronous step:
-          // no other fiber can start a transaction in between.
-          try {
-            return Effect.succeed(runNow(sql, params, false, Context.get(fiber.currentContext, SqlClient.SafeIntegers)))
-          } catch (cause) {
-            return Effect.fail(executeFailed(cause))
-          }
-        })
+        Effect.flatMap(
+          Effect.serviceOption(SqlClient.TransactionConnection),
+          (transaction): Effect.Effect<ReadonlyArray<unknown>, SqlError> =>
+            Option.isSome(transaction)
+              ? transaction.value[0].execute(sql, params, undefined)
+              : Effect.flatMap(
+                runIfFree(sql, params),
+                Option.match({ onNone: () => withConnection(run(sql, params, false)), onSome: Effect.succeed })
+              )
+        )
     }
 
     const database = {
@@ -284,7 +298,7 @@ export const makeWriter = (options: SqliteOptions) =>
       withHandle: <A>(f: (db: Sqlite.Database) => A) =>
         withConnection(Effect.try({ try: () => f(db), catch: executeFailed }))
     }
-    return { file, connection, holdConnection, withConnection, prepared, database } as const
+    return { file, connection, holdConnection, withConnection, runIfFree, prepared, database } as const
   })
 
 /** The writer as `makeWriter` returns it. */

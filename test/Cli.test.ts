@@ -187,6 +187,39 @@ describe("dbscope CLI", () => {
       assert.isTrue(ages.every((user) => user.age >= 1 && user.age <= 120))
     }))
 
+  it.scoped("concurrent fetches both result sets on the reader pool, and --sequential on one connection", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      const json = dbscope(["--db", db, "concurrent", "--json"])
+      assert.strictEqual(json.code, 0, json.stderr)
+      const parsed = JSON.parse(json.stdout) as { allUsers: Array<unknown>; olderUsers: Array<unknown> }
+      assert.deepStrictEqual([parsed.allUsers.length, parsed.olderUsers.length], [1000, 707])
+      const pooled = dbscope(["--db", db, "concurrent", "--older-than", "100"])
+      assert.match(pooled.stdout, /concurrently on \d+ reader workers/)
+      assert.match(pooled.stdout, /users older than 100\s+171 rows/)
+      assert.match(pooled.stdout, /total\s+[\d.]+ ms/)
+      const sequential = dbscope(["--db", db, "concurrent", "--sequential"])
+      assert.include(sequential.stdout, "one after the other on one connection")
+      assert.match(sequential.stdout, /all users\s+1,000 rows/)
+      const bad = dbscope(["--db", db, "concurrent", "--older-than", "-3"])
+      assert.strictEqual(bad.code, 2)
+      assertOneLine(bad, "between 0 and 150")
+    }))
+
+  it.scoped("dashboard prints the four aggregates, and JSON with --json", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      const text = dbscope(["--db", db, "dashboard"])
+      assert.strictEqual(text.code, 0, text.stderr)
+      assert.include(text.stdout, "average age: 62.379")
+      assert.include(text.stdout, "older than 40: 707")
+      assert.include(text.stdout, "yahoo.com 366, hotmail.com 333, gmail.com 301")
+      const json = JSON.parse(dbscope(["--db", db, "dashboard", "--sequential", "--json"]).stdout) as {
+        usersOver40: number
+      }
+      assert.strictEqual(json.usersOver40, 707)
+    }))
+
   it.scoped("demo runs the exercises on a fresh database", () =>
     Effect.gen(function*() {
       const db = path.join(yield* tempDirectory, "demo.db")

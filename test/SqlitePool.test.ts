@@ -112,6 +112,19 @@ describe("SqlitePool", () => {
           yield* Fiber.interrupt(long)
         }))
 
+      it.effect("a cheap read, once measured, runs on the main thread even while every worker is busy", () =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const cheap = sql`SELECT COUNT(*) AS n FROM users WHERE age > ${100}`
+          yield* cheap // first run: on a reader, which measures it
+          const busy = yield* Effect.forkAll([sql.unsafe(longQuery), sql.unsafe(longQuery)])
+          yield* Effect.sleep("30 millis")
+          assert.deepStrictEqual(yield* cheap, [{ n: 171 }])
+          // Had it waited for a worker, the long queries would have finished first.
+          assert.isTrue(Option.isNone(yield* Fiber.poll(busy)))
+          yield* Fiber.interrupt(busy)
+        }))
+
       it.effect("an interrupted query stops its worker, which serves the next query", () =>
         Effect.gen(function*() {
           const pool = yield* ReaderPool
