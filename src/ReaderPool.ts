@@ -197,6 +197,7 @@ export const make = (options: ReaderPoolOptions): Effect.Effect<Readers, ReaderS
     const cancelTimeout = options.cancelTimeout ?? Duration.seconds(1)
     const maxWaiting = options.maxWaiting ?? 1000
     const chunkRows = options.chunkRows ?? 16_384
+    const scope = yield* Effect.scope
 
     const all = new Set<Reader>()
     const idle = yield* Queue.unbounded<Reader>()
@@ -235,8 +236,13 @@ export const make = (options: ReaderPoolOptions): Effect.Effect<Readers, ReaderS
       Effect.forkScoped
     )
 
-    /** Puts a worker back; a stuck one is stopped instead (its exit brings a replacement). */
-    const giveBack = (reader: Reader) => reader.broken ? stopReader(reader) : Queue.offer(idle, reader)
+    /**
+     * Puts a worker back. A stuck one (inside a long SQLite call that no cancel can reach) is
+     * terminated in the background, in the pool's scope: the thread only exits when SQLite returns,
+     * and the interrupted caller should not wait for that. Its exit brings a replacement.
+     */
+    const giveBack = (reader: Reader) =>
+      reader.broken ? Effect.asVoid(Effect.forkIn(stopReader(reader), scope)) : Queue.offer(idle, reader)
 
     let waiting = 0
     /** The next idle worker that is still alive (one may have died while idle). */

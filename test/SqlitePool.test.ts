@@ -7,6 +7,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as path from "node:path"
 import * as OpenResources from "../src/OpenResources.js"
 import { ReaderPool } from "../src/ReaderPool.js"
@@ -175,6 +176,26 @@ describe("SqlitePool", () => {
       const timedOut = yield* Effect.flip(Fiber.join(waiting))
       assert.strictEqual(timedOut._tag, "ReaderTimeout")
       yield* Fiber.interrupt(long)
+    })))
+
+  it.live("interrupting a long single-step query replaces its stuck worker; the pool keeps serving", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const dir = yield* TestDatabase.tempDirectory
+      const filename = path.join(dir, "stuck.db")
+      yield* Effect.scoped(Layer.build(SqliteDatabase.layer({ filename })))
+      const pool = yield* ReaderPoolModule.make({ filename, size: 2, cancelTimeout: "100 millis" })
+      // One aggregate: SQLite returns nothing until it has counted everything, so no cancel gets in.
+      const aggregate = `SELECT COUNT(*) FROM (${longQuery.replace("20000000", "60000000")})`
+      const stuck = yield* Effect.fork(pool.query(aggregate, []))
+      yield* Effect.sleep("50 millis")
+      yield* Fiber.interrupt(stuck)
+      // The other worker serves at once; the stuck one is replaced when its thread finally exits.
+      assert.deepStrictEqual(yield* pool.query("SELECT 1 AS one", []), [{ one: 1 }])
+      yield* Effect.repeat(pool.live, { until: (n) => n === 2, schedule: Schedule.spaced("50 millis") })
+      const results = yield* Effect.all([pool.query("SELECT 2 AS two", []), pool.query("SELECT 3 AS three", [])], {
+        concurrency: "unbounded"
+      })
+      assert.deepStrictEqual(results, [[{ two: 2 }], [{ three: 3 }]])
     })))
 
   it.live("a pool that cannot start fails with a typed error within its timeout and leaves no worker", () =>
