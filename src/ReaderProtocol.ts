@@ -55,7 +55,7 @@ const columnValue = (column: EncodedColumn, row: number): unknown => {
     case "Numbers":
       return column.values[row]
     case "Strings":
-      return column.text.substring(row === 0 ? 0 : column.ends[row - 1]!, column.ends[row]!)
+      return column.text.substring(row === 0 ? 0 : column.ends[row - 1] ?? 0, column.ends[row] ?? 0)
     case "Values":
       return column.values[row]
   }
@@ -63,11 +63,10 @@ const columnValue = (column: EncodedColumn, row: number): unknown => {
 
 /** Rebuilds the chunk's rows as objects keyed by column name, appending them to `into`. */
 export const appendRows = (names: ReadonlyArray<string>, chunk: ColumnChunk, into: Array<Record<string, unknown>>) => {
-  const columns = chunk.columns
-  const width = names.length
+  const columns = names.map((name, c) => [name, chunk.columns[c]] as const)
   for (let row = 0; row < chunk.length; row++) {
     const record: Record<string, unknown> = {}
-    for (let c = 0; c < width; c++) record[names[c]!] = columnValue(columns[c]!, row)
+    for (const [name, column] of columns) record[name] = column === undefined ? undefined : columnValue(column, row)
     into.push(record)
   }
 }

@@ -48,36 +48,24 @@ const prepare = (sql: string) => {
 
 /** Encodes one column of a chunk of row arrays in the cheapest form its values allow. */
 const encodeColumn = (rows: ReadonlyArray<ReadonlyArray<unknown>>, index: number, transfer: Array<ArrayBuffer>) => {
-  const n = rows.length
-  let numbers = true
-  let strings = true
-  for (let i = 0; i < n && (numbers || strings); i++) {
-    const value = rows[i]![index]
-    if (typeof value !== "number") numbers = false
-    if (typeof value !== "string") strings = false
-  }
-  if (numbers) {
-    const values = new Float64Array(n)
-    for (let i = 0; i < n; i++) values[i] = rows[i]![index] as number
+  const column = rows.map((row) => row[index])
+  if (column.every((value) => typeof value === "number")) {
+    const values = Float64Array.from(column as Array<number>)
     transfer.push(values.buffer)
     return { _tag: "Numbers", values } satisfies EncodedColumn
   }
-  if (strings) {
-    const ends = new Uint32Array(n)
-    const parts = new Array<string>(n)
+  if (column.every((value) => typeof value === "string")) {
+    const texts = column as Array<string>
+    const ends = new Uint32Array(texts.length)
     let length = 0
-    for (let i = 0; i < n; i++) {
-      const value = rows[i]![index] as string
-      parts[i] = value
-      length += value.length
+    texts.forEach((text, i) => {
+      length += text.length
       ends[i] = length
-    }
+    })
     transfer.push(ends.buffer)
-    return { _tag: "Strings", text: parts.join(""), ends } satisfies EncodedColumn
+    return { _tag: "Strings", text: texts.join(""), ends } satisfies EncodedColumn
   }
-  const values = new Array<unknown>(n)
-  for (let i = 0; i < n; i++) values[i] = rows[i]![index]
-  return { _tag: "Values", values } satisfies EncodedColumn
+  return { _tag: "Values", values: column } satisfies EncodedColumn
 }
 
 const encodeChunk = (rows: ReadonlyArray<ReadonlyArray<unknown>>, columnCount: number) => {

@@ -45,11 +45,13 @@ export const layer = (options: TestDatabaseOptions = {}) =>
       Layer.provideMerge(SqliteDatabase.layer({ filename: path.join(dir, "test.db") }))
     )))
 
-/** The same on the writer + reader-pool client (`SqlitePool`), with `readers` workers (default 2). */
-export const layerPooled = (options: TestDatabaseOptions & { readonly readers?: number | undefined } = {}) =>
+/** The same on the writer + reader-pool client (`SqlitePool`); `readers` configures the pool (default 2 workers). */
+export const layerPooled = (
+  options: TestDatabaseOptions & { readonly readers?: SqlitePool.SqlitePoolOptions["readers"] } = {}
+) =>
   Layer.unwrapScoped(Effect.map(tempDirectory, (dir) =>
     usersOnConnection(options).pipe(
       Layer.provideMerge(
-        SqlitePool.layer({ filename: path.join(dir, "test.db"), readers: { size: options.readers ?? 2 } })
+        SqlitePool.layer({ filename: path.join(dir, "test.db"), readers: options.readers ?? { size: 2 } })
       )
     )))
