@@ -23,9 +23,14 @@ import { performance } from "node:perf_hooks"
 import { parseArgs } from "node:util"
 import * as v8 from "node:v8"
 import { runInNewContext } from "node:vm"
+import { sampleCsv } from "../src/BundledData.js"
+import { fetchUsers } from "../src/ConcurrentFetch.js"
+import { Dashboard } from "../src/Dashboard.js"
 import * as Migrations from "../src/Migrations.js"
 import * as Progress from "../src/Progress.js"
+import { setup } from "../src/Setup.js"
 import * as SqliteDatabase from "../src/SqliteDatabase.js"
+import * as SqlitePool from "../src/SqlitePool.js"
 import { addSynthetic, generate } from "../src/SyntheticUsers.js"
 import { User } from "../src/User.js"
 import { UserRepo } from "../src/UserRepo.js"
@@ -98,6 +103,10 @@ const alternate = <R>(label: string, reps: number, contenders: ReadonlyArray<Con
     return result
   })
 
+/** The runs of the contender called `name` (empty if none ran). */
+const pick = (runs: ReadonlyArray<Runs>, name: string): Runs =>
+  runs.find((r) => r.name === name) ?? { name, ms: [], median: NaN, count: 0 }
+
 // ---------------------------------------------------------------------------------------------
 // Printing
 
@@ -124,6 +133,28 @@ const machine = () => {
 }
 
 const peakRss = () => `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`
+
+/** CPU time (ms) used so far by the whole machine (all cores) and by this process (all its threads). */
+const cpuClock = () => {
+  const machine = os.cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0)
+  const own = process.cpuUsage()
+  return { machine, own: (own.user + own.system) / 1000, wall: performance.now() }
+}
+
+/**
+ * Runs `effect` and measures how many cores other processes kept busy meanwhile, on average. On a
+ * small machine a parallel test run or build next to the benchmark wipes out any concurrency gain,
+ * so a figure well above 0 means the section's ratios are not to be trusted.
+ */
+const withOthersLoad = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.suspend(() => {
+    const before = cpuClock()
+    return Effect.map(effect, (a) => {
+      const after = cpuClock()
+      const others = (after.machine - before.machine) - (after.own - before.own)
+      return [a, Math.max(0, others) / (after.wall - before.wall)] as const
+    })
+  })
 
 // ---------------------------------------------------------------------------------------------
 // Databases
@@ -361,10 +392,6 @@ const importSuite = ({ dir, rows }: SuiteOptions) =>
     const dbSize = fileSize(raw)
     const index = yield* indexPhase(raw, reps.scan)
 
-    const pick = (runs: ReadonlyArray<Runs>, name: string): Runs =>
-      runs.find((r) =>
-        r.name === name
-      ) ?? { name, ms: [], median: NaN, count: 0 }
     const ourImportRuns = pick(imported.runs, "dbscope")
     const rawImportRuns = pick(imported.runs, "raw")
     const ourScan = pick(read.scan, "dbscope")
@@ -376,7 +403,8 @@ const importSuite = ({ dir, rows }: SuiteOptions) =>
     const scanRatio = ratio(rawScan.median, ourScan.median)
     const lookupRatio = ratio(rawLookups.median, ourLookups.median)
     const plainRatio = ratio(rawLookups.median, plainLookups.median)
-    const verdict = (value: string, goal: number) => Number(value) >= goal ? "ok" : "MISSED"
+    const verdict = (value: string, goal: number) =>
+      Number(value) >= goal ? "ok" : "MISSED"
     const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 
     yield* Console.log(table(
@@ -446,6 +474,296 @@ const importSuite = ({ dir, rows }: SuiteOptions) =>
   }).pipe(Effect.scoped)
 
 // ---------------------------------------------------------------------------------------------
+// Suite `concurrency`: the reader pool (`SqlitePool`) against dbscope's single connection
+// (`SqliteDatabase`) on N synthetic users (dashboard, the seed's pair, event-loop lag) and on the
+// 1000-row sample (latency of small queries). The pool's start-up is timed apart, outside the runs.
+
+const pairAge = 40
+const poolReaders = 2
+const lagTick = 10
+const sampleScans = 1_000
+const sampleLookups = 20_000
+
+/** The repository and the dashboard over a connection layer, as the CLI's `concurrent` and `dashboard` commands build them. */
+const withServices = <E>(database: Layer.Layer<SqliteDatabase.Services, E>) =>
+  Layer.mergeAll(UserRepo.Default, Dashboard.Default).pipe(Layer.provideMerge(database))
+
+/**
+ * Both dbscope stacks on one file, built once in the current scope (closed when it closes); the
+ * pool's start-up (writer + readers) is timed and recorded in `startups`.
+ */
+const openBoth = (filename: string, startups: Array<number>) =>
+  Effect.gen(function*() {
+    const single = yield* Layer.build(withServices(SqliteDatabase.layer({ filename })))
+    const start = performance.now()
+    const pool = yield* Layer.build(withServices(SqlitePool.layer({ filename, readers: { size: poolReaders } })))
+    startups.push(performance.now() - start)
+    return { single, pool }
+  })
+
+/**
+ * Runs `effect` under a Node `setInterval` of `lagTick` ms and returns its result with the worst
+ * lateness of a tick (ms): a tick still pending when the effect ends counts with its lateness so far.
+ */
+const withLagProbe = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      let worst = 0
+      let expected = performance.now() + lagTick
+      const timer = setInterval(() => {
+        const now = performance.now()
+        worst = Math.max(worst, now - expected)
+        expected = now + lagTick
+      }, lagTick)
+      return { timer, worst: () => Math.max(worst, performance.now() - expected) }
+    }),
+    (probe) => Effect.map(effect, (a) => [a, probe.worst()] as const),
+    (probe) => Effect.sync(() => clearInterval(probe.timer))
+  )
+
+const pairCount = (result: Effect.Effect.Success<ReturnType<typeof fetchUsers>>) =>
+  result.allUsers.value.length + result.olderUsers.value.length
+
+/** The seed's pair as a user without dbscope writes it: `@effect/sql-sqlite-node` and `Effect.all`. */
+const sqliteNodePair = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  return yield* Effect.all([
+    sql`SELECT user_id, name, email, age, created_at FROM users ORDER BY user_id`,
+    sql`SELECT user_id, name, email, age, created_at FROM users WHERE age > ${pairAge} ORDER BY user_id`
+  ], { concurrency: "unbounded" })
+})
+
+/** 1. to 3. on the big database: the dashboard, the seed's pair, and the event-loop lag while the pair runs. */
+const bigPhase = (file: string, startups: Array<number>, reps: { dashboard: number; pair: number; lag: number }) =>
+  Effect.gen(function*() {
+    const dashboard = yield* Effect.scoped(Effect.gen(function*() {
+      const { pool, single } = yield* openBoth(file, startups)
+      const report = (concurrent: boolean) =>
+        timed(
+          Effect.flatMap(Dashboard, (dashboard) => dashboard.report({ concurrent })),
+          (report) => report.summary.users + report.usersOver40 + report.ageBands.length + report.topDomains.length
+        )
+      return yield* withOthersLoad(alternate("dashboard", reps.dashboard, [
+        { name: "pool, concurrent", run: Effect.provide(report(true), pool) },
+        { name: "pool, sequential", run: Effect.provide(report(false), pool) },
+        { name: "single, sequential", run: Effect.provide(report(false), single) }
+      ]))
+    }))
+
+    const pair = yield* Effect.scoped(Effect.gen(function*() {
+      const { pool, single } = yield* openBoth(file, startups)
+      const sqliteNode = yield* Layer.build(SqliteClient.layer({ filename: file }))
+      const fetch = (concurrent: boolean) => timed(fetchUsers(pairAge, { concurrent }), pairCount)
+      return yield* withOthersLoad(alternate("seed pair", reps.pair, [
+        { name: "pool, concurrent", run: Effect.provide(fetch(true), pool) },
+        { name: "single, sequential", run: Effect.provide(fetch(false), single) },
+        {
+          name: "sql-sqlite-node",
+          run: Effect.provide(timed(sqliteNodePair, ([all, older]) => all.length + older.length), sqliteNode)
+        }
+      ]))
+    }))
+
+    // Here a run's figure is the worst lag of the 10 ms timer, not the wall time.
+    const lag = yield* Effect.scoped(Effect.gen(function*() {
+      const { pool, single } = yield* openBoth(file, startups)
+      const lagged = Effect.map(
+        withLagProbe(fetchUsers(pairAge, { concurrent: true })),
+        ([result, worst]): Measured => ({ ms: worst, count: pairCount(result) })
+      )
+      return yield* withOthersLoad(alternate("event-loop lag", reps.lag, [
+        { name: "pool, concurrent", run: Effect.provide(lagged, pool) },
+        { name: "single, concurrent", run: Effect.provide(lagged, single) }
+      ]))
+    }))
+    return { dashboard, pair, lag }
+  })
+
+/** 4. Small queries on the 1000-row sample, one call after another: olderThan(40) and point lookups. */
+const samplePhase = (dir: string, startups: Array<number>, reps: number) =>
+  Effect.gen(function*() {
+    const file = path.join(dir, "sample.db")
+    const created = yield* setup({ csv: sampleCsv }).pipe(Effect.provide(dbscopeLayer(file)))
+    const { pool, single } = yield* openBoth(file, startups)
+    const scans = timed(
+      Effect.flatMap(UserRepo, (repo) =>
+        Effect.gen(function*() {
+          let rows = 0
+          for (let i = 0; i < sampleScans; i++) rows += (yield* repo.olderThan(pairAge)).length
+          return rows
+        })),
+      (rows) => rows
+    )
+    const ids = lookupIds(created.total, sampleLookups)
+    const lookups = timed(
+      Effect.flatMap(UserRepo, (repo) =>
+        Effect.gen(function*() {
+          let hits = 0
+          for (const id of ids) if (Option.isSome(yield* repo.byId(id))) hits++
+          return hits
+        })),
+      (hits) => hits
+    )
+    const [[olderThan, byId], load] = yield* withOthersLoad(Effect.all([
+      alternate("sample olderThan", reps, [
+        { name: "pool", run: Effect.provide(scans, pool) },
+        { name: "single", run: Effect.provide(scans, single) }
+      ]),
+      alternate("sample byId", reps, [
+        { name: "pool", run: Effect.provide(lookups, pool) },
+        { name: "single", run: Effect.provide(lookups, single) }
+      ])
+    ]))
+    return { olderThan, byId, load, users: created.total }
+  }).pipe(Effect.scoped)
+
+const concurrencySuite = ({ dir, rows }: SuiteOptions) =>
+  Effect.gen(function*() {
+    const small = rows <= 100_000
+    const reps = { dashboard: small ? 7 : 5, pair: small ? 7 : 5, lag: small ? 5 : 3, sample: 5 }
+    const file = path.join(dir, "users.db")
+    yield* Console.error(`  building ${int(rows)} synthetic users`)
+    const built = yield* timed(Effect.zipRight(Migrations.run, addSynthetic(rows)), (n) => n).pipe(
+      Effect.provide(dbscopeLayer(file))
+    )
+    const startups: Array<number> = []
+    const big = yield* bigPhase(file, startups, reps)
+    const sample = yield* samplePhase(dir, startups, reps.sample)
+
+    const [dashboard, dashboardLoad] = big.dashboard
+    const [pair, pairLoad] = big.pair
+    const [lag, lagLoad] = big.lag
+    const loads = [dashboardLoad, pairLoad, lagLoad, sample.load]
+    const dashPool = pick(dashboard, "pool, concurrent")
+    const dashPoolSeq = pick(dashboard, "pool, sequential")
+    const dashSingle = pick(dashboard, "single, sequential")
+    const pairPool = pick(pair, "pool, concurrent")
+    const pairSingle = pick(pair, "single, sequential")
+    const pairNode = pick(pair, "sql-sqlite-node")
+    const lagPool = pick(lag, "pool, concurrent")
+    const lagSingle = pick(lag, "single, concurrent")
+    const olderPool = pick(sample.olderThan, "pool")
+    const olderSingle = pick(sample.olderThan, "single")
+    const byIdPool = pick(sample.byId, "pool")
+    const byIdSingle = pick(sample.byId, "single")
+
+    const dashRatio = ratio(dashSingle.median, dashPool.median)
+    const dashPoolRatio = ratio(dashPoolSeq.median, dashPool.median)
+    const pairRatio = ratio(pairSingle.median, pairPool.median)
+    const pairNodeRatio = ratio(pairNode.median, pairPool.median)
+    const lagRatio = ratio(lagSingle.median, lagPool.median)
+    // Latency ratios: pool / single, lower is better.
+    const olderRatio = ratio(olderPool.median, olderSingle.median)
+    const byIdRatio = ratio(byIdPool.median, byIdSingle.median)
+    const atLeast = (value: string | number, goal: number) => Number(value) >= goal ? "ok" : "MISSED"
+    const atMost = (value: string | number, goal: number) => Number(value) <= goal ? "ok" : "MISSED"
+    const pairVerdict = `${atLeast(pairRatio, 1)}; 1.2 ${atLeast(pairRatio, 1.2) === "ok" ? "ok" : "missed"}`
+    const perCall = (runs: Runs, calls: number) => `${(runs.median * 1000 / calls).toFixed(1)} µs`
+    const pairRows = `${int(pairPool.count)} rows`
+
+    yield* Console.log(
+      `database: ${int(rows)} synthetic users, built in ${
+        duration(built.ms)
+      }; pool: ${poolReaders} reader workers + writer\n`
+    )
+    yield* Console.log(table(
+      ["measurement (median of runs)", "dbscope pool", "compared with", "its figure", "speed ratio", "goal", ""],
+      [
+        [
+          `1. dashboard, 4 aggregates (${reps.dashboard} runs)`,
+          duration(dashPool.median),
+          "single connection, sequential",
+          duration(dashSingle.median),
+          dashRatio,
+          ">= 1.6",
+          atLeast(dashRatio, 1.6)
+        ],
+        ["", "", "pool, sequential", duration(dashPoolSeq.median), dashPoolRatio, "", ""],
+        [
+          `2. seed pair, all || age > ${pairAge}, ${pairRows} (${reps.pair} runs)`,
+          duration(pairPool.median),
+          "single connection, sequential",
+          duration(pairSingle.median),
+          pairRatio,
+          ">= 1.0 (1.2)",
+          pairVerdict
+        ],
+        ["", "", "sql-sqlite-node, Effect.all", duration(pairNode.median), pairNodeRatio, "", ""],
+        [
+          `3. worst event-loop lag, ${lagTick} ms timer, seed pair (${reps.lag} runs)`,
+          duration(lagPool.median),
+          "single connection, concurrent",
+          duration(lagSingle.median),
+          lagRatio,
+          "pool <= 50 ms",
+          atMost(lagPool.median, 50)
+        ]
+      ]
+    ))
+    yield* Console.log("(speed ratio = the other's figure / the pool's: higher is better)\n")
+    yield* Console.log(table(
+      [
+        `4. ${int(sample.users)}-row sample, one call at a time (${reps.sample} runs)`,
+        "pool",
+        "single connection",
+        "latency ratio pool/single (lower is better)",
+        "goal",
+        ""
+      ],
+      [
+        [
+          `UserRepo.olderThan(${pairAge}) x ${int(sampleScans)}, ${int(olderPool.count / sampleScans)} rows each`,
+          perCall(olderPool, sampleScans),
+          perCall(olderSingle, sampleScans),
+          olderRatio,
+          "<= 1.5",
+          atMost(olderRatio, 1.5)
+        ],
+        [
+          `UserRepo.byId x ${int(sampleLookups)}, ${int(byIdPool.count)} hits`,
+          perCall(byIdPool, sampleLookups),
+          perCall(byIdSingle, sampleLookups),
+          byIdRatio,
+          "<= 1.5",
+          atMost(byIdRatio, 1.5)
+        ]
+      ]
+    ))
+    yield* Console.log("\nall runs, in the order they ran (ms; 3. is the worst lag of each run):")
+    const runRows = (section: string, runs: ReadonlyArray<Runs>) =>
+      runs.map((r): ReadonlyArray<string> => [`${section}: ${r.name}`, runList(r)])
+    yield* Console.log(table(["", "runs"], [
+      ...runRows("1. dashboard", dashboard),
+      ...runRows("2. seed pair", pair),
+      ...runRows("3. lag", lag),
+      ...runRows("4. olderThan", sample.olderThan),
+      ...runRows("4. byId", sample.byId)
+    ]))
+    yield* Console.log(
+      `\npool start-up (writer + ${poolReaders} readers), once per section, outside the runs: ` +
+        `${startups.map((ms) => ms.toFixed(0)).join(", ")} ms (median ${duration(median(startups))})`
+    )
+    const busy = Math.max(...loads) > 0.1
+    yield* Console.log(
+      `CPU kept busy by other processes, in cores (should be ~0): ` +
+        `1. ${dashboardLoad.toFixed(2)}, 2. ${pairLoad.toFixed(2)}, 3. ${lagLoad.toFixed(2)}, 4. ${
+          sample.load.toFixed(2)
+        }` +
+        (busy ? ` -- WARNING: the machine was not idle, ratios are unreliable; run again` : "")
+    )
+    yield* Console.log(`peak RSS: ${peakRss()}`)
+    yield* Console.log(
+      `summary${busy ? " (machine busy, unreliable)" : ""}: dashboard pool vs single ${dashRatio}x (goal 1.6, ${
+        atLeast(dashRatio, 1.6)
+      }; vs pool sequential ` +
+        `${dashPoolRatio}x); seed pair vs single ${pairRatio}x (goal 1.0, stretch 1.2: ${pairVerdict}), vs sql-sqlite-node ` +
+        `${pairNodeRatio}x; worst lag pool ${duration(lagPool.median)} vs single ${duration(lagSingle.median)} ` +
+        `(goal 50 ms, ${atMost(lagPool.median, 50)}); sample latency pool/single olderThan ${olderRatio}, ` +
+        `byId ${byIdRatio} (goal <= 1.5, ${atMost(Math.max(Number(olderRatio), Number(byIdRatio)), 1.5)})`
+    )
+  }).pipe(Effect.scoped)
+
+// ---------------------------------------------------------------------------------------------
 // Suites and the command line
 
 interface SuiteOptions {
@@ -460,11 +778,15 @@ interface Suite {
   readonly run: (options: SuiteOptions) => Effect.Effect<void, unknown>
 }
 
-/** Every suite, by the name given on the command line. Later: concurrent, stream, mysql. */
+/** Every suite, by the name given on the command line. Later: stream, mysql. */
 const suites: Record<string, Suite> = {
   import: {
     description: "import N synthetic users, scan age > 40, point lookups, index on age or not (SQLite)",
     run: importSuite
+  },
+  concurrency: {
+    description: "reader pool vs one connection: dashboard, seed pair, event-loop lag, sample latency (SQLite)",
+    run: concurrencySuite
   }
 }
 

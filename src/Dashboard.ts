@@ -37,11 +37,17 @@ export interface DashboardReport {
 export class Dashboard extends Effect.Service<Dashboard>()("dbscope/Dashboard", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const ageBands = SqlSchema.findAll({
+    // One pass with a counter per band: `GROUP BY age - age % 10` sorted a million rows and took
+    // 60% of the whole dashboard, leaving the other cores idle. Ages are 0..150 (CHECK constraint).
+    const bandStarts = Array.from({ length: 16 }, (_, i) => i * 10)
+    const bandCounts = sql.literal(
+      bandStarts.map((start) => `SUM(CASE WHEN age BETWEEN ${start} AND ${start + 9} THEN 1 ELSE 0 END) AS b${start}`)
+        .join(", ")
+    )
+    const ageBands = SqlSchema.single({
       Request: Schema.Void,
-      Result: AgeBand,
-      execute: () =>
-        sql`SELECT age - (age % 10) AS band, COUNT(*) AS users FROM users GROUP BY age - (age % 10) ORDER BY band`
+      Result: Schema.Record({ key: Schema.String, value: Schema.NullOr(Count) }),
+      execute: () => sql`SELECT ${bandCounts} FROM users`
     })
     const summary = SqlSchema.single({
       Request: Schema.Void,
@@ -75,7 +81,10 @@ export class Dashboard extends Effect.Service<Dashboard>()("dbscope/Dashboard", 
           })
         )
         return {
-          ageBands: bands,
+          ageBands: bandStarts.flatMap((band) => {
+            const users = bands[`b${band}`] ?? 0
+            return users > 0 ? [{ band, users }] : []
+          }),
           summary: ages,
           usersOver40: over.users,
           topDomains: domains,

@@ -48,24 +48,36 @@ const prepare = (sql: string) => {
 
 /** Encodes one column of a chunk of row arrays in the cheapest form its values allow. */
 const encodeColumn = (rows: ReadonlyArray<ReadonlyArray<unknown>>, index: number, transfer: Array<ArrayBuffer>) => {
-  const column = rows.map((row) => row[index])
-  if (column.every((value) => typeof value === "number")) {
-    const values = Float64Array.from(column as Array<number>)
+  let numbers = true
+  let strings = true
+  for (const row of rows) {
+    const value = row[index]
+    if (typeof value !== "number") numbers = false
+    if (typeof value !== "string") strings = false
+    if (!numbers && !strings) break
+  }
+  if (numbers) {
+    const values = new Float64Array(rows.length)
+    let i = 0
+    for (const row of rows) values[i++] = row[index] as number
     transfer.push(values.buffer)
     return { _tag: "Numbers", values } satisfies EncodedColumn
   }
-  if (column.every((value) => typeof value === "string")) {
-    const texts = column as Array<string>
-    const ends = new Uint32Array(texts.length)
+  if (strings) {
+    const ends = new Uint32Array(rows.length)
+    const parts = new Array<string>(rows.length)
+    let i = 0
     let length = 0
-    texts.forEach((text, i) => {
+    for (const row of rows) {
+      const text = row[index] as string
+      parts[i] = text
       length += text.length
-      ends[i] = length
-    })
+      ends[i++] = length
+    }
     transfer.push(ends.buffer)
-    return { _tag: "Strings", text: texts.join(""), ends } satisfies EncodedColumn
+    return { _tag: "Strings", text: parts.join(""), ends } satisfies EncodedColumn
   }
-  return { _tag: "Values", values: column } satisfies EncodedColumn
+  return { _tag: "Values", values: rows.map((row) => row[index]) } satisfies EncodedColumn
 }
 
 const encodeChunk = (rows: ReadonlyArray<ReadonlyArray<unknown>>, columnCount: number) => {

@@ -3,9 +3,9 @@
  * migrations, import, and the test-harness layer.
  */
 export * as BundledData from "./BundledData.js"
+export { fetchConcurrently, fetchUsers } from "./ConcurrentFetch.js"
 export * as CsvImport from "./CsvImport.js"
 export { CsvError, importCsv } from "./CsvImport.js"
-export { fetchConcurrently, fetchUsers } from "./ConcurrentFetch.js"
 export { Dashboard } from "./Dashboard.js"
 export * as DatabaseError from "./DatabaseError.js"
 export { executeQuery, QueryError, ReadOnlyQuery } from "./ExecuteQuery.js"
