@@ -6,11 +6,13 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { sampleCsv } from "./BundledData.js"
 import { fetchUsers } from "./ConcurrentFetch.js"
 import { Dashboard } from "./Dashboard.js"
@@ -22,7 +24,17 @@ import { ReaderPool } from "./ReaderPool.js"
 import { setup } from "./Setup.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
 import * as SqlitePool from "./SqlitePool.js"
+import type { User } from "./User.js"
 import { UserRepo } from "./UserRepo.js"
+import {
+  averageAge,
+  InvalidPageSize,
+  keepOlderThan,
+  lazyPaginate,
+  maxPageSize,
+  streamUsers,
+  streamUsersInBatches
+} from "./UserStream.js"
 
 /** A command-line value that makes no sense (exit code 2, like the parser's own errors). */
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", { reason: Schema.String }) {
@@ -222,6 +234,88 @@ const dashboardCommand = Command.make("dashboard", { sequential: sequentialOptio
     Command.withDescription("Four aggregate queries (age bands, average age, over 40, top domains) at once")
   )
 
+/** `--page-size` / `--batch-size` values: integers 1..100000, checked before any query runs. */
+const sizeOption = (name: string) =>
+  Options.integer(name).pipe(Options.withDescription(`Rows per ${name.split("-")[0]} (1..${maxPageSize})`))
+
+/** Page and batch sizes are command-line values: a bad one is a usage error (exit 2). */
+const streamUsage = <A, E, R>(stream: Stream.Stream<A, E, R>) =>
+  Stream.mapError(
+    stream,
+    (error) => error instanceof InvalidPageSize ? new UsageError({ reason: error.message }) : error
+  )
+
+const userLine = (user: User) =>
+  `${String(user.user_id).padStart(7)}  ${user.name.padEnd(32).slice(0, 32)}  ${user.email.padEnd(40).slice(0, 40)}  ${
+    String(user.age).padStart(3)
+  }`
+
+const streamCommand = Command.make("stream", {
+  limit: Options.integer("limit").pipe(Options.withDescription("Stop after N users"), Options.optional),
+  json: Options.boolean("json").pipe(Options.withDescription("JSON Lines: one user object per line"))
+}, ({ json, limit }) =>
+  Effect.gen(function*() {
+    const max = yield* nonNegative("limit", limit)
+    const users = max === undefined ? streamUsers() : Stream.take(streamUsers(), max)
+    yield* users.pipe(Stream.runForEach((user) => Console.log(json ? JSON.stringify(user) : userLine(user))))
+  }).pipe(Effect.provide(database(false)))).pipe(
+    Command.withDescription("Stream every user, one at a time, in constant memory (the seed's stream_users)")
+  )
+
+const batchesCommand = Command.make("batches", {
+  batchSize: sizeOption("batch-size"),
+  olderThan: Options.integer("older-than").pipe(
+    Options.withDescription("Keep users strictly older than N (0..150)"),
+    Options.withDefault(25)
+  ),
+  json: Options.boolean("json").pipe(Options.withDescription("JSON Lines: the kept users, one per line"))
+}, ({ batchSize, json, olderThan }) =>
+  Effect.gen(function*() {
+    if (!Number.isSafeInteger(olderThan) || olderThan < 0 || olderThan > 150) {
+      return yield* new UsageError({
+        reason: `--older-than: age must be an integer between 0 and 150, got ${olderThan}`
+      })
+    }
+    let index = 0
+    let kept = 0
+    yield* streamUsage(streamUsersInBatches(batchSize)).pipe(Stream.runForEach((batch) => {
+      const older = keepOlderThan(olderThan)(batch)
+      index++
+      kept += Chunk.size(older)
+      return json
+        ? Effect.forEach(older, (user) => Console.log(JSON.stringify(user)), { discard: true })
+        : Console.log(`batch ${index}: ${Chunk.size(batch)} users, ${Chunk.size(older)} older than ${olderThan}`)
+    }))
+    if (!json) yield* Console.log(`${index} batches, ${kept} users older than ${olderThan}`)
+  }).pipe(Effect.provide(database(false)))).pipe(
+    Command.withDescription("Process users in batches, keeping those older than N (the seed's batch_processing)")
+  )
+
+const paginateCommand = Command.make("paginate", {
+  pageSize: sizeOption("page-size"),
+  json: Options.boolean("json").pipe(Options.withDescription("JSON Lines: one array of users per page"))
+}, ({ json, pageSize }) =>
+  Effect.gen(function*() {
+    let pages = 0
+    yield* streamUsage(lazyPaginate(pageSize)).pipe(Stream.runForEach((users) => {
+      pages++
+      const first = users[0]?.user_id
+      const last = users.at(-1)?.user_id
+      return Console.log(json ? JSON.stringify(users) : `page ${pages}: ${users.length} users (ids ${first}..${last})`)
+    }))
+    if (!json) yield* Console.log(`${pages} pages`)
+  }).pipe(Effect.provide(database(false)))).pipe(
+    Command.withDescription("Walk all users page by page, fetching each page only when needed (lazy_paginate)")
+  )
+
+const averageAgeCommand = Command.make("average-age", { json: jsonOption }, ({ json }) =>
+  Effect.gen(function*() {
+    const average = yield* averageAge()
+    yield* Console.log(json ? JSON.stringify({ averageAge: average }) : `Average age of users: ${average.toFixed(3)}`)
+  }).pipe(Effect.provide(database(false)))).pipe(
+    Command.withDescription("The average age, folded over a stream of ages (no SQL AVG, no table in memory)")
+  )
+
 const demoCommand = Command.make("demo", {}, () =>
   Effect.gen(function*() {
     const { db } = yield* dbscope
@@ -238,6 +332,10 @@ export const command = dbscope.pipe(
     countCommand,
     concurrentCommand,
     dashboardCommand,
+    streamCommand,
+    batchesCommand,
+    paginateCommand,
+    averageAgeCommand,
     demoCommand
   ])
 )

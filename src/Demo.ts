@@ -2,11 +2,13 @@
  * `npm start`: the Python exercises dbscope re-implements, run for real on the embedded SQLite
  * database, with output shaped like the originals' (open/close log lines, rows as tuples).
  */
+import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import { sampleCsv } from "./BundledData.js"
 import { fetchUsers } from "./ConcurrentFetch.js"
@@ -18,6 +20,7 @@ import { setup } from "./Setup.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
 import * as SqlitePool from "./SqlitePool.js"
 import { UserRepo } from "./UserRepo.js"
+import { averageAge, batchProcessing, lazyPaginate, streamUsers } from "./UserStream.js"
 
 const shown = 5
 
@@ -85,4 +88,16 @@ export const runDemo = (options: SqliteDatabase.SqliteOptions) =>
         "(on 1000 rows messages between threads cost about what they save; `npm run bench -- concurrency` measures 1M rows)"
       ].join("\n")
     )
+
+    yield* heading("3. Generators as Streams: constant memory, pages fetched only when pulled")
+    yield* Effect.gen(function*() {
+      const firstUsers = yield* Stream.runCollect(Stream.take(streamUsers(), 3))
+      yield* Console.log(["stream_users() -> first 3:", ...Chunk.toReadonlyArray(firstUsers).map(tuple)].join("\n"))
+      const batches = yield* Stream.runCollect(batchProcessing(50))
+      const kept = Chunk.reduce(batches, 0, (sum, batch) => sum + Chunk.size(batch))
+      yield* Console.log(`batch_processing(50) -> ${Chunk.size(batches)} batches, ${kept} users over 25`)
+      const pages = yield* Stream.runCollect(lazyPaginate(100))
+      yield* Console.log(`lazy_paginate(100) -> ${Chunk.size(pages)} pages of ${Chunk.unsafeHead(pages).length}`)
+      yield* Console.log(`Average age of users: ${(yield* averageAge()).toFixed(3)}`)
+    }).pipe(Effect.provide(withRepo))
   }).pipe(Logger.withMinimumLogLevel(LogLevel.Info), Effect.provide(Logging.layerStdout))

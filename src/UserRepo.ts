@@ -225,6 +225,28 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
       return yield* Either.mapLeft(decodeUser(stored[0]), storedRowsInvalid("writing users"))
     })
 
+    /** Keyset page: up to `limit` users with ids above `afterId`, in id order (O(limit) however deep). */
+    const pageAfter = (afterId: number, limit: number) =>
+      readUsers(
+        "reading users",
+        sql`SELECT ${sql.literal(columns)} FROM users WHERE user_id > ${afterId} ORDER BY user_id LIMIT ${limit}`
+      ).pipe(Effect.withSpan("UserRepo.pageAfter"))
+
+    /** OFFSET page, kept only to compare with keyset paging: SQLite walks and skips `offset` rows. */
+    const pageAt = (offset: number, limit: number) =>
+      readUsers(
+        "reading users",
+        sql`SELECT ${sql.literal(columns)} FROM users ORDER BY user_id LIMIT ${limit} OFFSET ${offset}`
+      ).pipe(Effect.withSpan("UserRepo.pageAt"))
+
+    /** Keyset page of ages only (with their ids, the cursor): what an average needs and nothing more. */
+    const agesAfter = (afterId: number, limit: number) =>
+      sql<{ readonly user_id: number; readonly age: number }>`SELECT user_id, age FROM users WHERE user_id > ${afterId}
+        ORDER BY user_id LIMIT ${limit}`.pipe(
+        Effect.mapError(fromSqlError("reading ages")),
+        Effect.withSpan("UserRepo.agesAfter")
+      )
+
     /** Which of `emails` are already taken. */
     const existingEmails = Effect.fn("UserRepo.existingEmails")(function*(emails: ReadonlyArray<string>) {
       if (emails.length === 0) return new Set<string>()
@@ -233,6 +255,6 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
       return new Set(rows.map((row) => row.email))
     })
 
-    return { all, olderThan, byId, count, insert, insertMany, existingEmails } as const
+    return { all, olderThan, byId, count, insert, insertMany, existingEmails, pageAfter, pageAt, agesAfter } as const
   })
 }) {}

@@ -16,7 +16,7 @@ import * as Option from "effect/Option"
 import * as Cli from "./Cli.js"
 import * as Logging from "./Logging.js"
 
-const usageTags = new Set(["UsageError", "InvalidAge", "InvalidUserId"])
+const usageTags = new Set(["UsageError", "InvalidAge", "InvalidUserId", "InvalidPageSize"])
 
 const errorTag = (error: unknown): string =>
   typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : ""

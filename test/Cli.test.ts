@@ -220,6 +220,37 @@ describe("dbscope CLI", () => {
       assert.strictEqual(json.usersOver40, 707)
     }))
 
+  it.scoped("stream, batches, paginate and average-age give the seed's figures", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      const lines = dbscope(["--db", db, "stream", "--json"]).stdout.trimEnd().split("\n")
+      assert.strictEqual(lines.length, 1000)
+      assert.strictEqual((JSON.parse(lines[999] ?? "{}") as { user_id: number }).user_id, 1000)
+      assert.strictEqual(dbscope(["--db", db, "stream", "--limit", "5"]).stdout.trimEnd().split("\n").length, 5)
+      const batches = dbscope(["--db", db, "batches", "--batch-size", "50"]).stdout
+      assert.include(batches, "20 batches, 804 users older than 25")
+      const kept = dbscope(["--db", db, "batches", "--batch-size", "50", "--older-than", "40", "--json"]).stdout
+      assert.strictEqual(kept.trimEnd().split("\n").length, 707)
+      const pages = dbscope(["--db", db, "paginate", "--page-size", "100"]).stdout
+      assert.include(pages, "page 10: 100 users (ids 901..1000)")
+      assert.include(pages, "10 pages")
+      assert.strictEqual(dbscope(["--db", db, "average-age"]).stdout.trim(), "Average age of users: 62.379")
+      for (
+        const [command, option, value] of [
+          ["paginate", "--page-size", "0"],
+          ["paginate", "--page-size", "-5"],
+          ["batches", "--batch-size", "100001"]
+        ] as const
+      ) {
+        const bad = dbscope(["--db", db, command, option, value])
+        assert.strictEqual(bad.code, 2, `${command} ${option} ${value}`)
+        assertOneLine(bad, "from 1 to 100000")
+      }
+      const fraction = dbscope(["--db", db, "paginate", "--page-size", "1.5"])
+      assert.strictEqual(fraction.code, 2)
+      assert.notInclude(fraction.stderr, "    at ")
+    }))
+
   it.scoped("demo runs the exercises on a fresh database", () =>
     Effect.gen(function*() {
       const db = path.join(yield* tempDirectory, "demo.db")
@@ -229,5 +260,7 @@ describe("dbscope CLI", () => {
       assert.include(result.stdout, "with (25,) -> 804 rows")
       assert.include(result.stdout, "Database connection opened: demo.db")
       assert.include(result.stdout, "Database connection closed: demo.db")
+      assert.include(result.stdout, "Average age of users: 62.379")
+      assert.include(result.stdout, "lazy_paginate(100) -> 10 pages")
     }))
 })
