@@ -2,7 +2,8 @@
  * Benchmarks of dbscope against the raw driver, run as `npm run bench -- <suite> [--rows N]`.
  * Each suite measures dbscope and its baseline side by side in one process, alternating the runs so
  * that drift (page cache, CPU clock, GC state) hits both alike, and prints an aligned table whose
- * "speed ratio" is baseline time / dbscope time (1.0 = as fast as the raw driver).
+ * "speed ratio" is baseline time / dbscope time (1.0 = as fast as the raw driver; the `streams` suite
+ * prints time ratios, dbscope / baseline, the way its goals are stated).
  * A suite is one entry in `suites`; everything runs in a temporary folder removed at the end.
  */
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
@@ -16,10 +17,13 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
+import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as v8 from "node:v8"
 import { runInNewContext } from "node:vm"
@@ -34,6 +38,7 @@ import * as SqlitePool from "../src/SqlitePool.js"
 import { addSynthetic, generate } from "../src/SyntheticUsers.js"
 import { User } from "../src/User.js"
 import { UserRepo } from "../src/UserRepo.js"
+import { averageAge, lazyPaginate, streamUsers } from "../src/UserStream.js"
 
 // ---------------------------------------------------------------------------------------------
 // Measuring
@@ -764,6 +769,421 @@ const concurrencySuite = ({ dir, rows }: SuiteOptions) =>
   }).pipe(Effect.scoped)
 
 // ---------------------------------------------------------------------------------------------
+// Suite `streams`: `src/UserStream.ts` on N synthetic users. 1. streaming every user (and the ages
+// only) against the raw driver's iterator and a fully materialised `.all()`, with the peak RSS growth
+// of each, measured in fresh child processes; 2. keyset paging against OFFSET paging and one full scan.
+
+const streamSql = `SELECT ${columns} FROM users ORDER BY user_id`
+const agesSql = "SELECT age FROM users ORDER BY user_id"
+const streamPageSize = 1000
+/** OFFSET paging is quadratic: the full walk runs only if the prefix projects it under this budget per run. */
+const offsetBudgetMs = 30_000
+/** Rows of the OFFSET prefix walk that decides (and, if the full walk is too slow, extrapolates) it. */
+const offsetPrefixRows = 200_000
+/** Rows between two inline RSS samples in synchronous loops, where a timer cannot fire. */
+const rssEvery = 8192
+const rssTick = 20
+const rssGoalMb = 50
+const probeMode = "streams-probe"
+
+interface AgeTotal {
+  readonly sum: number
+  readonly count: number
+}
+
+const addAge = (total: AgeTotal, age: number): AgeTotal => ({ sum: total.sum + age, count: total.count + 1 })
+const noAges: AgeTotal = { sum: 0, count: 0 }
+
+/**
+ * Peak RSS growth over a baseline taken after a full GC. The peak is sampled by a `rssTick` ms
+ * timer, by `sample()` calls from synchronous loops (where the timer cannot fire), and from
+ * `maxRSS`, the process's high-water mark, which tells about the run only if the run raised it.
+ */
+const rssProbe = () => {
+  collectGarbage()
+  const baseline = process.memoryUsage.rss()
+  const maxBefore = process.resourceUsage().maxRSS * 1024
+  let peak = baseline
+  const sample = () => {
+    const rss = process.memoryUsage.rss()
+    if (rss > peak) peak = rss
+  }
+  const timer = setInterval(sample, rssTick)
+  return {
+    sample,
+    stop: () => {
+      sample()
+      clearInterval(timer)
+      const maxAfter = process.resourceUsage().maxRSS * 1024
+      return { baseline, growth: (maxAfter > maxBefore ? Math.max(peak, maxAfter) : peak) - baseline }
+    }
+  }
+}
+
+/** What a memory probe runs, by name: each returns the ages' total, sampling RSS as it goes. */
+const probeKinds = {
+  "dbscope streamUsers()": (_raw: Sqlite.Database, sample: () => void) =>
+    Stream.runFold(streamUsers(), noAges, (total, user) => {
+      if (total.count % rssEvery === 0) sample()
+      return addAge(total, user.age)
+    }),
+  "dbscope averageAge()": () => Effect.map(averageAge(), (average) => ({ sum: average, count: 1 })),
+  "raw .iterate()": (raw: Sqlite.Database, sample: () => void) =>
+    Effect.sync(() => {
+      let total = noAges
+      for (const row of raw.prepare(streamSql).iterate()) {
+        if (total.count % rssEvery === 0) sample()
+        total = addAge(total, (row as User).age)
+      }
+      return total
+    }),
+  "raw .all()": (raw: Sqlite.Database, sample: () => void) =>
+    Effect.sync(() => {
+      const rows = raw.prepare(streamSql).all() as Array<User>
+      sample()
+      return rows.reduce((total, row) => addAge(total, row.age), noAges)
+    })
+} as const
+
+type ProbeKind = keyof typeof probeKinds
+const isProbeKind = (kind: string): kind is ProbeKind => Object.hasOwn(probeKinds, kind)
+
+interface ProbeResult {
+  readonly kind: ProbeKind
+  readonly baseline: number
+  readonly growth: number
+  readonly average: number
+}
+
+/**
+ * The hidden `streams-probe <kind> <file>` mode: one memory measurement in this fresh process. Both
+ * connections are opened before the baseline, so it holds what every kind needs before it runs.
+ */
+const runProbe = (kind: ProbeKind, file: string) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(dbscopeLayer(file))
+    const raw = yield* Effect.acquireRelease(Effect.sync(() => openRaw(file)), (db) => Effect.sync(() => db.close()))
+    const probe = rssProbe()
+    const total = yield* Effect.provide(probeKinds[kind](raw, probe.sample), context)
+    const { baseline, growth } = probe.stop()
+    const result: ProbeResult = { kind, baseline, growth, average: total.sum / total.count }
+    yield* Console.log(JSON.stringify(result))
+  }).pipe(Effect.scoped)
+
+const scriptPath = fileURLToPath(import.meta.url)
+
+/** Runs one memory probe in a fresh Node process and reads its result (the last line it prints). */
+const spawnProbe = (kind: ProbeKind, file: string) =>
+  Effect.suspend(() => {
+    const child = spawnSync(process.execPath, [scriptPath, probeMode, kind, file], { encoding: "utf8" })
+    const last = child.stdout.trim().split("\n").at(-1) ?? ""
+    return child.status === 0 && last.startsWith("{")
+      ? Effect.succeed(JSON.parse(last) as ProbeResult)
+      : Effect.dieMessage(`memory probe ${kind} failed (exit ${child.status}): ${child.stderr.trim()}`)
+  })
+
+/** Each kind in `reps` fresh processes, alternated; the median peak growth of each. */
+const memoryPhase = (file: string, reps: number) =>
+  Effect.gen(function*() {
+    const kinds = Object.keys(probeKinds).filter(isProbeKind)
+    const results = new Map(kinds.map((kind) => [kind, [] as Array<ProbeResult>]))
+    for (let rep = 0; rep < reps; rep++) {
+      for (const kind of kinds) {
+        yield* Console.error(`  memory: ${kind} run ${rep + 1}/${reps} (fresh process)`)
+        results.get(kind)?.push(yield* spawnProbe(kind, file))
+      }
+    }
+    return kinds.map((kind) => {
+      const runs = results.get(kind) ?? []
+      return {
+        kind,
+        growth: runs.map((r) => r.growth),
+        median: median(runs.map((r) => r.growth)),
+        baseline: median(runs.map((r) => r.baseline)),
+        averages: runs.map((r) => r.average)
+      }
+    })
+  })
+
+/**
+ * A contender that computes an average: its result is kept in `averages` (under its name) so that
+ * the suite can check they all agree. `count` is what `alternate` compares.
+ */
+const averaging = <E, R>(
+  averages: Map<string, Array<number>>,
+  name: string,
+  effect: Effect.Effect<AgeTotal, E, R>,
+  count: (total: AgeTotal) => number = (total) => total.count
+): Contender<R> => ({
+  name,
+  run: timed(
+    Effect.tap(effect, (total) => {
+      const seen = averages.get(name) ?? []
+      seen.push(total.sum / total.count)
+      averages.set(name, seen)
+    }),
+    count
+  )
+})
+
+const rawAges = (raw: Sqlite.Database, sql: string) =>
+  Effect.sync(() => {
+    let total = noAges
+    for (const row of raw.prepare(sql).iterate()) total = addAge(total, (row as { readonly age: number }).age)
+    return total
+  })
+
+/** 1. Time: every user streamed and folded, the raw iterator, the raw `.all()`; then the ages only. */
+const streamPhase = (raw: Sqlite.Database, reps: number, averages: Map<string, Array<number>>) =>
+  Effect.gen(function*() {
+    const users = yield* alternate("stream all users", reps, [
+      averaging(averages, "dbscope streamUsers()", Stream.runFold(streamUsers(), noAges, (t, u) => addAge(t, u.age))),
+      averaging(averages, "raw .iterate()", rawAges(raw, streamSql)),
+      averaging(
+        averages,
+        "raw .all()",
+        Effect.sync(() => (raw.prepare(streamSql).all() as Array<User>).reduce((t, u) => addAge(t, u.age), noAges))
+      )
+    ])
+    // averageAge gives no count: these two are compared on the average, in millionths.
+    const inMillionths = (total: AgeTotal) => Math.round(total.sum / total.count * 1e6)
+    const ages = yield* alternate("average age", reps, [
+      averaging(
+        averages,
+        "dbscope averageAge()",
+        Effect.map(averageAge(), (average) => ({ sum: average, count: 1 })),
+        inMillionths
+      ),
+      averaging(averages, "raw .iterate() ages", rawAges(raw, agesSql), inMillionths)
+    ])
+    return { users, ages }
+  })
+
+/** OFFSET paging with `pageAt` until an empty page, or until `maxRows`; each page's offset and time is kept. */
+const offsetWalk = (maxRows: number, pages: Array<readonly [offset: number, ms: number]>) =>
+  Effect.gen(function*() {
+    const repo = yield* UserRepo
+    let rows = 0
+    for (let offset = 0; offset < maxRows; offset += streamPageSize) {
+      const start = performance.now()
+      const page = yield* repo.pageAt(offset, streamPageSize)
+      if (page.length === 0) break
+      pages.push([offset, performance.now() - start])
+      rows += page.length
+    }
+    return rows
+  })
+
+/**
+ * The cost of the OFFSET walk over `rows` rows, extrapolated from measured pages: a page at offset
+ * k costs a + b k (SQLite steps over the k skipped rows), fitted by least squares.
+ */
+const extrapolateOffset = (pages: ReadonlyArray<readonly [number, number]>, rows: number) => {
+  const n = pages.length
+  const mx = pages.reduce((s, [x]) => s + x, 0) / n
+  const my = pages.reduce((s, [, y]) => s + y, 0) / n
+  const sxx = pages.reduce((s, [x]) => s + (x - mx) ** 2, 0)
+  const b = sxx === 0 ? 0 : pages.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / sxx
+  const a = my - b * mx
+  let total = 0
+  // The full pages, then the empty page that ends the walk.
+  for (let offset = 0; offset < rows; offset += streamPageSize) total += a + b * offset
+  return total + a + b * rows
+}
+
+const countPages = (pages: Stream.Stream<ReadonlyArray<User>, unknown, UserRepo>) =>
+  Stream.runFold(pages, 0, (rows, page) => rows + page.length)
+
+/**
+ * 2. Paging over every row: keyset pages, OFFSET pages, one raw `.all()`, `streamUsers()` drained.
+ * Two untimed OFFSET walks over the first `offsetPrefixRows` rows come first: one to warm up, one to
+ * project the full walk; when that is over budget, OFFSET runs on the prefix only (against keyset
+ * on the same prefix) and its full walk is extrapolated. The projection is a lower bound: deep
+ * pages cost more per skipped row than the prefix (past SQLite's page cache), ~3x under on 1M rows.
+ */
+const pagingPhase = (raw: Sqlite.Database, rows: number, reps: number) =>
+  Effect.gen(function*() {
+    const prefixRows = Math.min(rows, offsetPrefixRows)
+    const prefixPages: Array<readonly [number, number]> = []
+    yield* Console.error(
+      `  paging: OFFSET walks over the first ${int(prefixRows)} rows (untimed, project the full walk)`
+    )
+    yield* offsetWalk(prefixRows, [])
+    yield* offsetWalk(prefixRows, prefixPages)
+    const projected = extrapolateOffset(prefixPages, rows)
+    const fullOffset = projected <= offsetBudgetMs
+    const keyset = countPages(lazyPaginate(streamPageSize))
+    const full = yield* alternate("paging", reps, [
+      { name: "keyset lazyPaginate", run: timed(keyset, (n) => n) },
+      ...(fullOffset ? [{ name: "OFFSET pageAt", run: timed(offsetWalk(Infinity, []), (n) => n) }] : []),
+      { name: "raw .all()", run: timedSync(() => raw.prepare(streamSql).all().length) },
+      { name: "streamUsers() drained", run: timed(Stream.runCount(streamUsers()), (n) => n) }
+    ])
+    const cappedPages: Array<readonly [number, number]> = []
+    const capped = fullOffset ? undefined : yield* alternate(`paging, first ${int(prefixRows)} rows`, reps, [
+      {
+        name: "keyset lazyPaginate",
+        run: timed(countPages(Stream.take(lazyPaginate(streamPageSize), prefixRows / streamPageSize)), (n) => n)
+      },
+      { name: "OFFSET pageAt", run: timed(offsetWalk(prefixRows, cappedPages), (n) => n) }
+    ])
+    const estimate = capped === undefined ? undefined : extrapolateOffset(cappedPages, rows)
+    return { full, capped, projected, estimate, prefixRows }
+  })
+
+const streamsSuite = ({ dir, rows }: SuiteOptions) =>
+  Effect.gen(function*() {
+    const small = rows <= 100_000
+    const reps = { stream: small ? 7 : 5, paging: small ? 5 : 3, memory: 3 }
+    const file = path.join(dir, "users.db")
+    yield* Console.error(`  building ${int(rows)} synthetic users`)
+    const built = yield* timed(Effect.zipRight(Migrations.run, addSynthetic(rows)), (n) => n).pipe(
+      Effect.provide(dbscopeLayer(file))
+    )
+    // Children first, while this process is idle (their CPU would count as others' load, so none is
+    // measured: peak RSS does not depend on it); then the timings, dbscope and raw connections side by side.
+    const memory = yield* memoryPhase(file, reps.memory)
+    const context = yield* Layer.build(dbscopeLayer(file))
+    const raw = yield* Effect.acquireRelease(Effect.sync(() => openRaw(file)), (db) => Effect.sync(() => db.close()))
+    const averages = new Map<string, Array<number>>()
+    const [streamed, streamLoad] = yield* withOthersLoad(
+      Effect.provide(streamPhase(raw, reps.stream, averages), context)
+    )
+    const [paging, pagingLoad] = yield* withOthersLoad(Effect.provide(pagingPhase(raw, rows, reps.paging), context))
+
+    // Averages of every run and every probe must be one number (sums of integers are exact in doubles).
+    for (const m of memory) averages.set(`memory: ${m.kind}`, m.averages)
+    const distinct = new Set([...averages.values()].flat())
+    const [average] = distinct
+    if (distinct.size !== 1 || average === undefined) {
+      const all = [...averages].map(([name, values]) => `${name}: ${[...new Set(values)].join(", ")}`).join("; ")
+      return yield* Effect.dieMessage(`the averages disagree: ${all}`)
+    }
+
+    const ours = pick(streamed.users, "dbscope streamUsers()")
+    const rawIterate = pick(streamed.users, "raw .iterate()")
+    const rawAll = pick(streamed.users, "raw .all()")
+    const ourAges = pick(streamed.ages, "dbscope averageAge()")
+    const rawIterateAges = pick(streamed.ages, "raw .iterate() ages")
+    const keyset = pick(paging.full, "keyset lazyPaginate")
+    const offset = pick(paging.full, "OFFSET pageAt")
+    const scan = pick(paging.full, "raw .all()")
+    const drained = pick(paging.full, "streamUsers() drained")
+    const mbOf = (bytes: number) => bytes / 1024 / 1024
+    const mb = (bytes: number) => `${mbOf(bytes).toFixed(1)} MB`
+    const memoryOf = (kind: ProbeKind) => memory.find((m) => m.kind === kind)
+    const ourMemory = mbOf(memoryOf("dbscope streamUsers()")?.median ?? NaN)
+    // Time ratios here: ours / the other's, lower is better.
+    const over = (ours: number, other: number) => (ours / other).toFixed(2)
+    const atMost = (value: number | string, goal: number) => Number(value) <= goal ? "ok" : "MISSED"
+    const streamRatio = over(ours.median, rawIterate.median)
+    const pagingRatio = over(keyset.median, scan.median)
+    const offsetMs = paging.estimate ?? offset.median
+    const offsetLabel = paging.estimate === undefined
+      ? "OFFSET pageAt(offset, 1000) to an empty page"
+      : `OFFSET pageAt, EXTRAPOLATED from first ${int(paging.prefixRows)} rows`
+
+    yield* Console.log(
+      `database: ${int(rows)} synthetic users, built in ${duration(built.ms)}; average age ${average}\n`
+    )
+    yield* Console.log(table(
+      ["measurement (median of runs)", "dbscope", "compared with", "its figure", "time ratio", "goal", ""],
+      [
+        [
+          `1. streamUsers() |> runFold sum of ages, ${int(ours.count)} users (${reps.stream} runs)`,
+          duration(ours.median),
+          "raw .iterate(), all columns",
+          duration(rawIterate.median),
+          streamRatio,
+          "<= 1.3",
+          atMost(streamRatio, 1.3)
+        ],
+        ["", "", "raw .all(), then average", duration(rawAll.median), over(ours.median, rawAll.median), "", ""],
+        [
+          `   averageAge(), ages only (${reps.stream} runs)`,
+          duration(ourAges.median),
+          "raw .iterate(), SELECT age",
+          duration(rawIterateAges.median),
+          over(ourAges.median, rawIterateAges.median),
+          "",
+          ""
+        ],
+        [
+          `2. keyset lazyPaginate(1000), drained, ${int(keyset.count)} rows (${reps.paging} runs)`,
+          duration(keyset.median),
+          "one full scan: raw .all()",
+          duration(scan.median),
+          pagingRatio,
+          "<= 1.5",
+          atMost(pagingRatio, 1.5)
+        ],
+        ["", "", "streamUsers() drained", duration(drained.median), over(keyset.median, drained.median), "", ""],
+        ["", "", offsetLabel, duration(offsetMs), over(keyset.median, offsetMs), "", ""]
+      ]
+    ))
+    yield* Console.log("(time ratio = dbscope's time / the other's: lower is better, 1.0 = as fast)\n")
+
+    yield* Console.log(table(
+      [
+        `1. peak RSS growth over baseline, fresh process each (median of ${reps.memory})`,
+        "growth",
+        "runs (MB)",
+        "goal",
+        ""
+      ],
+      memory.map((m) => [
+        `${m.kind} (baseline ${mb(m.baseline)})`,
+        mb(m.median),
+        m.growth.map((g) => mbOf(g).toFixed(0)).join(" "),
+        m.kind === "dbscope streamUsers()" ? `<= ${rssGoalMb} MB` : "",
+        m.kind === "dbscope streamUsers()" ? atMost(ourMemory, rssGoalMb) : ""
+      ])
+    ))
+
+    const cappedKeyset = paging.capped && pick(paging.capped, "keyset lazyPaginate")
+    const cappedOffset = paging.capped && pick(paging.capped, "OFFSET pageAt")
+    yield* Console.log(
+      `\nOFFSET walk: an untimed walk over the first ${
+        int(paging.prefixRows)
+      } rows (after a warm-up) projected the full walk at ` +
+        `${duration(paging.projected)}` +
+        (paging.estimate === undefined
+          ? `; measured ${duration(offset.median)} (${
+            (offset.median / paging.projected).toFixed(1)
+          }x the projection; ` +
+            `run in full: under the ${duration(offsetBudgetMs)} budget)`
+          : `: over the ${duration(offsetBudgetMs)} budget, so OFFSET ran on the first ${int(paging.prefixRows)} ` +
+            `rows only: ${duration(cappedOffset?.median ?? NaN)} vs keyset ${duration(cappedKeyset?.median ?? NaN)}, ` +
+            `full walk extrapolated (a + b*offset per page) to ${duration(paging.estimate)}, a lower bound`)
+    )
+    yield* Console.log("\nall runs, in the order they ran (ms):")
+    const runRows = (section: string, runs: ReadonlyArray<Runs>) =>
+      runs.map((r): ReadonlyArray<string> => [`${section}: ${r.name}`, runList(r)])
+    yield* Console.log(table(["", "runs"], [
+      ...runRows("1. stream", streamed.users),
+      ...runRows("1. ages", streamed.ages),
+      ...runRows("2. paging", paging.full),
+      ...runRows(`2. first ${int(paging.prefixRows)}`, paging.capped ?? [])
+    ]))
+    const busy = Math.max(streamLoad, pagingLoad) > 0.1
+    yield* Console.log(
+      `\nCPU kept busy by other processes during the timings, in cores (should be ~0): ` +
+        `1. ${streamLoad.toFixed(2)}, 2. ${pagingLoad.toFixed(2)}` +
+        (busy ? " -- WARNING: the machine was not idle, ratios are unreliable; run again" : "")
+    )
+    yield* Console.log(`peak RSS of this process (timings): ${peakRss()}`)
+    yield* Console.log(
+      `summary${busy ? " (machine busy, unreliable)" : ""}: streamUsers vs raw iterate ${streamRatio}x ` +
+        `(goal <= 1.3, ${atMost(streamRatio, 1.3)}), vs raw .all() ${over(ours.median, rawAll.median)}x; ` +
+        `averageAge vs raw ${over(ourAges.median, rawIterateAges.median)}x; streaming RSS growth ` +
+        `${ourMemory.toFixed(1)} MB (goal <= ${rssGoalMb}, ${atMost(ourMemory, rssGoalMb)}) vs .all() ` +
+        `${mb(memoryOf("raw .all()")?.median ?? NaN)}; keyset paging vs full scan ${pagingRatio}x ` +
+        `(goal <= 1.5, ${atMost(pagingRatio, 1.5)}), OFFSET ${over(offsetMs, keyset.median)}x keyset` +
+        (paging.estimate === undefined ? "" : " (extrapolated)") + "; averages agree"
+    )
+  }).pipe(Effect.scoped)
+
+// ---------------------------------------------------------------------------------------------
 // Suites and the command line
 
 interface SuiteOptions {
@@ -778,7 +1198,7 @@ interface Suite {
   readonly run: (options: SuiteOptions) => Effect.Effect<void, unknown>
 }
 
-/** Every suite, by the name given on the command line. Later: stream, mysql. */
+/** Every suite, by the name given on the command line. Later: mysql. */
 const suites: Record<string, Suite> = {
   import: {
     description: "import N synthetic users, scan age > 40, point lookups, index on age or not (SQLite)",
@@ -787,6 +1207,10 @@ const suites: Record<string, Suite> = {
   concurrency: {
     description: "reader pool vs one connection: dashboard, seed pair, event-loop lag, sample latency (SQLite)",
     run: concurrencySuite
+  },
+  streams: {
+    description: "UserStream: streaming and keyset paging vs raw iterate, .all() and OFFSET; peak RSS (SQLite)",
+    run: streamsSuite
   }
 }
 
@@ -806,6 +1230,11 @@ const main = async () => {
     allowPositionals: true
   })
   const [name] = positionals
+  const [, kind, file] = positionals
+  if (name === probeMode && kind !== undefined && isProbeKind(kind) && file !== undefined) {
+    await Effect.runPromise(runProbe(kind, file).pipe(Logger.withMinimumLogLevel(LogLevel.Warning)))
+    return
+  }
   const suite = name === undefined ? undefined : suites[name]
   const rows = Number(values.rows.replaceAll(/[_,]/g, ""))
   if (suite === undefined || positionals.length !== 1 || !Number.isSafeInteger(rows) || rows < 1) {

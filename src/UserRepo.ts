@@ -225,12 +225,17 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
       return yield* Either.mapLeft(decodeUser(stored[0]), storedRowsInvalid("writing users"))
     })
 
+    // Keyset pages run as prepared statements with no span each: per-page spans and scopes kept
+    // every page alive past a minor GC, and a 1M-row stream grew the heap by 83 MB instead of 40.
+    const selectPageAfter = prepared.prepare(
+      `SELECT ${columns} FROM users WHERE user_id > ? ORDER BY user_id LIMIT ?`
+    )
+    const selectAgesAfter = prepared.prepare(
+      "SELECT user_id, age FROM users WHERE user_id > ? ORDER BY user_id LIMIT ?"
+    )
+
     /** Keyset page: up to `limit` users with ids above `afterId`, in id order (O(limit) however deep). */
-    const pageAfter = (afterId: number, limit: number) =>
-      readUsers(
-        "reading users",
-        sql`SELECT ${sql.literal(columns)} FROM users WHERE user_id > ${afterId} ORDER BY user_id LIMIT ${limit}`
-      ).pipe(Effect.withSpan("UserRepo.pageAfter"))
+    const pageAfter = (afterId: number, limit: number) => readUsers("reading users", selectPageAfter([afterId, limit]))
 
     /** OFFSET page, kept only to compare with keyset paging: SQLite walks and skips `offset` rows. */
     const pageAt = (offset: number, limit: number) =>
@@ -241,10 +246,9 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
 
     /** Keyset page of ages only (with their ids, the cursor): what an average needs and nothing more. */
     const agesAfter = (afterId: number, limit: number) =>
-      sql<{ readonly user_id: number; readonly age: number }>`SELECT user_id, age FROM users WHERE user_id > ${afterId}
-        ORDER BY user_id LIMIT ${limit}`.pipe(
-        Effect.mapError(fromSqlError("reading ages")),
-        Effect.withSpan("UserRepo.agesAfter")
+      selectAgesAfter([afterId, limit]).pipe(
+        Effect.map((rows) => rows as ReadonlyArray<{ readonly user_id: number; readonly age: number }>),
+        Effect.mapError(fromSqlError("reading ages"))
       )
 
     /** Which of `emails` are already taken. */

@@ -78,7 +78,8 @@ export const lazyPaginate = (
   )
 
 /** The seed's `stream_users()`: every user, one at a time, read a page at a time. */
-export const streamUsers = (pageSize = defaultPageSize) => Stream.flattenIterables(lazyPaginate(pageSize))
+export const streamUsers = (pageSize = defaultPageSize) =>
+  Stream.flattenIterables(lazyPaginate(pageSize)).pipe(Stream.withSpan("UserStream.streamUsers"))
 
 /** The seed's `stream_users_in_batches(batch_size)`: users in batches (each batch is one page read). */
 export const streamUsersInBatches = (batchSize: number) =>

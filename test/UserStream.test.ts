@@ -1,11 +1,11 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as Statement from "@effect/sql/Statement"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as OpenResources from "../src/OpenResources.js"
+import { PreparedQueries } from "../src/PreparedQueries.js"
 import * as TestDatabase from "../src/TestDatabase.js"
 import { UserRepo } from "../src/UserRepo.js"
 import {
@@ -17,18 +17,27 @@ import {
   streamUsersInBatches
 } from "../src/UserStream.js"
 
-/** Runs `effect`, counting the page queries (keyset reads of `users`) it issues. */
-const countingPages = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+/**
+ * Runs `effect` with a `UserRepo` whose prepared statements are counted on their way to the real
+ * database: how many keyset page queries (`user_id > ?`) it issued.
+ */
+const countingPages = <A, E>(effect: Effect.Effect<A, E, UserRepo>) =>
   Effect.gen(function*() {
     let pages = 0
+    const real = yield* PreparedQueries
+    const counting = {
+      prepare: (text: string) => {
+        const query = real.prepare(text)
+        return (params: ReadonlyArray<unknown>) =>
+          Effect.suspend(() => {
+            if (text.includes("WHERE user_id > ?")) pages++
+            return query(params)
+          })
+      }
+    }
     const result = yield* effect.pipe(
-      Statement.withTransformer((statement, _sql, _context, _span) =>
-        Effect.sync(() => {
-          const [text] = statement.compile()
-          if (text.includes("WHERE user_id >")) pages++
-          return statement
-        })
-      )
+      Effect.provide(UserRepo.Default),
+      Effect.provideService(PreparedQueries, counting)
     )
     return { result, pages }
   })
