@@ -94,6 +94,7 @@ type Outcome =
 
 interface Running {
   readonly id: number
+  readonly sql: string
   readonly rows: Array<Record<string, unknown>>
   readonly settle: (outcome: Outcome) => void
 }
@@ -181,7 +182,7 @@ const startReader = (start: ReaderStart, timeout: Duration.DurationInput, onExit
           running.settle({ _tag: "Done" })
           return
         case "NotReadOnly":
-          running.settle({ _tag: "Error", error: new ReaderWriteRejected({ sql: "" }) })
+          running.settle({ _tag: "Error", error: new ReaderWriteRejected({ sql: running.sql }) })
           return
         case "Failed":
           running.settle({
@@ -289,6 +290,7 @@ export const make = (options: ReaderPoolOptions): Effect.Effect<Readers, ReaderS
         const endedPromise = new Promise<void>((resolve) => (ended = resolve))
         reader.running = {
           id,
+          sql,
           rows,
           settle: (outcome) => {
             reader.running = undefined
