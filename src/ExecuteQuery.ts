@@ -57,8 +57,7 @@ export const executeQuery = (
 ): Effect.Effect<ReadonlyArray<Row>, QueryError | ReadOnlyQuery | DatabaseError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const statement = sql.unsafe<Row>(text, params)
-    if (options.write === true) return yield* statement
+    if (options.write === true) return yield* sql.unsafe<Row>(text, params)
     // Read-only: the connection itself refuses writes for the duration of the statement.
     const guard = sql.onDialectOrElse({
       mysql: () => ({ on: "SET SESSION TRANSACTION READ ONLY", off: "SET SESSION TRANSACTION READ WRITE" }),
