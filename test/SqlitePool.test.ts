@@ -22,6 +22,14 @@ const longQuery = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM 
 
 const liveWorkers = OpenResources.current("readerWorker")
 
+/** A new WAL database file (created by a writer, as readers need) in a temp folder of the current scope. */
+const newDatabaseFile = (name: string) =>
+  Effect.gen(function*() {
+    const filename = path.join(yield* TestDatabase.tempDirectory, name)
+    yield* Effect.scoped(Layer.build(SqliteDatabase.layer({ filename })))
+    return filename
+  })
+
 const queries = [
   "SELECT * FROM users ORDER BY user_id",
   "SELECT * FROM users WHERE age > 40 ORDER BY user_id",
@@ -168,9 +176,7 @@ describe("SqlitePool", () => {
 
   it.live("the waiting queue is bounded, and waiting for a worker times out", () =>
     Effect.scoped(Effect.gen(function*() {
-      const dir = yield* TestDatabase.tempDirectory
-      const filename = path.join(dir, "bounded.db")
-      yield* Effect.scoped(Layer.build(SqliteDatabase.layer({ filename })))
+      const filename = yield* newDatabaseFile("bounded.db")
       const pool = yield* ReaderPoolModule.make({ filename, size: 1, maxWaiting: 1, acquireTimeout: "200 millis" })
       const long = yield* Effect.fork(pool.query(longQuery, []))
       yield* Effect.sleep("30 millis")
@@ -185,9 +191,7 @@ describe("SqlitePool", () => {
 
   it.live("interrupting a long single-step query replaces its stuck worker; the pool keeps serving", () =>
     Effect.scoped(Effect.gen(function*() {
-      const dir = yield* TestDatabase.tempDirectory
-      const filename = path.join(dir, "stuck.db")
-      yield* Effect.scoped(Layer.build(SqliteDatabase.layer({ filename })))
+      const filename = yield* newDatabaseFile("stuck.db")
       const pool = yield* ReaderPoolModule.make({ filename, size: 2, cancelTimeout: "100 millis" })
       // One aggregate: SQLite returns nothing until it has counted everything, so no cancel gets in.
       const aggregate = `SELECT COUNT(*) FROM (${longQuery.replace("20000000", "60000000")})`
@@ -212,8 +216,7 @@ describe("SqlitePool", () => {
       )
       assert.strictEqual(missing._tag, "ReaderStartError")
       const slow = yield* Effect.scoped(Effect.gen(function*() {
-        const filename = path.join(yield* TestDatabase.tempDirectory, "slow.db")
-        yield* Effect.scoped(Layer.build(SqliteDatabase.layer({ filename })))
+        const filename = yield* newDatabaseFile("slow.db")
         return yield* Effect.flip(Effect.scoped(ReaderPoolModule.make({ filename, size: 2, startTimeout: "1 millis" })))
       }))
       assert.strictEqual(slow._tag, "ReaderStartError")
