@@ -23,10 +23,20 @@ export class DatabaseError extends Data.TaggedError("DatabaseError")<{
   readonly code: string
   readonly cause: unknown
 }> {
+  /** Whether the same work may succeed if tried again (the database was locked). */
+  get transient(): boolean {
+    return isTransientCode(this.code)
+  }
   override get message() {
     return `${this.operation} failed: ${this.reason}`
   }
 }
+
+/**
+ * The message of the `SqlError` a dbscope connection fails a COMMIT with, after rolling the
+ * transaction back (`@effect/sql` turns it into a defect; `transactional` makes it typed again).
+ */
+export const commitFailed = "COMMIT failed; the transaction was rolled back"
 
 /** The driver's error code (`SQLITE_BUSY`, `ER_DUP_ENTRY`, ...) when there is one. */
 export const driverCode = (error: SqlError): string => {
@@ -45,6 +55,8 @@ export const driverMessage = (error: SqlError): string => {
 
 const reasons: ReadonlyArray<readonly [prefix: string, reason: string]> = [
   ["SQLITE_BUSY", "the database is locked by another connection; try again"],
+  ["ER_LOCK_DEADLOCK", "the transaction deadlocked with another one; try again"],
+  ["ER_LOCK_WAIT_TIMEOUT", "a lock held by another transaction did not come free in time; try again"],
   ["SQLITE_LOCKED", "the database is locked by another connection; try again"],
   ["SQLITE_READONLY", "the database file is read-only"],
   ["SQLITE_CORRUPT", "the database file is corrupt"],
@@ -61,15 +73,23 @@ const reasons: ReadonlyArray<readonly [prefix: string, reason: string]> = [
   ["SQLITE_ERROR", "the database schema is not what dbscope expects (run `dbscope setup`)"]
 ]
 
+/** What a driver error code means, in words a user can act on. */
+export const reasonFor = (code: string): string =>
+  reasons.find(([prefix]) => code.startsWith(prefix))?.[1] ?? `unexpected database error (${code})`
+
 /** Maps a `SqlError` to a `DatabaseError` for `operation`, keeping the cause for logs. */
 export const fromSqlError = (operation: string) => (error: SqlError): DatabaseError => {
   const code = driverCode(error)
-  const reason = reasons.find(([prefix]) => code.startsWith(prefix))?.[1] ?? `unexpected database error (${code})`
-  return new DatabaseError({ operation, reason, code, cause: error })
+  return new DatabaseError({ operation, reason: reasonFor(code), code, cause: error })
 }
 
-/** True for driver errors that go away if the statement is tried again (a lock held by someone else). */
-export const isTransient = (error: SqlError): boolean => {
-  const code = driverCode(error)
-  return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")
-}
+/**
+ * Driver codes that go away if the work is tried again: a lock held by someone else (SQLite
+ * BUSY/LOCKED, MySQL deadlock 1213 and lock-wait timeout 1205).
+ */
+export const isTransientCode = (code: string): boolean =>
+  code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || code === "ER_LOCK_DEADLOCK" ||
+  code === "ER_LOCK_WAIT_TIMEOUT"
+
+/** True for driver errors that go away if the statement is tried again. */
+export const isTransient = (error: SqlError): boolean => isTransientCode(driverCode(error))

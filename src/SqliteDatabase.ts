@@ -17,15 +17,18 @@ import type { ConfigError } from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as path from "node:path"
-import { DatabaseFileError } from "./DatabaseError.js"
+import { commitFailed, DatabaseFileError } from "./DatabaseError.js"
 import * as DatabaseFile from "./DatabaseFile.js"
 import * as OpenResources from "./OpenResources.js"
 import { PreparedQueries } from "./PreparedQueries.js"
+import * as QueryHooks from "./QueryHooks.js"
+import * as TableAccess from "./TableAccess.js"
 
 /** Settings of a SQLite connection. */
 export interface SqliteOptions {
@@ -39,6 +42,11 @@ export interface SqliteOptions {
   readonly readonly?: boolean | undefined
   /** How many prepared statements to keep. Default 200. */
   readonly statementCacheSize?: number | undefined
+  /**
+   * `wal` (default): readers never block the writer. `delete`, the rollback journal, for file
+   * systems without shared memory (network drives): a COMMIT then waits for readers to finish.
+   */
+  readonly journalMode?: "wal" | "delete" | undefined
 }
 
 /** What the connection layer provides besides the `SqlClient`. */
@@ -68,7 +76,9 @@ const openHandle = (file: string, shown: string, options: SqliteOptions) =>
         timeout: Duration.toMillis(options.busyTimeout ?? defaultBusyTimeout)
       })
       try {
-        if (options.readonly !== true) db.pragma("journal_mode = WAL")
+        if (options.readonly !== true) {
+          db.pragma(options.journalMode === "delete" ? "journal_mode = DELETE" : "journal_mode = WAL")
+        }
         db.pragma("foreign_keys = ON")
         db.pragma("synchronous = NORMAL")
         // Reading the schema proves the file is a usable database now rather than at the first query.
@@ -111,6 +121,21 @@ const statementCache = (db: Sqlite.Database, capacity: number) => {
 }
 
 const streamChunkSize = 512
+
+/** A statement run synchronously: its rows, or the error it failed with. */
+type Ran = { readonly rows: number; readonly result: ReadonlyArray<object> } | { readonly error: SqlError }
+
+const transactionControl = /^\s*(?:BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i
+
+/** Thrown by a failed COMMIT once the transaction has been rolled back. */
+class CommitFailure {
+  constructor(readonly cause: unknown) {}
+}
+
+const failedUnprepared = (cause: unknown) =>
+  cause instanceof CommitFailure
+    ? new SqlError({ cause: cause.cause, message: commitFailed })
+    : executeFailed(cause)
 
 /**
  * `@effect/sql` opens a savepoint for each nested transaction but never releases it on success, so
@@ -162,20 +187,100 @@ export const makeWriter = (options: SqliteOptions) =>
         )
     )
     const prepare = statementCache(db, options.statementCacheSize ?? 200)
+    const tables = TableAccess.make(db)
+    const reactivity = yield* Reactivity.Reactivity
+
+    // Tables written inside the open transaction: told again once it ends, so a result cached from
+    // another connection's (older) snapshot meanwhile does not outlive the commit.
+    const pendingInvalidation = new Set<string>()
+    const written = (access: TableAccess.Access) => {
+      if (access.changesSchema) tables.schemaChanged()
+      const keys = [...access.writes, TableAccess.anyTable]
+      if (db.inTransaction) { for (const key of keys) pendingInvalidation.add(key) }
+      reactivity.unsafeInvalidate(keys)
+    }
+    const transactionEnded = () => {
+      if (pendingInvalidation.size === 0) return
+      const keys = [...pendingInvalidation]
+      pendingInvalidation.clear()
+      reactivity.unsafeInvalidate(keys)
+    }
+
+    /** Rows returned (reads) or changed (writes) by the last statement `runNow` ran. */
+    let lastCount = 0
 
     /** Runs one statement synchronously; throws what the driver throws. */
     const runNow = (sql: string, params: ReadonlyArray<unknown>, raw: boolean, safeIntegers: boolean) => {
       const statement = prepare(sql)
       if (statement.reader) {
         statement.safeIntegers(safeIntegers)
-        return statement.all(...params) as Array<object>
+        const rows = statement.all(...params) as Array<object>
+        lastCount = rows.length
+        return rows
       }
+      // Worked out before the statement runs: a schema change would hide what it touched.
+      const access = tables.of(sql, params, false)
       const result = statement.run(...params)
+      lastCount = result.changes
+      if (result.changes > 0 || access.changesSchema) written(access)
       return raw ? [result] : []
     }
 
-    const run = (sql: string, params: ReadonlyArray<unknown>, raw: boolean) =>
+    const tryRun = (
+      sql: string,
+      params: ReadonlyArray<unknown>,
+      raw: boolean,
+      safeIntegers: boolean,
+      recorder: QueryHooks.ReadRecorder | undefined
+    ): Ran => {
+      try {
+        if (recorder !== undefined && prepare(sql).reader) recorder.read(tables.of(sql, params, true).reads)
+        const result = runNow(sql, params, raw, safeIntegers)
+        return { rows: lastCount, result }
+      } catch (cause) {
+        return { error: executeFailed(cause) }
+      }
+    }
+
+    const settle = (outcome: Ran) =>
+      "error" in outcome ? Effect.fail(outcome.error) : Effect.succeedSome(outcome.result)
+
+    /**
+     * The statement under the fiber's hooks (see `QueryHooks`), run in the caller's synchronous
+     * step (from `withFiberRuntime`): `whenFree` gives `None` when another fiber holds the connection.
+     */
+    const runHooked = (
+      sql: string,
+      shownParams: ReadonlyArray<unknown>,
+      raw: boolean,
+      fiber: Fiber.RuntimeFiber<unknown, unknown>,
+      whenFree: boolean
+    ): Effect.Effect<Option.Option<ReadonlyArray<object>>, SqlError> => {
+      const safeIntegers = Context.get(fiber.currentContext, SqlClient.SafeIntegers)
+      const params = QueryHooks.bindable(shownParams)
+      const recorder = fiber.getFiberRef(QueryHooks.currentRecorder)
+      const logging = fiber.getFiberRef(QueryHooks.currentLogging)
+      if (logging === undefined) {
+        return whenFree && held > 0 ? Effect.succeedNone : settle(tryRun(sql, params, raw, safeIntegers, recorder))
+      }
+      if (whenFree && held > 0) return Effect.succeedNone
+      const started = QueryHooks.startSpan(fiber, sql)
+      const since = performance.now()
+      const outcome = tryRun(sql, params, raw, safeIntegers, recorder)
+      const millis = performance.now() - since
+      QueryHooks.endSpan(fiber, started, outcome)
+      QueryHooks.emitLog(fiber, logging, sql, shownParams, millis, outcome)
+      return settle(outcome)
+    }
+
+    const hooked = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+      fiber.getFiberRef(QueryHooks.currentLogging) !== undefined ||
+      fiber.getFiberRef(QueryHooks.currentRecorder) !== undefined
+
+    const run = (sql: string, rawParams: ReadonlyArray<unknown>, raw: boolean) =>
       Effect.withFiberRuntime<ReadonlyArray<object>, SqlError>((fiber) => {
+        if (hooked(fiber)) return Effect.map(runHooked(sql, rawParams, raw, fiber, false), Option.getOrElse(() => []))
+        const params = QueryHooks.bindable(rawParams)
         try {
           return Effect.succeed(runNow(sql, params, raw, Context.get(fiber.currentContext, SqlClient.SafeIntegers)))
         } catch (cause) {
@@ -202,35 +307,71 @@ export const makeWriter = (options: SqliteOptions) =>
       Effect.scoped(Effect.zipRight(holdConnection, effect))
     const savepoints = savepointTracker(db)
 
+    /**
+     * SQLite keeps a transaction open after a failed COMMIT (BUSY, a deferred constraint): it is
+     * rolled back here, so the connection is clean and the failure is all-or-nothing.
+     */
+    const commit = (): Array<object> => {
+      try {
+        db.prepare("COMMIT").run()
+      } catch (cause) {
+        if (db.inTransaction) db.prepare("ROLLBACK").run()
+        throw new CommitFailure(cause)
+      } finally {
+        if (!db.inTransaction) transactionEnded()
+      }
+      return []
+    }
+
+    /** Transaction control (and anything run with `executeUnprepared`), prepared afresh each time. */
+    const runUnprepared = (sql: string, params: ReadonlyArray<unknown>): Array<object> => {
+      savepoints.before(sql)
+      if (sql === "COMMIT") return commit()
+      // `@effect/sql` rolls back after a failed BEGIN too; with no transaction open that would turn
+      // the BEGIN's (typed, often transient) error into a defect.
+      if (sql === "ROLLBACK" && !db.inTransaction) return []
+      const statement = db.prepare(sql)
+      if (statement.reader) return statement.all(...params) as Array<object>
+      const control = transactionControl.test(sql)
+      const access = control ? undefined : tables.of(sql, params, false)
+      const result = statement.run(...params)
+      if (access !== undefined && (result.changes > 0 || access.changesSchema)) written(access)
+      if (control && !db.inTransaction) transactionEnded()
+      return []
+    }
+
     const connection: Connection = {
       execute: (sql, params, transformRows) =>
         transformRows === undefined ? run(sql, params, false) : Effect.map(run(sql, params, false), transformRows),
       executeRaw: (sql, params) => run(sql, params, true),
       executeValues: (sql, params) =>
-        Effect.try({
-          try: () => {
-            const statement = prepare(sql)
-            if (!statement.reader) {
-              statement.run(...params)
-              return []
-            }
-            try {
-              return statement.raw(true).all(...params) as ReadonlyArray<ReadonlyArray<unknown>>
-            } finally {
-              statement.raw(false)
-            }
-          },
-          catch: executeFailed
-        }),
+        QueryHooks.observe(
+          sql,
+          params,
+          () => tables.of(sql, params, true).reads,
+          Effect.try({
+            try: () => {
+              const statement = prepare(sql)
+              if (!statement.reader) {
+                runNow(sql, QueryHooks.bindable(params), false, false)
+                return []
+              }
+              try {
+                return statement.raw(true).all(...QueryHooks.bindable(params)) as ReadonlyArray<ReadonlyArray<unknown>>
+              } finally {
+                statement.raw(false)
+              }
+            },
+            catch: executeFailed
+          })
+        ),
       executeUnprepared: (sql, params, transformRows) => {
-        const rows = Effect.try({
-          try: () => {
-            savepoints.before(sql)
-            const statement = db.prepare(sql)
-            return statement.reader ? statement.all(...params) as Array<object> : (statement.run(...params), [])
-          },
-          catch: executeFailed
-        })
+        const rows = QueryHooks.observe(
+          sql,
+          params,
+          () => [TableAccess.anyTable],
+          Effect.try({ try: () => runUnprepared(sql, QueryHooks.bindable(params)), catch: failedUnprepared })
+        )
         return transformRows === undefined ? rows : Effect.map(rows, transformRows)
       },
       executeStream: (sql, params, transformRows) =>
@@ -267,9 +408,11 @@ export const makeWriter = (options: SqliteOptions) =>
      * Runs a statement at once if nobody holds the connection, else gives `None`. The check and
      * the statement run in one synchronous step: no other fiber can start a transaction between.
      */
-    const runIfFree = (sql: string, params: ReadonlyArray<unknown>) =>
+    const runIfFree = (sql: string, rawParams: ReadonlyArray<unknown>) =>
       Effect.withFiberRuntime<Option.Option<ReadonlyArray<object>>, SqlError>((fiber) => {
         if (held > 0) return Effect.succeedNone
+        if (hooked(fiber)) return runHooked(sql, rawParams, false, fiber, true)
+        const params = QueryHooks.bindable(rawParams)
         try {
           return Effect.succeedSome(
             runNow(sql, params, false, Context.get(fiber.currentContext, SqlClient.SafeIntegers))
@@ -298,7 +441,9 @@ export const makeWriter = (options: SqliteOptions) =>
       withHandle: <A>(f: (db: Sqlite.Database) => A) =>
         withConnection(Effect.try({ try: () => f(db), catch: executeFailed }))
     }
-    return { file, connection, holdConnection, withConnection, runIfFree, prepared, database } as const
+    /** The tables a read reads, for statements run elsewhere (the reader pool) on this file. */
+    const tablesRead = (sql: string, params: ReadonlyArray<unknown>) => tables.of(sql, params, true).reads
+    return { file, connection, holdConnection, withConnection, runIfFree, prepared, database, tablesRead } as const
   })
 
 /** The writer as `makeWriter` returns it. */
@@ -326,8 +471,11 @@ export const make = (options: SqliteOptions) =>
     return { client, prepared: writer.prepared, database: writer.database }
   })
 
-/** Context the SQLite layers provide: the standard client, prepared queries and the handle. */
-export type Services = SqlClient.SqlClient | PreparedQueries | SqliteDatabase
+/**
+ * Context the SQLite layers provide: the standard client, prepared queries, the handle, and the
+ * `Reactivity` the connection tells about every write (a `QueryCache` must listen to this one).
+ */
+export type Services = SqlClient.SqlClient | PreparedQueries | SqliteDatabase | Reactivity.Reactivity
 
 /** The services of a built client, as a context. */
 export const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
@@ -338,12 +486,12 @@ export const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>)
 
 /** A scoped layer holding one SQLite connection with the given settings. */
 export const layer = (options: SqliteOptions): Layer.Layer<Services, DatabaseFileError> =>
-  Layer.scopedContext(Effect.map(make(options), toContext)).pipe(Layer.provide(Reactivity.layer))
+  Layer.scopedContext(Effect.map(make(options), toContext)).pipe(Layer.provideMerge(Reactivity.layer))
 
 /** The same layer with settings from `Config` (see `config`). */
 export const layerConfig = (
   options: Config.Config<SqliteOptions> = config
 ): Layer.Layer<Services, DatabaseFileError | ConfigError> =>
   Layer.scopedContext(Effect.flatMap(options, (resolved) => Effect.map(make(resolved), toContext))).pipe(
-    Layer.provide(Reactivity.layer)
+    Layer.provideMerge(Reactivity.layer)
   )

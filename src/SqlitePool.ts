@@ -19,6 +19,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { DatabaseFileError } from "./DatabaseError.js"
+import * as QueryHooks from "./QueryHooks.js"
 import * as ReaderPool from "./ReaderPool.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
 
@@ -83,20 +84,25 @@ export const make = (options: SqlitePoolOptions) =>
       execute: (sql, params, transformRows) => {
         const transform = (rows: ReadonlyArray<object>) => transformRows === undefined ? rows : transformRows(rows)
         const onWriterNow = () => onWriter(writer.connection.execute(sql, params, transformRows))
-        const onReader = Effect.suspend(() => {
-          const since = performance.now()
-          return pool.query(sql, params).pipe(
-            Effect.map((rows) => {
+        const onReader = QueryHooks.observe(
+          sql,
+          params,
+          () => writer.tablesRead(sql, params),
+          Effect.suspend(() => {
+            const since = performance.now()
+            return Effect.map(pool.query(sql, QueryHooks.bindable(params)), (rows) => {
               remember(sql, true, elapsed(since))
               return transform(rows)
-            }),
-            Effect.catchTag("ReaderWriteRejected", () => {
-              remember(sql, false, 0)
-              return onWriterNow()
-            }),
-            Effect.mapError((error) => error instanceof SqlError ? error : toSqlError(error))
-          )
-        })
+            })
+          }),
+          (error) => error._tag === "ReaderWriteRejected"
+        ).pipe(
+          Effect.catchTag("ReaderWriteRejected", () => {
+            remember(sql, false, 0)
+            return onWriterNow()
+          }),
+          Effect.mapError((error) => error instanceof SqlError ? error : toSqlError(error))
+        )
         const route = routes.get(sql)
         if (route?.readOnly === false) return onWriterNow()
         if (route === undefined || route.cost >= cheapMillis) return onReader
@@ -138,12 +144,12 @@ const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
 export const layer = (
   options: SqlitePoolOptions
 ): Layer.Layer<Services, DatabaseFileError | ReaderPool.ReaderStartError> =>
-  Layer.scopedContext(Effect.map(make(options), toContext)).pipe(Layer.provide(Reactivity.layer))
+  Layer.scopedContext(Effect.map(make(options), toContext)).pipe(Layer.provideMerge(Reactivity.layer))
 
 /** The same layer with settings from `Config` (see `config`). */
 export const layerConfig = (
   options: Config.Config<SqlitePoolOptions> = config
 ): Layer.Layer<Services, DatabaseFileError | ReaderPool.ReaderStartError | ConfigError> =>
   Layer.scopedContext(Effect.flatMap(options, (resolved) => Effect.map(make(resolved), toContext))).pipe(
-    Layer.provide(Reactivity.layer)
+    Layer.provideMerge(Reactivity.layer)
   )

@@ -27,6 +27,8 @@ export const tempDirectory: Effect.Effect<string, never, Scope.Scope> = Effect.a
 export interface TestDatabaseOptions {
   /** Load the bundled 1000-user sample. Default false (an empty, migrated `users` table). */
   readonly sample?: boolean | undefined
+  /** Connection settings besides the file (a short `busyTimeout` for lock tests, a `journalMode`). */
+  readonly connection?: Omit<SqliteDatabase.SqliteOptions, "filename"> | undefined
 }
 
 /** `UserRepo`, after migrating (and optionally loading the sample) on whatever connection is given. */
@@ -42,7 +44,7 @@ const usersOnConnection = (options: TestDatabaseOptions) =>
 export const layer = (options: TestDatabaseOptions = {}) =>
   Layer.unwrapScoped(Effect.map(tempDirectory, (dir) =>
     usersOnConnection(options).pipe(
-      Layer.provideMerge(SqliteDatabase.layer({ filename: path.join(dir, "test.db") }))
+      Layer.provideMerge(SqliteDatabase.layer({ ...options.connection, filename: path.join(dir, "test.db") }))
     )))
 
 /** The same on the writer + reader-pool client (`SqlitePool`); `readers` configures the pool (default 2 workers). */
@@ -52,6 +54,10 @@ export const layerPooled = (
   Layer.unwrapScoped(Effect.map(tempDirectory, (dir) =>
     usersOnConnection(options).pipe(
       Layer.provideMerge(
-        SqlitePool.layer({ filename: path.join(dir, "test.db"), readers: options.readers ?? { size: 2 } })
+        SqlitePool.layer({
+          ...options.connection,
+          filename: path.join(dir, "test.db"),
+          readers: options.readers ?? { size: 2 }
+        })
       )
     )))

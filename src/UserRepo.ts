@@ -12,7 +12,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { DatabaseError, driverCode, fromSqlError } from "./DatabaseError.js"
 import { PreparedQueries } from "./PreparedQueries.js"
-import { Age, describeParseError, isNewUser, isUser, NewUser, User } from "./User.js"
+import { Age, describeParseError, Email, isNewUser, isUser, NewUser, User } from "./User.js"
 
 /** An age argument outside 0..150 or not an integer; raised before any SQL runs. */
 export class InvalidAge extends Schema.TaggedError<InvalidAge>()("InvalidAge", { reason: Schema.String }) {
@@ -251,6 +251,29 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
         Effect.mapError(fromSqlError("reading ages"))
       )
 
+    const validateEmail = Schema.validateEither(Email)
+
+    /**
+     * Sets the e-mail of user `id` (the seed's `update_user_email`); `false` when no user has this
+     * id. The check and the update run in one transaction, so the answer is never out of date.
+     */
+    const updateEmail = Effect.fn("UserRepo.updateEmail")(function*(id: number, email: string) {
+      if (!Number.isSafeInteger(id) || id <= 0) return yield* new InvalidUserId({ value: String(id) })
+      const valid = validateEmail(email)
+      if (Either.isLeft(valid)) return yield* new InvalidUser({ index: 0, reason: describeParseError(valid.left) })
+      return yield* sql`SELECT user_id FROM users WHERE user_id = ${id}`.pipe(
+        Effect.flatMap((rows) =>
+          rows.length === 0
+            ? Effect.succeed(false)
+            : Effect.as(sql`UPDATE users SET email = ${valid.right} WHERE user_id = ${id}`, true)
+        ),
+        sql.withTransaction,
+        Effect.mapError((error) =>
+          isUniqueViolation(error) ? new DuplicateEmail({ email: valid.right }) : fromSqlError("writing users")(error)
+        )
+      )
+    })
+
     /** Which of `emails` are already taken. */
     const existingEmails = Effect.fn("UserRepo.existingEmails")(function*(emails: ReadonlyArray<string>) {
       if (emails.length === 0) return new Set<string>()
@@ -259,6 +282,18 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
       return new Set(rows.map((row) => row.email))
     })
 
-    return { all, olderThan, byId, count, insert, insertMany, existingEmails, pageAfter, pageAt, agesAfter } as const
+    return {
+      all,
+      olderThan,
+      byId,
+      count,
+      insert,
+      insertMany,
+      updateEmail,
+      existingEmails,
+      pageAfter,
+      pageAt,
+      agesAfter
+    } as const
   })
 }) {}
