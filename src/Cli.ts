@@ -10,14 +10,20 @@ import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { sampleCsv } from "./BundledData.js"
+import * as CacheQuery from "./CacheQuery.js"
+import { cacheQuery } from "./CacheQuery.js"
 import { fetchUsers } from "./ConcurrentFetch.js"
 import { Dashboard } from "./Dashboard.js"
 import { runDemo } from "./Demo.js"
 import { executeQuery } from "./ExecuteQuery.js"
+import * as Logging from "./Logging.js"
+import { logQueries } from "./LogQueries.js"
 import * as Output from "./Output.js"
 import * as Progress from "./Progress.js"
 import { ReaderPool } from "./ReaderPool.js"
@@ -51,9 +57,24 @@ const jsonOption = Options.boolean("json").pipe(
   Options.withDescription("Print a JSON array of rows instead of a table")
 )
 
-const dbscope = Command.make("dbscope", { db: dbOption }).pipe(
+const logQueriesOption = Options.boolean("log-queries").pipe(
+  Options.withDescription("Log every SQL statement (duration, rows; values hidden) to stderr as logfmt")
+)
+
+const dbscope = Command.make("dbscope", { db: dbOption, logQueries: logQueriesOption }).pipe(
   Command.withDescription("Resource-safe, concurrent database access on Effect: the users database.")
 )
+
+/** Applies the global options that wrap a whole command (`--log-queries`). */
+const withGlobalOptions = <E, R>(effect: Effect.Effect<void, E, R>) =>
+  Effect.flatMap(dbscope, (global) =>
+    global.logQueries
+      ? effect.pipe(
+        logQueries(),
+        Logger.withMinimumLogLevel(LogLevel.Info),
+        Effect.provide(Logging.layerStderrLogfmt)
+      )
+      : effect)
 
 /** The database layer for the current invocation: `--db` wins over `DBSCOPE_DB`. */
 const database = (create: boolean) =>
@@ -86,7 +107,14 @@ const poolDescription = Effect.map(
   })
 )
 
-const ms = (millis: number) => `${millis.toFixed(1)} ms`.padStart(11)
+const ms = (millis: number) => `${millis < 1 ? millis.toFixed(3) : millis.toFixed(1)} ms`.padStart(11)
+
+/** `effect`'s value and how long it took, in milliseconds. */
+const timedMillis = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.suspend(() => {
+    const since = performance.now()
+    return Effect.map(effect, (value) => ({ value, millis: performance.now() - since }))
+  })
 const sequentialOption = Options.boolean("sequential").pipe(
   Options.withDescription("Run the queries one after the other on one connection (to compare)")
 )
@@ -169,12 +197,28 @@ const queryCommand = Command.make("query", {
     Options.repeated
   ),
   write: Options.boolean("write").pipe(Options.withDescription("Allow the statement to change the database")),
+  cacheDemo: Options.boolean("cache-demo").pipe(
+    Options.withDescription("Run the query twice through cacheQuery: the second answer comes from the cache")
+  ),
   json: jsonOption
-}, ({ json, params, sql, write }) =>
+}, ({ cacheDemo, json, params, sql, write }) =>
   Effect.gen(function*() {
-    const rows = yield* executeQuery(sql, params.map(bindParam), { write })
-    yield* print(rows, json)
-  }).pipe(Effect.provide(database(false)))).pipe(
+    const values = params.map(bindParam)
+    if (!cacheDemo) return yield* print(yield* executeQuery(sql, values, { write }), json)
+    if (write) return yield* new UsageError({ reason: "--cache-demo caches reads: it cannot be used with --write" })
+    const cached = executeQuery(sql, values).pipe(cacheQuery({ key: [sql, values] }))
+    const first = yield* timedMillis(cached)
+    const second = yield* timedMillis(cached)
+    yield* print(second.value, json)
+    const stats = yield* CacheQuery.stats
+    yield* Console.error([
+      `first run:  ${ms(first.millis)}  ran the query (cache miss)`,
+      `second run: ${ms(second.millis)}  served from the cache (hit): the same ${
+        second.value.length === 1 ? "1 row" : `${second.value.length} rows`
+      }`,
+      `cache: ${stats.hits} hit, ${stats.misses} miss; a write through dbscope to a table read here would drop it`
+    ].join("\n"))
+  }).pipe(Effect.provide(CacheQuery.layer().pipe(Layer.provideMerge(database(false)))))).pipe(
     Command.withDescription("Run one parameterized SQL statement (read-only unless --write)")
   )
 
@@ -323,20 +367,24 @@ const demoCommand = Command.make("demo", {}, () =>
     yield* runDemo({ ...settings, filename: Option.getOrElse(db, () => settings.filename) })
   })).pipe(Command.withDescription("Walk through the exercises dbscope re-implements, with their output"))
 
-/** The whole command tree. */
+/** A subcommand that honours the global options. */
+const global = <Name extends string, R, E, A>(subcommand: Command.Command<Name, R, E, A>) =>
+  Command.transformHandler(subcommand, withGlobalOptions)
+
+/** The whole command tree; every subcommand honours the global options. */
 export const command = dbscope.pipe(
   Command.withSubcommands([
-    setupCommand,
-    usersCommand,
-    queryCommand,
-    countCommand,
-    concurrentCommand,
-    dashboardCommand,
-    streamCommand,
-    batchesCommand,
-    paginateCommand,
-    averageAgeCommand,
-    demoCommand
+    global(setupCommand),
+    global(usersCommand),
+    global(queryCommand),
+    global(countCommand),
+    global(concurrentCommand),
+    global(dashboardCommand),
+    global(streamCommand),
+    global(batchesCommand),
+    global(paginateCommand),
+    global(averageAgeCommand),
+    global(demoCommand)
   ])
 )
 

@@ -2,25 +2,34 @@
  * `npm start`: the Python exercises dbscope re-implements, run for real on the embedded SQLite
  * database, with output shaped like the originals' (open/close log lines, rows as tuples).
  */
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import { sampleCsv } from "./BundledData.js"
+import * as CacheQuery from "./CacheQuery.js"
+import { cacheQuery } from "./CacheQuery.js"
 import { fetchUsers } from "./ConcurrentFetch.js"
 import { executeQuery, type Row } from "./ExecuteQuery.js"
 import * as Logging from "./Logging.js"
+import { logQueries } from "./LogQueries.js"
 import * as Progress from "./Progress.js"
 import { ReaderPool } from "./ReaderPool.js"
+import { retryOnFailure } from "./RetryOnFailure.js"
 import { setup } from "./Setup.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
 import * as SqlitePool from "./SqlitePool.js"
+import { transactional } from "./Transactional.js"
 import { UserRepo } from "./UserRepo.js"
 import { averageAge, batchProcessing, lazyPaginate, streamUsers } from "./UserStream.js"
+import { withDbConnection } from "./WithDbConnection.js"
 
 const shown = 5
 
@@ -36,6 +45,90 @@ const printRows = (title: string, rows: ReadonlyArray<Row>) =>
   )
 
 const heading = (text: string) => Console.log(`\n=== ${text} ===`)
+
+const demoEmail = "Crawford_Cartwright@hotmail.com"
+const lateUser = { name: "Late Arrival", email: "late.arrival@dbscope.invalid", age: 99 }
+
+const fetchAllUsers = Effect.flatMap(SqlClient.SqlClient, (sql) => sql<Row>`SELECT * FROM users`)
+
+/** The decorators exercises (`python-decorators-0x01`), each as its combinator. */
+const decoratorExercises = (options: SqliteDatabase.SqliteOptions) =>
+  Effect.gen(function*() {
+    const database = SqliteDatabase.layer({ ...options, create: false })
+    const withRepo = UserRepo.Default.pipe(Layer.provideMerge(database))
+
+    yield* heading("4.0 @log_queries -> logQueries: every statement as a structured log line")
+    yield* Effect.gen(function*() {
+      const users = yield* fetchAllUsers.pipe(logQueries())
+      yield* Console.log(`fetch_all_users(query="SELECT * FROM users") -> ${users.length} rows`)
+    }).pipe(Effect.provide(database))
+
+    yield* heading("4.1 @with_db_connection -> withDbConnection: a connection of its own, always closed")
+    const user = yield* UserRepo.pipe(
+      Effect.flatMap((repo) => repo.byId(1)),
+      Effect.provide(UserRepo.Default),
+      withDbConnection({ ...options, create: false })
+    )
+    yield* Console.log(`get_user_by_id(user_id=1) -> ${Option.match(user, { onNone: () => "None", onSome: tuple })}`)
+
+    yield* heading("4.2 @transactional -> transactional: commit on success, roll back on failure")
+    yield* Effect.gen(function*() {
+      const repo = yield* UserRepo
+      yield* transactional(repo.updateEmail(1, demoEmail))
+      const emailOf1 = Effect.map(repo.byId(1), Option.match({ onNone: () => "-", onSome: (u) => u.email }))
+      yield* Console.log(
+        `update_user_email(user_id=1, new_email=${JSON.stringify(demoEmail)}) -> committed: ${yield* emailOf1}`
+      )
+      const failed = yield* transactional(
+        Effect.zipRight(repo.updateEmail(1, "rolled.back@dbscope.invalid"), Effect.fail("a later step failed"))
+      ).pipe(Effect.flip)
+      yield* Console.log(`update then fail (${failed}) -> rolled back, still: ${yield* emailOf1}`)
+    }).pipe(Effect.provide(withRepo))
+
+    yield* heading("4.3 @retry_on_failure -> retryOnFailure: only transient errors, backoff with jitter")
+    yield* Effect.gen(function*() {
+      const repo = yield* UserRepo
+      // Another connection holds the write lock for 250 ms; this one does not wait (busy timeout 0).
+      const lockHeld = yield* Deferred.make<void>()
+      yield* transactional(Effect.zipRight(Deferred.succeed(lockHeld, undefined), Effect.sleep("250 millis"))).pipe(
+        Effect.provide(database),
+        Effect.forkScoped
+      )
+      yield* Deferred.await(lockHeld)
+      const updated = yield* repo.updateEmail(1, demoEmail).pipe(retryOnFailure({ retries: 5 }))
+      yield* Console.log(`update_user_email while another connection writes -> ${updated ? "done" : "no such user"}`)
+      const duplicate = yield* repo.insert({ name: "Copy", email: demoEmail, age: 30 }).pipe(
+        retryOnFailure(),
+        Effect.flip
+      )
+      yield* Console.log(`a duplicate e-mail is not transient -> fails at once: ${duplicate.message}`)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ ...options, create: false, busyTimeout: 0 })))
+      )
+    )
+
+    yield* heading("4.4 @cache_query -> cacheQuery: keyed by SQL + values, dropped by writes")
+    yield* Effect.gen(function*() {
+      const repo = yield* UserRepo
+      const sql = yield* SqlClient.SqlClient
+      const cached = cacheQuery(sql<Row>`SELECT * FROM users`)
+      const timedFetch = (label: string) =>
+        Effect.gen(function*() {
+          const since = performance.now()
+          const users = yield* cached
+          yield* Console.log(`${label} -> ${users.length} rows in ${(performance.now() - since).toFixed(3)} ms`)
+        })
+      yield* timedFetch("fetch_users_with_cache(query=\"SELECT * FROM users\"), first call (runs the query)")
+      yield* timedFetch("the same call again (served from the cache)")
+      yield* repo.insert(lateUser)
+      yield* timedFetch("after inserting a user (the write dropped the cached result)")
+      yield* sql`DELETE FROM users WHERE email = ${lateUser.email}`
+      const stats = yield* CacheQuery.stats
+      yield* Console.log(`cache: ${stats.hits} hit, ${stats.misses} misses, ${stats.invalidations} invalidated`)
+    }).pipe(Effect.provide(CacheQuery.layer().pipe(Layer.provideMerge(withRepo))))
+  })
 
 /** Runs the demo on the database `options` names, creating it from the bundled CSV when absent. */
 export const runDemo = (options: SqliteDatabase.SqliteOptions) =>
@@ -100,4 +193,6 @@ export const runDemo = (options: SqliteDatabase.SqliteOptions) =>
       yield* Console.log(`lazy_paginate(100) -> ${Chunk.size(pages)} pages of ${Chunk.unsafeHead(pages).length}`)
       yield* Console.log(`Average age of users: ${(yield* averageAge()).toFixed(3)}`)
     }).pipe(Effect.provide(withRepo))
+
+    yield* decoratorExercises(options)
   }).pipe(Logger.withMinimumLogLevel(LogLevel.Info), Effect.provide(Logging.layerStdout))

@@ -8,6 +8,9 @@ import * as Logger from "effect/Logger"
 const toStderr = Logger.prettyLogger({ stderr: true, colors: "auto" })
 const toStdout = Logger.prettyLogger({ stderr: false, colors: "auto" })
 
+/** One logfmt line per entry on stderr: what `--log-queries` writes, easy to grep and parse. */
+const logfmtToStderr = Logger.withConsoleError(Logger.logfmtLogger)
+
 /** Replaces the default logger with one writing to stderr. */
 export const layerStderr: Layer.Layer<never> = Logger.replace(Logger.defaultLogger, toStderr)
 
@@ -15,4 +18,10 @@ export const layerStderr: Layer.Layer<never> = Logger.replace(Logger.defaultLogg
 export const layerStdout: Layer.Layer<never> = Layer.merge(
   Logger.replace(toStderr, toStdout),
   Logger.replace(Logger.defaultLogger, toStdout)
+)
+
+/** Switches the stderr lines (or the default logger) to logfmt, one line per statement logged. */
+export const layerStderrLogfmt: Layer.Layer<never> = Layer.merge(
+  Logger.replace(toStderr, logfmtToStderr),
+  Logger.replace(Logger.defaultLogger, logfmtToStderr)
 )

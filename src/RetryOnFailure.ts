@@ -46,7 +46,7 @@ export const transientBackoff = (
   const maxDelay = Duration.decode(options.maxDelay ?? Duration.seconds(5))
   return Schedule.exponential(options.delay ?? Duration.millis(100), 2).pipe(
     options.jitter === false ? identity : Schedule.jittered,
-    Schedule.modifyDelay((delay) => Duration.min(delay, maxDelay))
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, maxDelay))
   )
 }
 

@@ -33,6 +33,10 @@ const unknownForNow: Access = { ...unknown }
 /** Statements that change data without touching the schema; anything else that writes may. */
 const dataChange = /^\s*(?:INSERT|UPDATE|DELETE|REPLACE|WITH)\b/i
 
+/** Settings (`PRAGMA query_only = 1`, ...): they change neither data nor tables. */
+const pragma = /^\s*PRAGMA\b/i
+const touchesNothing: Access = { reads: [], writes: [], changesSchema: false }
+
 /** `OpenWrite`'s P5 flag meaning "P2 is a register, not a root page" (CREATE TABLE's new table). */
 const p2IsRegister = 0x10
 
@@ -62,6 +66,7 @@ export const make = (db: Sqlite.Database) => {
   }
 
   const explain = (sql: string, params: ReadonlyArray<unknown>, reader: boolean): Access => {
+    if (!reader && pragma.test(sql)) return touchesNothing
     if (!reader && !dataChange.test(sql)) return { ...unknown, changesSchema: true }
     try {
       rootPages ??= loadRootPages()

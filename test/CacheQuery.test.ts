@@ -100,6 +100,18 @@ describe("cacheQuery", () => {
       assert.deepStrictEqual([stats.hits, stats.invalidations], [1, 0])
     }).pipe(Effect.provide(withCache())))
 
+  it.scoped("a write invalidates what its triggers change too (SQLite plans them into the statement)", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const repo = yield* UserRepo
+      yield* sql`CREATE TABLE audit (email TEXT)`
+      yield* sql`CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (NEW.email); END`
+      const audited = () => cacheQuery(sql<{ readonly n: number }>`SELECT count(*) AS n FROM audit`)
+      assert.strictEqual((yield* audited())[0]?.n, 0)
+      yield* repo.insert(newUser)
+      assert.strictEqual((yield* audited())[0]?.n, 1)
+    }).pipe(Effect.provide(withCache())))
+
   it.scoped("a write that changes no row invalidates nothing", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

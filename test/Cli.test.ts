@@ -262,5 +262,52 @@ describe("dbscope CLI", () => {
       assert.include(result.stdout, "Database connection closed: demo.db")
       assert.include(result.stdout, "Average age of users: 62.379")
       assert.include(result.stdout, "lazy_paginate(100) -> 10 pages")
+      assert.include(result.stdout, "fetch_all_users(query=\"SELECT * FROM users\") -> 1000 rows")
+      assert.include(result.stdout, "get_user_by_id(user_id=1) -> (1, ")
+      assert.include(result.stdout, "rolled back, still: Crawford_Cartwright@hotmail.com")
+      assert.match(result.stdout, /WARN .*retry 1 of 5 in \d+ ms after: writing users failed: the database is locked/)
+      assert.include(result.stdout, "update_user_email while another connection writes -> done")
+      assert.include(result.stdout, "the same call again (served from the cache) -> 1000 rows")
+      assert.include(result.stdout, "after inserting a user (the write dropped the cached result) -> 1001 rows")
+      const again = dbscope(["--db", db, "demo"])
+      assert.strictEqual(again.code, 0, again.stderr)
+      assert.include(again.stdout, "SELECT * FROM users -> 1000 rows", "the demo leaves the database as it found it")
+    }))
+
+  it.scoped("--log-queries logs every statement to stderr as logfmt, values hidden; stdout keeps only data", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      const result = dbscope(["--db", db, "--log-queries", "users", "--older-than", "140", "--json"])
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.doesNotThrow(() => JSON.parse(result.stdout))
+      const line = result.stderr.split("\n").find((entry) => entry.includes("FROM users WHERE age > ?"))
+      assert.isDefined(line)
+      assert.match(line ?? "", /level=INFO .*durationMs=[\d.]+ params="\[1 hidden\]" rows=\d+/)
+      assert.notInclude(result.stderr, "140")
+      const quiet = dbscope(["--db", db, "count"])
+      assert.strictEqual(quiet.stderr, "")
+    }))
+
+  it.scoped("query --cache-demo answers the second identical query from the cache", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      const result = dbscope([
+        "--db",
+        db,
+        "query",
+        "SELECT count(*) AS n FROM users WHERE age > ?",
+        "--param",
+        "40",
+        "--cache-demo",
+        "--json"
+      ])
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.deepStrictEqual(JSON.parse(result.stdout), [{ n: 707 }])
+      assert.include(result.stderr, "ran the query (cache miss)")
+      assert.include(result.stderr, "served from the cache (hit): the same 1 row")
+      assert.include(result.stderr, "cache: 1 hit, 1 miss")
+      const write = dbscope(["--db", db, "query", "DELETE FROM users", "--write", "--cache-demo"])
+      assert.strictEqual(write.code, 2)
+      assertOneLine(write, "--cache-demo caches reads")
     }))
 })
