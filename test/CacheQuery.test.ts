@@ -10,17 +10,12 @@ import { cacheQuery, QueryCache } from "../src/CacheQuery.js"
 import * as TestDatabase from "../src/TestDatabase.js"
 import { transactional } from "../src/Transactional.js"
 import { UserRepo } from "../src/UserRepo.js"
+import { counted } from "./support/Connections.js"
 
 const withCache = (options: CacheQuery.QueryCacheOptions = {}) =>
   CacheQuery.layer(options).pipe(Layer.provideMerge(TestDatabase.layer({ sample: true })))
 
 const withPooledCache = CacheQuery.layer().pipe(Layer.provideMerge(TestDatabase.layerPooled({ sample: true })))
-
-/** `effect`, counting how many times it really runs. */
-const counted = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
-  const runs = { count: 0 }
-  return { runs, effect: Effect.suspend(() => (runs.count++, effect)) }
-}
 
 const olderThan = (age: number) =>
   Effect.flatMap(UserRepo, (repo) => repo.olderThan(age)).pipe(cacheQuery({ key: ["olderThan", age] }))

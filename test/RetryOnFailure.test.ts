@@ -1,5 +1,4 @@
 import { assert, describe, it } from "@effect/vitest"
-import Sqlite from "better-sqlite3"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -12,21 +11,9 @@ import { SqliteDatabase } from "../src/SqliteDatabase.js"
 import * as TestDatabase from "../src/TestDatabase.js"
 import { transactional } from "../src/Transactional.js"
 import { DuplicateEmail, UserRepo } from "../src/UserRepo.js"
+import { counted, rawConnection } from "./support/Connections.js"
 
 const user = { name: "Ada Lovelace", email: "ada@example.com", age: 36 }
-
-/** A second, raw connection to the test database, closed with the scope. */
-const rawConnection = Effect.flatMap(SqliteDatabase, (db) =>
-  Effect.acquireRelease(
-    Effect.sync(() => new Sqlite(db.filename, { timeout: 0 })),
-    (raw) => Effect.sync(() => raw.close())
-  ))
-
-/** `effect`, counting its attempts. */
-const counted = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
-  const attempts = { count: 0 }
-  return { attempts, effect: Effect.suspend(() => (attempts.count++, effect)) }
-}
 
 /** Lets forked fibers run until one of them sleeps on the test clock. */
 const untilSleeping = Effect.repeat(Effect.zipRight(Effect.yieldNow(), TestClock.sleeps()), {
@@ -51,17 +38,17 @@ describe("retryOnFailure", () => {
       const raw = yield* rawConnection
       const log = warnings()
       raw.exec("BEGIN IMMEDIATE")
-      const { attempts, effect } = counted(repo.insert(user))
+      const { runs, effect } = counted(repo.insert(user))
       const fiber = yield* effect.pipe(retryOnFailure({ jitter: false }), Effect.provide(log.layer), Effect.fork)
       yield* untilSleeping
-      assert.strictEqual(attempts.count, 1)
+      assert.strictEqual(runs.count, 1)
       yield* TestClock.adjust("100 millis")
       yield* untilSleeping
-      assert.strictEqual(attempts.count, 2, "still locked: the second attempt failed too")
+      assert.strictEqual(runs.count, 2, "still locked: the second attempt failed too")
       raw.exec("COMMIT")
       yield* TestClock.adjust("200 millis")
       const stored = yield* Fiber.join(fiber)
-      assert.strictEqual(attempts.count, 3)
+      assert.strictEqual(runs.count, 3)
       assert.strictEqual(stored.email, user.email)
       assert.strictEqual(log.lines.length, 2)
       assert.match(log.lines[0] ?? "", /^retry 1 of 3 in 100 ms after: writing users failed: the database is locked/)
@@ -73,7 +60,7 @@ describe("retryOnFailure", () => {
       const repo = yield* UserRepo
       const raw = yield* rawConnection
       raw.exec("BEGIN IMMEDIATE")
-      const { attempts, effect } = counted(repo.insert(user))
+      const { runs, effect } = counted(repo.insert(user))
       const fiber = yield* effect.pipe(retryOnFailure({ retries: 3, jitter: false }), Effect.fork)
       for (const delay of ["100 millis", "200 millis", "400 millis"] as const) {
         yield* untilSleeping
@@ -81,7 +68,7 @@ describe("retryOnFailure", () => {
       }
       const error = yield* Effect.flip(Fiber.join(fiber))
       raw.exec("ROLLBACK")
-      assert.strictEqual(attempts.count, 4)
+      assert.strictEqual(runs.count, 4)
       assert.instanceOf(error, DatabaseError)
       assert.deepStrictEqual(
         Chunk.toReadonlyArray(yield* TestClock.sleeps()),
@@ -94,19 +81,19 @@ describe("retryOnFailure", () => {
     Effect.gen(function*() {
       const repo = yield* UserRepo
       yield* repo.insert(user)
-      const { attempts, effect } = counted(repo.insert(user))
+      const { runs, effect } = counted(repo.insert(user))
       const error = yield* Effect.flip(retryOnFailure(effect))
       assert.instanceOf(error, DuplicateEmail)
-      assert.strictEqual(attempts.count, 1)
+      assert.strictEqual(runs.count, 1)
       assert.strictEqual(Chunk.size(yield* TestClock.sleeps()), 0)
     }).pipe(Effect.provide(TestDatabase.layer())))
 
   it.scoped("does not retry a syntax error", () =>
     Effect.gen(function*() {
       const db = yield* SqliteDatabase
-      const { attempts, effect } = counted(db.withHandle((handle) => handle.prepare("SELEC 1").get()))
+      const { runs, effect } = counted(db.withHandle((handle) => handle.prepare("SELEC 1").get()))
       yield* Effect.flip(retryOnFailure(effect))
-      assert.strictEqual(attempts.count, 1)
+      assert.strictEqual(runs.count, 1)
     }).pipe(Effect.provide(TestDatabase.layer())))
 
   it.scoped("retries a whole transaction whose COMMIT met a reader's lock", () =>
@@ -115,15 +102,15 @@ describe("retryOnFailure", () => {
       const raw = yield* rawConnection
       raw.exec("BEGIN")
       raw.prepare("SELECT count(*) FROM users").get()
-      const { attempts, effect } = counted(transactional(repo.insert(user)))
+      const { runs, effect } = counted(transactional(repo.insert(user)))
       const fiber = yield* effect.pipe(retryOnFailure({ jitter: false }), Effect.fork)
       yield* untilSleeping
-      assert.strictEqual(attempts.count, 1)
+      assert.strictEqual(runs.count, 1)
       assert.strictEqual(yield* repo.count, 0, "the failed attempt left nothing behind")
       raw.exec("COMMIT")
       yield* TestClock.adjust("100 millis")
       yield* Fiber.join(fiber)
-      assert.strictEqual(attempts.count, 2)
+      assert.strictEqual(runs.count, 2)
       assert.strictEqual(yield* repo.count, 1)
     }).pipe(Effect.provide(TestDatabase.layer({ connection: { busyTimeout: 0, journalMode: "delete" } }))))
 
@@ -145,7 +132,7 @@ describe("retryOnFailure", () => {
         yield* TestClock.adjust(delay)
       }
       yield* Effect.flip(Fiber.join(fiber))
-      assert.strictEqual(failures.attempts.count, 6)
+      assert.strictEqual(failures.runs.count, 6)
       const expected = [1000, 2000, 3000, 3000, 3000]
       assert.isTrue(delays.slice(0, 2).some((delay, i) => delay !== expected[i]), "jitter spreads the delays")
       delays.forEach((delay, i) => {

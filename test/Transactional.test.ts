@@ -1,7 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import { assert, describe, it } from "@effect/vitest"
-import Sqlite from "better-sqlite3"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -13,6 +12,7 @@ import { SqliteDatabase } from "../src/SqliteDatabase.js"
 import * as TestDatabase from "../src/TestDatabase.js"
 import { CommitFailed, transactional } from "../src/Transactional.js"
 import { UserRepo } from "../src/UserRepo.js"
+import { rawConnection } from "./support/Connections.js"
 
 const user = (n: number) => ({ name: `User ${n}`, email: `user${n}@example.com`, age: 30 + n })
 
@@ -24,13 +24,6 @@ const emails = Effect.flatMap(
 const inTransaction = Effect.flatMap(SqliteDatabase, (db) => db.withHandle((handle) => handle.inTransaction))
 
 const insert = (n: number) => Effect.flatMap(UserRepo, (repo) => repo.insert(user(n)))
-
-/** A second, raw connection to the test database, closed with the scope. */
-const rawConnection = Effect.flatMap(SqliteDatabase, (db) =>
-  Effect.acquireRelease(
-    Effect.sync(() => new Sqlite(db.filename, { timeout: 0 })),
-    (raw) => Effect.sync(() => raw.close())
-  ))
 
 describe("transactional", () => {
   it.scoped("commits when the effect succeeds", () =>
