@@ -18,6 +18,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
@@ -378,9 +379,20 @@ export const makeWriter = (options: SqliteOptions) =>
         Stream.unwrapScoped(Effect.gen(function*() {
           // better-sqlite3 runs no other statement while an iterator is open: the acquirer's permit,
           // taken in the stream's scope, keeps every other fiber off the connection until it ends.
+          const logging = yield* FiberRef.get(QueryHooks.currentLogging)
+          const since = performance.now()
+          let streamed = 0
           const iterator = yield* Effect.acquireRelease(
-            Effect.try({ try: () => prepare(sql).iterate(...params), catch: executeFailed }),
-            (iterator) => Effect.sync(() => iterator.return?.())
+            Effect.try({ try: () => prepare(sql).iterate(...QueryHooks.bindable(params)), catch: executeFailed }),
+            (iterator) =>
+              Effect.withFiberRuntime<void>((fiber) => {
+                iterator.return?.()
+                // One line for the whole stream, when it ends: how long it ran, how many rows it gave.
+                if (logging !== undefined) {
+                  QueryHooks.emitLog(fiber, logging, sql, params, performance.now() - since, { rows: streamed })
+                }
+                return Effect.void
+              })
           )
           const pull = Effect.try({
             try: () => {
@@ -389,6 +401,7 @@ export const makeWriter = (options: SqliteOptions) =>
                 rows.push(next.value as object)
                 if (rows.length === streamChunkSize) break
               }
+              streamed += rows.length
               return rows
             },
             catch: executeFailed

@@ -5,6 +5,7 @@ import * as HashMap from "effect/HashMap"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import { logQueries } from "../src/LogQueries.js"
 import * as TestDatabase from "../src/TestDatabase.js"
@@ -102,6 +103,20 @@ describe("logQueries", () => {
       const selects = log.lines.filter((line) => line.message.startsWith("SELECT"))
       assert.strictEqual(selects.length, 3)
     }).pipe(Effect.provide(TestDatabase.layerPooled({ sample: true }))))
+
+  it.scoped("logs a streamed statement once, when the stream ends, with the rows it gave", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const log = collect()
+      const count = yield* sql`SELECT user_id FROM users WHERE age > ${25}`.stream.pipe(
+        Stream.runCount,
+        logQueries(),
+        Effect.provide(log.layer)
+      )
+      assert.strictEqual(count, 804)
+      assert.strictEqual(log.lines.length, 1)
+      assert.strictEqual(log.lines[0]?.annotations.rows, 804)
+    }).pipe(Effect.provide(TestDatabase.layer({ sample: true }))))
 
   it.scoped("logs nothing outside the wrapped effect", () =>
     Effect.gen(function*() {
