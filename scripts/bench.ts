@@ -3,7 +3,7 @@
  * Each suite measures dbscope and its baseline side by side in one process, alternating the runs so
  * that drift (page cache, CPU clock, GC state) hits both alike, and prints an aligned table whose
  * "speed ratio" is baseline time / dbscope time (1.0 = as fast as the raw driver; the `streams` suite
- * prints time ratios, dbscope / baseline, the way its goals are stated).
+ * and the logging half of `combinators` print time ratios, dbscope / baseline, the way their goals are stated).
  * A suite is one entry in `suites`; everything runs in a temporary folder removed at the end.
  */
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
@@ -28,8 +28,10 @@ import { parseArgs } from "node:util"
 import * as v8 from "node:v8"
 import { runInNewContext } from "node:vm"
 import { sampleCsv } from "../src/BundledData.js"
+import * as CacheQuery from "../src/CacheQuery.js"
 import { fetchUsers } from "../src/ConcurrentFetch.js"
 import { Dashboard } from "../src/Dashboard.js"
+import { logQueries } from "../src/LogQueries.js"
 import * as Migrations from "../src/Migrations.js"
 import * as Progress from "../src/Progress.js"
 import { setup } from "../src/Setup.js"
@@ -69,6 +71,14 @@ const timed = <A, E, R>(effect: Effect.Effect<A, E, R>, count: (a: A) => number)
 
 /** Times a synchronous call (the raw driver), returning a length or a number as the count. */
 const timedSync = (f: () => number) => timed(Effect.sync(f), (n) => n)
+
+/** Looks up every id in `ids` with `find`, one after another; succeeds with how many found a row. */
+const countHits = <E, R>(ids: Iterable<number>, find: (id: number) => Effect.Effect<Option.Option<unknown>, E, R>) =>
+  Effect.gen(function*() {
+    let hits = 0
+    for (const id of ids) if (Option.isSome(yield* find(id))) hits++
+    return hits
+  })
 
 const median = (values: ReadonlyArray<number>): number => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -120,6 +130,13 @@ const duration = (ms: number) => ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `$
 const rate = (count: number, ms: number) => `${int(count / (ms / 1000))}/s`
 const ratio = (baseline: number, ours: number) => (baseline / ours).toFixed(2)
 const runList = (runs: Runs) => runs.ms.map((ms) => ms.toFixed(0)).join(" ")
+/** The median time of one call (µs) when each run made `calls` calls. */
+const perCall = (runs: Runs, calls: number, digits = 1) => `${(runs.median * 1000 / calls).toFixed(digits)} µs`
+const atLeast = (value: string | number, goal: number) => Number(value) >= goal ? "ok" : "MISSED"
+const atMost = (value: string | number, goal: number) => Number(value) <= goal ? "ok" : "MISSED"
+/** Rows of the "all runs" table: one per contender, its runs in the order they ran. */
+const runRows = (section: string, runs: ReadonlyArray<Runs>) =>
+  runs.map((r): ReadonlyArray<string> => [`${section}: ${r.name}`, runList(r)])
 
 /** An aligned text table: the first column left-aligned, the others right-aligned. */
 const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
@@ -173,6 +190,8 @@ const usersDdl = `CREATE TABLE users (
   created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 )`
 const columns = "user_id, name, email, age, created_at"
+/** The point lookup, as `UserRepo.byId` prepares it and as a templated `sql` lookup compiles. */
+const byIdSql = `SELECT ${columns} FROM users WHERE user_id = ?`
 
 /** A better-sqlite3 connection with the pragmas `src/SqliteDatabase.ts` sets. */
 const openRaw = (file: string): Sqlite.Database => {
@@ -197,6 +216,17 @@ const dbscopeLayer = (filename: string) =>
   Layer.mergeAll(UserRepo.Default, Progress.layerSilent).pipe(
     Layer.provideMerge(SqliteDatabase.layer({ filename }))
   )
+
+/** `users.db` in `dir`: migrations, then `addSynthetic(rows)`, timed (the database a suite reads). */
+const buildUsers = (dir: string, rows: number) =>
+  Effect.gen(function*() {
+    const file = path.join(dir, "users.db")
+    yield* Console.error(`  building ${int(rows)} synthetic users`)
+    const built = yield* timed(Effect.zipRight(Migrations.run, addSynthetic(rows)), (n) => n).pipe(
+      Effect.provide(dbscopeLayer(file))
+    )
+    return { file, built }
+  })
 
 const removeDatabase = (file: string) => {
   for (const suffix of ["", "-wal", "-shm", "-journal"]) fs.rmSync(file + suffix, { force: true })
@@ -306,15 +336,8 @@ const readPhase = (file: string, rows: number, raw: Sqlite.Database, reps: { sca
 
     const ids = lookupIds(rows, lookupCount)
     const lookups = <E>(find: (id: number) => Effect.Effect<Option.Option<unknown>, E>) =>
-      timed(
-        Effect.gen(function*() {
-          let hits = 0
-          for (const id of ids) if (Option.isSome(yield* find(id))) hits++
-          return hits
-        }),
-        (hits) => hits
-      )
-    const rawById = raw.prepare(`SELECT ${columns} FROM users WHERE user_id = ?`)
+      timed(countHits(ids, find), (hits) => hits)
+    const rawById = raw.prepare(byIdSql)
     // The plain path for comparison: @effect/sql-sqlite-node's client, decoded with SqlSchema.findOne.
     const plain = yield* Layer.build(SqliteClient.layer({ filename: file }))
     const plainFindOne = yield* Effect.map(SqlClient.SqlClient, (sql) =>
@@ -408,9 +431,8 @@ const importSuite = ({ dir, rows }: SuiteOptions) =>
     const scanRatio = ratio(rawScan.median, ourScan.median)
     const lookupRatio = ratio(rawLookups.median, ourLookups.median)
     const plainRatio = ratio(rawLookups.median, plainLookups.median)
-    const verdict = (value: string, goal: number) =>
-      Number(value) >= goal ? "ok" : "MISSED"
-    const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
+    const mb = (bytes: number) =>
+      `${(bytes / 1024 / 1024).toFixed(1)} MB`
 
     yield* Console.log(table(
       ["measurement", "dbscope", "raw better-sqlite3", "speed ratio", "goal", "", "plain sql-sqlite-node (ratio)"],
@@ -421,7 +443,7 @@ const importSuite = ({ dir, rows }: SuiteOptions) =>
           duration(rawImportRuns.median),
           importRatio,
           ">= 0.8",
-          verdict(importRatio, 0.8),
+          atLeast(importRatio, 0.8),
           "-"
         ],
         [
@@ -430,7 +452,7 @@ const importSuite = ({ dir, rows }: SuiteOptions) =>
           duration(rawScan.median),
           scanRatio,
           ">= 0.8",
-          verdict(scanRatio, 0.8),
+          atLeast(scanRatio, 0.8),
           "-"
         ],
         [
@@ -439,7 +461,7 @@ const importSuite = ({ dir, rows }: SuiteOptions) =>
           rate(read.lookups, rawLookups.median),
           lookupRatio,
           ">= 0.5",
-          verdict(lookupRatio, 0.5),
+          atLeast(lookupRatio, 0.5),
           `${rate(read.lookups, plainLookups.median)} (${plainRatio})`
         ]
       ]
@@ -600,15 +622,7 @@ const samplePhase = (dir: string, startups: Array<number>, reps: number) =>
       (rows) => rows
     )
     const ids = lookupIds(created.total, sampleLookups)
-    const lookups = timed(
-      Effect.flatMap(UserRepo, (repo) =>
-        Effect.gen(function*() {
-          let hits = 0
-          for (const id of ids) if (Option.isSome(yield* repo.byId(id))) hits++
-          return hits
-        })),
-      (hits) => hits
-    )
+    const lookups = timed(Effect.flatMap(UserRepo, (repo) => countHits(ids, repo.byId)), (hits) => hits)
     const [[olderThan, byId], load] = yield* withOthersLoad(Effect.all([
       alternate("sample olderThan", reps, [
         { name: "pool", run: Effect.provide(scans, pool) },
@@ -626,11 +640,7 @@ const concurrencySuite = ({ dir, rows }: SuiteOptions) =>
   Effect.gen(function*() {
     const small = rows <= 100_000
     const reps = { dashboard: small ? 7 : 5, pair: small ? 7 : 5, lag: small ? 5 : 3, sample: 5 }
-    const file = path.join(dir, "users.db")
-    yield* Console.error(`  building ${int(rows)} synthetic users`)
-    const built = yield* timed(Effect.zipRight(Migrations.run, addSynthetic(rows)), (n) => n).pipe(
-      Effect.provide(dbscopeLayer(file))
-    )
+    const { built, file } = yield* buildUsers(dir, rows)
     const startups: Array<number> = []
     const big = yield* bigPhase(file, startups, reps)
     const sample = yield* samplePhase(dir, startups, reps.sample)
@@ -660,10 +670,7 @@ const concurrencySuite = ({ dir, rows }: SuiteOptions) =>
     // Latency ratios: pool / single, lower is better.
     const olderRatio = ratio(olderPool.median, olderSingle.median)
     const byIdRatio = ratio(byIdPool.median, byIdSingle.median)
-    const atLeast = (value: string | number, goal: number) => Number(value) >= goal ? "ok" : "MISSED"
-    const atMost = (value: string | number, goal: number) => Number(value) <= goal ? "ok" : "MISSED"
     const pairVerdict = `${atLeast(pairRatio, 1)}; 1.2 ${atLeast(pairRatio, 1.2) === "ok" ? "ok" : "missed"}`
-    const perCall = (runs: Runs, calls: number) => `${(runs.median * 1000 / calls).toFixed(1)} µs`
     const pairRows = `${int(pairPool.count)} rows`
 
     yield* Console.log(
@@ -735,8 +742,6 @@ const concurrencySuite = ({ dir, rows }: SuiteOptions) =>
       ]
     ))
     yield* Console.log("\nall runs, in the order they ran (ms; 3. is the worst lag of each run):")
-    const runRows = (section: string, runs: ReadonlyArray<Runs>) =>
-      runs.map((r): ReadonlyArray<string> => [`${section}: ${r.name}`, runList(r)])
     yield* Console.log(table(["", "runs"], [
       ...runRows("1. dashboard", dashboard),
       ...runRows("2. seed pair", pair),
@@ -1035,11 +1040,7 @@ const streamsSuite = ({ dir, rows }: SuiteOptions) =>
   Effect.gen(function*() {
     const small = rows <= 100_000
     const reps = { stream: small ? 7 : 5, paging: small ? 5 : 3, memory: 3 }
-    const file = path.join(dir, "users.db")
-    yield* Console.error(`  building ${int(rows)} synthetic users`)
-    const built = yield* timed(Effect.zipRight(Migrations.run, addSynthetic(rows)), (n) => n).pipe(
-      Effect.provide(dbscopeLayer(file))
-    )
+    const { built, file } = yield* buildUsers(dir, rows)
     // Children first, while this process is idle (their CPU would count as others' load, so none is
     // measured: peak RSS does not depend on it); then the timings, dbscope and raw connections side by side.
     const memory = yield* memoryPhase(file, reps.memory)
@@ -1075,7 +1076,6 @@ const streamsSuite = ({ dir, rows }: SuiteOptions) =>
     const ourMemory = mbOf(memoryOf("dbscope streamUsers()")?.median ?? NaN)
     // Time ratios here: ours / the other's, lower is better.
     const over = (ours: number, other: number) => (ours / other).toFixed(2)
-    const atMost = (value: number | string, goal: number) => Number(value) <= goal ? "ok" : "MISSED"
     const streamRatio = over(ours.median, rawIterate.median)
     const pagingRatio = over(keyset.median, scan.median)
     const offsetMs = paging.estimate ?? offset.median
@@ -1157,8 +1157,6 @@ const streamsSuite = ({ dir, rows }: SuiteOptions) =>
             `full walk extrapolated (a + b*offset per page) to ${duration(paging.estimate)}, a lower bound`)
     )
     yield* Console.log("\nall runs, in the order they ran (ms):")
-    const runRows = (section: string, runs: ReadonlyArray<Runs>) =>
-      runs.map((r): ReadonlyArray<string> => [`${section}: ${r.name}`, runList(r)])
     yield* Console.log(table(["", "runs"], [
       ...runRows("1. stream", streamed.users),
       ...runRows("1. ages", streamed.ages),
@@ -1180,6 +1178,286 @@ const streamsSuite = ({ dir, rows }: SuiteOptions) =>
         `${mb(memoryOf("raw .all()")?.median ?? NaN)}; keyset paging vs full scan ${pagingRatio}x ` +
         `(goal <= 1.5, ${atMost(pagingRatio, 1.5)}), OFFSET ${over(offsetMs, keyset.median)}x keyset` +
         (paging.estimate === undefined ? "" : " (extrapolated)") + "; averages agree"
+    )
+  }).pipe(Effect.scoped)
+
+// ---------------------------------------------------------------------------------------------
+// Suite `combinators`: what `cacheQuery` saves and what `logQueries` costs, on N synthetic users.
+// 1. a cache hit of `olderThan(40)` against the query itself, then the reload a write forces;
+// 2. point lookups with and without `logQueries()` on each, under a logger that appends logfmt
+// lines to a file: the prepared `UserRepo.byId`, then a templated `sql` lookup.
+
+const cacheAge = 40
+/** Cache hits per timed run: one hit is too short to time alone. */
+const cacheHits = 10_000
+const cachedName = `cacheQuery, ${int(cacheHits)} hits`
+const logLookups = 10_000
+/** Log lines kept in memory between two writes to the log file. */
+const logBuffer = 256
+
+/** The dbscope stack with a `QueryCache` on top (it listens to the connection's `Reactivity`). */
+const cachedLayer = (filename: string) => CacheQuery.layer().pipe(Layer.provideMerge(dbscopeLayer(filename)))
+
+/**
+ * 1. `repo.olderThan(40)` against the same call through `cacheQuery` after one load, so that every
+ * timed call is a hit; then one `repo.insert` and the miss it causes. Dies if the hits' rows, the
+ * cache's counters or the reload are not what they should be.
+ */
+const cachePhase = (file: string, reps: number) =>
+  Effect.gen(function*() {
+    const repo = yield* UserRepo
+    const cached = repo.olderThan(cacheAge).pipe(CacheQuery.cacheQuery({ key: ["olderThan", cacheAge] }))
+    const loaded = yield* cached
+    // A batch counts the rows of one hit, or -1 if a hit had other rows than the load.
+    const hits = Effect.gen(function*() {
+      let rows = loaded.length
+      for (let i = 0; i < cacheHits; i++) if ((yield* cached).length !== loaded.length) rows = -1
+      return rows
+    })
+    const runs = yield* alternate(`olderThan(${cacheAge})`, reps, [
+      { name: "uncached", run: timed(repo.olderThan(cacheAge), (users) => users.length) },
+      { name: cachedName, run: timed(hits, (rows) => rows) }
+    ])
+    const before = yield* CacheQuery.stats
+    if (before.misses !== 1 || before.hits !== reps * cacheHits) {
+      return yield* Effect.dieMessage(
+        `cacheQuery: expected 1 miss and ${reps * cacheHits} hits, got ${JSON.stringify(before)}`
+      )
+    }
+    yield* repo.insert({ name: "Cache Buster", email: "cache-buster@dbscope.invalid", age: cacheAge + 1 })
+    const reload = yield* timed(cached, (users) => users.length)
+    const after = yield* CacheQuery.stats
+    if (reload.count !== loaded.length + 1 || after.misses !== 2 || after.invalidations <= before.invalidations) {
+      return yield* Effect.dieMessage(
+        `cacheQuery: after an insert, expected a miss with ${loaded.length + 1} rows, got ${reload.count} rows, ` +
+          JSON.stringify(after)
+      )
+    }
+    return { runs, reload, before, after }
+  }).pipe(Effect.provide(cachedLayer(file)))
+
+/**
+ * A logger that formats each entry with `Logger.logfmtLogger` and appends it to `file`, `logBuffer`
+ * lines per `fs.writeSync`; `flush` writes the lines still buffered, `lines` counts every line logged.
+ */
+const openLogFile = (file: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const fd = fs.openSync(file, "w")
+      const pending: Array<string> = []
+      let lines = 0
+      const flush = () => {
+        if (pending.length === 0) return
+        fs.writeSync(fd, pending.join("\n") + "\n")
+        pending.length = 0
+      }
+      const logger = Logger.map(Logger.logfmtLogger, (line) => {
+        pending.push(line)
+        lines++
+        if (pending.length >= logBuffer) flush()
+      })
+      return { fd, flush, lines: () => lines, layer: Logger.replace(Logger.defaultLogger, logger) }
+    }),
+    ({ fd, flush }) =>
+      Effect.sync(() => {
+        flush()
+        fs.closeSync(fd)
+      })
+  )
+
+/** Dies unless `file` holds exactly `expected` lines, each logging the point lookup; returns the first. */
+const checkLogFile = (file: string, expected: number) =>
+  Effect.suspend(() => {
+    const lines = fs.readFileSync(file, "utf8").split("\n").slice(0, -1)
+    const lookups = lines.filter((line) => line.includes(byIdSql)).length
+    return lines.length === expected && lookups === expected
+      ? Effect.succeed(lines[0] ?? "")
+      : Effect.dieMessage(`${file}: ${lines.length} lines, ${lookups} of them lookups; expected ${expected}`)
+  })
+
+/** How `logQueries()` is applied to the lookups of one run. */
+const logModes = {
+  off: "no logging",
+  around: "logQueries() around all",
+  each: "logQueries() on each",
+  unwritten: "around all, below log level"
+} as const
+type LogMode = keyof typeof logModes
+
+/**
+ * The same point lookups without logging, with `logQueries()` around the whole loop (as
+ * `--log-queries` wraps a command) and with `logQueries()` on each lookup, alternated, all under
+ * the file logger (the final flush is timed). Dies unless each logged run wrote one line per
+ * lookup, each other run none, and the file `<name>.log` holds them all.
+ */
+const logPair = <E>(
+  dir: string,
+  name: string,
+  ids: Int32Array,
+  reps: number,
+  find: (id: number) => Effect.Effect<Option.Option<unknown>, E>
+) =>
+  Effect.gen(function*() {
+    const file = path.join(dir, `${name}.log`)
+    const log = yield* openLogFile(file)
+    const contender = (mode: LogMode): Contender<never> => ({
+      name: logModes[mode],
+      run: Effect.suspend(() => {
+        const before = log.lines()
+        const expected = mode === "off" || mode === "unwritten" ? 0 : ids.length
+        const lookups = mode === "around"
+          ? countHits(ids, find).pipe(logQueries())
+          : mode === "unwritten"
+          // Spans and hooks without the logger's work: what logQueries costs before any formatting.
+          ? countHits(ids, find).pipe(logQueries({ level: LogLevel.Debug }))
+          : countHits(ids, mode === "each" ? (id) => find(id).pipe(logQueries()) : find)
+        return timed(Effect.zipLeft(lookups, Effect.sync(log.flush)), (hits) => hits).pipe(
+          Effect.tap(() => {
+            const wrote = log.lines() - before
+            return wrote === expected
+              ? Effect.void
+              : Effect.dieMessage(`${name}: a run logged ${wrote} lines, expected ${expected}`)
+          })
+        )
+      })
+    })
+    const runs = yield* alternate(
+      `${name} lookups`,
+      reps,
+      [contender("off"), contender("around"), contender("each"), contender("unwritten")]
+    ).pipe(Effect.provide(log.layer))
+    const sample = yield* checkLogFile(file, 2 * reps * ids.length)
+    return { runs, sample, file: path.basename(file) }
+  }).pipe(Effect.scoped)
+
+/** 2. `logQueries()` on point lookups spread over the table: the prepared `byId`, then a templated `sql` lookup. */
+const logPhase = (dir: string, file: string, rows: number, reps: number) =>
+  Effect.gen(function*() {
+    const repo = yield* UserRepo
+    const sql = yield* SqlClient.SqlClient
+    const ids = lookupIds(rows, logLookups)
+    const templated = (id: number) =>
+      Effect.map(
+        sql`SELECT user_id, name, email, age, created_at FROM users WHERE user_id = ${id}`,
+        (found) => Option.fromNullable(found[0])
+      )
+    const byId = yield* logPair(dir, "byId", ids, reps, repo.byId)
+    const sqlLookups = yield* logPair(dir, "sql", ids, reps, templated)
+    return { byId, sql: sqlLookups }
+  }).pipe(
+    // `main` lets only warnings through, and `logQueries()` logs at Info.
+    Logger.withMinimumLogLevel(LogLevel.Info),
+    Effect.provide(dbscopeLayer(file))
+  )
+
+const combinatorsSuite = ({ dir, rows }: SuiteOptions) =>
+  Effect.gen(function*() {
+    const reps = { cache: 5, log: 7 }
+    const { built, file } = yield* buildUsers(dir, rows)
+    const [cache, cacheLoad] = yield* withOthersLoad(cachePhase(file, reps.cache))
+    const [logged, logLoad] = yield* withOthersLoad(logPhase(dir, file, rows, reps.log))
+
+    const uncached = pick(cache.runs, "uncached")
+    const hits = pick(cache.runs, cachedName)
+    const cacheRatio = ratio(uncached.median, hits.median / cacheHits)
+    // Time ratios: logged / unlogged, lower is better.
+    const logRatio = (runs: ReadonlyArray<Runs>, mode: LogMode) =>
+      ratio(pick(runs, logModes[mode]).median, pick(runs, logModes.off).median)
+    const byIdRatio = logRatio(logged.byId.runs, "around")
+    const sqlRatio = logRatio(logged.sql.runs, "around")
+    const logRow = (label: string, runs: ReadonlyArray<Runs>, mode: LogMode): ReadonlyArray<string> => {
+      const plain = pick(runs, logModes.off)
+      const withLog = pick(runs, logModes[mode])
+      const added = (withLog.median - plain.median) * 1000 / logLookups
+      return [
+        `${label}, ${logModes[mode]}`,
+        duration(plain.median),
+        perCall(plain, logLookups),
+        duration(withLog.median),
+        perCall(withLog, logLookups),
+        `${added >= 0 ? "+" : ""}${added.toFixed(1)} µs`,
+        logRatio(runs, mode),
+        "<= 1.2",
+        atMost(logRatio(runs, mode), 1.2)
+      ]
+    }
+    const { after, before, reload } = cache
+
+    yield* Console.log(`database: ${int(rows)} synthetic users, built in ${duration(built.ms)}\n`)
+    yield* Console.log(table(
+      [
+        `1. repo.olderThan(${cacheAge}) (median of ${reps.cache} runs)`,
+        "uncached",
+        "cached hit",
+        "speed ratio",
+        "goal",
+        ""
+      ],
+      [[
+        `${int(uncached.count)} rows; hits |> cacheQuery({ key }), ${int(cacheHits)} per run`,
+        duration(uncached.median),
+        perCall(hits, cacheHits, 2),
+        cacheRatio,
+        ">= 100",
+        atLeast(cacheRatio, 100)
+      ]]
+    ))
+    yield* Console.log(
+      `(speed ratio = uncached / hit: higher is better)\n` +
+        `checked: every hit had the uncached rows; stats ${before.misses} miss (the load), ${int(before.hits)} hits\n` +
+        `after repo.insert of one user aged ${cacheAge + 1}: the next cached call missed (invalidations ` +
+        `${before.invalidations} -> ${after.invalidations}, misses ${after.misses}) and reloaded ` +
+        `${int(reload.count)} rows (+1) in ${duration(reload.ms)}\n`
+    )
+    yield* Console.log(table(
+      [
+        `2. point lookups x ${int(logLookups)}, ${int(pick(logged.byId.runs, logModes.around).count)} hits ` +
+        `(median of ${reps.log} runs)`,
+        "no logging",
+        "per lookup",
+        "logged",
+        "per lookup",
+        "added",
+        "time ratio",
+        "goal",
+        ""
+      ],
+      [
+        logRow("repo.byId(id), prepared", logged.byId.runs, "around"),
+        logRow("repo.byId(id), prepared", logged.byId.runs, "each"),
+        logRow("repo.byId(id), prepared", logged.byId.runs, "unwritten"),
+        logRow("sql`... WHERE user_id = ${id}`", logged.sql.runs, "around"),
+        logRow("sql`... WHERE user_id = ${id}`", logged.sql.runs, "each"),
+        logRow("sql`... WHERE user_id = ${id}`", logged.sql.runs, "unwritten")
+      ]
+    ))
+    yield* Console.log(
+      `(time ratio = with logQueries() / without: lower is better; logfmt lines to a file, ` +
+        `${logBuffer} lines per fs.writeSync, the last flush timed; "below log level": logQueries at Debug ` +
+        `under an Info minimum, so spans and hooks run but no line is built or written)\n` +
+        `checked: ${logged.byId.file} and ${logged.sql.file} hold ${int(2 * reps.log * logLookups)} lines each, ` +
+        `one per logged lookup, none from the unlogged runs; e.g.\n  ${logged.byId.sample}`
+    )
+    yield* Console.log("\nall runs, in the order they ran (ms; a cacheQuery run is its batch of hits):")
+    yield* Console.log(table(["", "runs"], [
+      ...runRows("1. olderThan", cache.runs),
+      ...runRows("2. byId", logged.byId.runs),
+      ...runRows("2. sql", logged.sql.runs)
+    ]))
+    const busy = Math.max(cacheLoad, logLoad) > 0.1
+    yield* Console.log(
+      `\nCPU kept busy by other processes, in cores (should be ~0): 1. ${cacheLoad.toFixed(2)}, ` +
+        `2. ${logLoad.toFixed(2)}` +
+        (busy ? " -- WARNING: the machine was not idle, ratios are unreliable; run again" : "")
+    )
+    yield* Console.log(`peak RSS: ${peakRss()}`)
+    yield* Console.log(
+      `summary${busy ? " (machine busy, unreliable)" : ""}: cacheQuery hit vs uncached olderThan(${cacheAge}) ` +
+        `${cacheRatio}x (goal >= 100, ${atLeast(cacheRatio, 100)}), an insert invalidates it (+1 row on reload); ` +
+        `logQueries() around ${int(logLookups)} lookups: byId ${byIdRatio}x (goal <= 1.2, ${
+          atMost(byIdRatio, 1.2)
+        }), ` +
+        `templated sql ${sqlRatio}x (goal <= 1.2, ${atMost(sqlRatio, 1.2)}); one log line per logged lookup`
     )
   }).pipe(Effect.scoped)
 
@@ -1211,6 +1489,10 @@ const suites: Record<string, Suite> = {
   streams: {
     description: "UserStream: streaming and keyset paging vs raw iterate, .all() and OFFSET; peak RSS (SQLite)",
     run: streamsSuite
+  },
+  combinators: {
+    description: "cacheQuery hit vs uncached olderThan(40), invalidation; logQueries() cost on point lookups (SQLite)",
+    run: combinatorsSuite
   }
 }
 
