@@ -1,12 +1,17 @@
 /**
- * The `dbscope` command line: `setup`, `users`, `query`, `count` and `demo`, each opening the
- * database for exactly as long as the command runs. Data goes to stdout (a table, or JSON with
+ * The `dbscope` command line: `setup`, `users`, `query`, `count`, the concurrency and stream
+ * commands and `demo`, each opening the database (a SQLite file, or a MySQL/MariaDB server with
+ * `--url`) for exactly as long as the command runs. Data goes to stdout (a table, or JSON with
  * `--json`); problems go to stderr as one line.
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import type * as Reactivity from "@effect/experimental/Reactivity"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import type { ConfigError } from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -20,13 +25,16 @@ import * as CacheQuery from "./CacheQuery.js"
 import { cacheQuery } from "./CacheQuery.js"
 import { fetchUsers } from "./ConcurrentFetch.js"
 import { Dashboard } from "./Dashboard.js"
+import type { DatabaseConnectError, DatabaseFileError } from "./DatabaseError.js"
 import { runDemo } from "./Demo.js"
 import { executeQuery } from "./ExecuteQuery.js"
 import * as Logging from "./Logging.js"
 import { logQueries } from "./LogQueries.js"
+import * as MysqlDatabase from "./MysqlDatabase.js"
 import * as Output from "./Output.js"
+import type { PreparedQueries } from "./PreparedQueries.js"
 import * as Progress from "./Progress.js"
-import { ReaderPool } from "./ReaderPool.js"
+import { ReaderPool, type ReaderStartError } from "./ReaderPool.js"
 import { setup } from "./Setup.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
 import * as SqlitePool from "./SqlitePool.js"
@@ -61,7 +69,14 @@ const logQueriesOption = Options.boolean("log-queries").pipe(
   Options.withDescription("Log every SQL statement (duration, rows; values hidden) to stderr as logfmt")
 )
 
-const dbscope = Command.make("dbscope", { db: dbOption, logQueries: logQueriesOption }).pipe(
+const urlOption = Options.redacted("url").pipe(
+  Options.withDescription(
+    "MySQL/MariaDB server and database, mysql://user:password@host:port/db (default: $DATABASE_URL)"
+  ),
+  Options.optional
+)
+
+const dbscope = Command.make("dbscope", { db: dbOption, url: urlOption, logQueries: logQueriesOption }).pipe(
   Command.withDescription("Resource-safe, concurrent database access on Effect: the users database.")
 )
 
@@ -76,36 +91,76 @@ const withGlobalOptions = <E, R>(effect: Effect.Effect<void, E, R>) =>
       )
       : effect)
 
-/** The database layer for the current invocation: `--db` wins over `DBSCOPE_DB`. */
-const database = (create: boolean) =>
+/** What every database layer provides, whichever the backend. */
+type Connected = SqlClient.SqlClient | PreparedQueries | Reactivity.Reactivity
+
+/** Why opening a database can fail, whichever the backend. */
+type OpenError = DatabaseFileError | DatabaseConnectError | ReaderStartError | UsageError | ConfigError
+
+/** A database layer seen as what all backends provide (so that either can be returned). */
+const connected = (
+  layer: Layer.Layer<Connected, OpenError, Command.Command.Context<"dbscope">>
+): Layer.Layer<Connected, OpenError, Command.Command.Context<"dbscope">> => layer
+
+/** The MySQL URL of this invocation, if any: `--url` wins over `DATABASE_URL`. */
+const mysqlUrl = Effect.gen(function*() {
+  const { db, url } = yield* dbscope
+  const chosen = Option.isSome(url) ? url : yield* Config.option(Config.redacted("DATABASE_URL"))
+  if (Option.isSome(chosen) && Option.isSome(db)) {
+    return yield* new UsageError({ reason: "--db selects a SQLite file and --url a MySQL server: give one of them" })
+  }
+  return chosen
+})
+
+/**
+ * The database for the current invocation: MySQL when `--url` or `DATABASE_URL` gives a server
+ * (`create`: the database is created when missing), else SQLite (`--db` wins over `DBSCOPE_DB`).
+ */
+const connection = (create: boolean) =>
   Layer.unwrapEffect(Effect.gen(function*() {
+    const url = yield* mysqlUrl
+    if (Option.isSome(url)) {
+      const options = { ...yield* MysqlDatabase.poolConfig, url: url.value }
+      const pool = MysqlDatabase.layer(options)
+      return connected(create ? Layer.unwrapEffect(Effect.as(MysqlDatabase.createDatabase(options), pool)) : pool)
+    }
     const { db } = yield* dbscope
     const settings = yield* SqliteDatabase.config
     const filename = Option.getOrElse(db, () => settings.filename)
-    return UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ ...settings, filename, create })))
+    return connected(SqliteDatabase.layer({ ...settings, filename, create }))
   }))
 
-/** The writer + reader-pool database (settings from `DBSCOPE_READERS` etc.), for concurrent reads. */
+/** The database (see `connection`) with the users repository. */
+const database = (create: boolean) => UserRepo.Default.pipe(Layer.provideMerge(connection(create)))
+
+/**
+ * For concurrent reads: a MySQL pool runs `Effect.all` on separate connections by itself; SQLite
+ * gets the writer + reader-pool client (settings from `DBSCOPE_READERS` etc.).
+ */
 const pooledDatabase = Layer.unwrapEffect(Effect.gen(function*() {
   const { db } = yield* dbscope
   const settings = yield* SqlitePool.config
   const filename = Option.getOrElse(db, () => settings.filename)
-  return Layer.mergeAll(UserRepo.Default, Dashboard.Default).pipe(
-    Layer.provideMerge(SqlitePool.layer({ ...settings, filename, create: false }))
-  )
+  const connectionForReads = Option.isSome(yield* mysqlUrl)
+    ? connection(false)
+    : connected(SqlitePool.layer({ ...settings, filename, create: false }))
+  return Layer.mergeAll(UserRepo.Default, Dashboard.Default).pipe(Layer.provideMerge(connectionForReads))
 }))
 
-/** Pooled unless `--sequential`: then one plain connection, the baseline to compare with. */
+/** Pooled unless `--sequential`: then the queries run one after the other (on one SQLite connection). */
 const readDatabase = (sequential: boolean) =>
   sequential ? Layer.provideMerge(Dashboard.Default, database(false)) : pooledDatabase
 
-const poolDescription = Effect.map(
-  Effect.serviceOption(ReaderPool),
-  Option.match({
-    onNone: () => "one after the other on one connection",
-    onSome: (pool) => `concurrently on ${pool.size} reader workers`
+const poolDescription = (sequential: boolean) =>
+  Effect.gen(function*() {
+    const readers = yield* Effect.serviceOption(ReaderPool)
+    if (Option.isSome(readers)) return `concurrently on ${readers.value.size} reader workers`
+    const mysql = yield* Effect.serviceOption(MysqlDatabase.MysqlDatabase)
+    if (sequential) return "one after the other on one connection"
+    return Option.isSome(mysql)
+      ? `concurrently on separate pooled connections (up to ${mysql.value.poolSize})`
+      : "one after the other on one connection"
   })
-)
 
 const ms = (millis: number) => `${millis < 1 ? millis.toFixed(3) : millis.toFixed(1)} ms`.padStart(11)
 
@@ -247,7 +302,7 @@ const concurrentCommand = Command.make("concurrent", {
     }
     const rows = (n: number) => `${n.toLocaleString("en-US")} rows`.padStart(16)
     yield* Console.log([
-      `Fetched ${yield* poolDescription}:`,
+      `Fetched ${yield* poolDescription(sequential)}:`,
       `  all users               ${rows(result.allUsers.value.length)} ${ms(result.allUsers.millis)}`,
       `  users older than ${String(olderThan).padEnd(6)} ${rows(result.olderUsers.value.length)} ${
         ms(result.olderUsers.millis)
@@ -272,7 +327,7 @@ const dashboardCommand = Command.make("dashboard", { sequential: sequentialOptio
       }   oldest: ${summary.oldest ?? "-"}   older than 40: ${report.usersOver40}`,
       `Age bands: ${report.ageBands.map((band) => `${band.band}-${band.band + 9}: ${band.users}`).join("  ")}`,
       `Top e-mail domains: ${report.topDomains.map((domain) => `${domain.domain} ${domain.users}`).join(", ")}`,
-      `4 queries ${yield* poolDescription}: ${report.millis.toFixed(1)} ms`
+      `4 queries ${yield* poolDescription(sequential)}: ${report.millis.toFixed(1)} ms`
     ].join("\n"))
   }).pipe(Effect.provide(readDatabase(sequential)))).pipe(
     Command.withDescription("Four aggregate queries (age bands, average age, over 40, top domains) at once")
@@ -363,6 +418,9 @@ const averageAgeCommand = Command.make("average-age", { json: jsonOption }, ({ j
 const demoCommand = Command.make("demo", {}, () =>
   Effect.gen(function*() {
     const { db } = yield* dbscope
+    if (Option.isSome(yield* mysqlUrl)) {
+      return yield* new UsageError({ reason: "demo runs on the embedded SQLite database: drop --url / DATABASE_URL" })
+    }
     const settings = yield* SqliteDatabase.config
     yield* runDemo({ ...settings, filename: Option.getOrElse(db, () => settings.filename) })
   })).pipe(Command.withDescription("Walk through the exercises dbscope re-implements, with their output"))

@@ -16,6 +16,18 @@ export class DatabaseFileError extends Data.TaggedError("DatabaseFileError")<{
   }
 }
 
+/** The database server cannot be used: unreachable, wrong password, unknown database... */
+export class DatabaseConnectError extends Data.TaggedError("DatabaseConnectError")<{
+  /** The server and database, as `mysql://user@host:port/database`: never the password. */
+  readonly target: string
+  readonly reason: string
+  readonly cause?: unknown
+}> {
+  override get message() {
+    return `cannot connect to ${this.target}: ${this.reason}`
+  }
+}
+
 /** A statement failed for a reason that is not the user's input (busy, read-only, corrupt, full...). */
 export class DatabaseError extends Data.TaggedError("DatabaseError")<{
   readonly operation: string
@@ -70,7 +82,19 @@ const reasons: ReadonlyArray<readonly [prefix: string, reason: string]> = [
   ["READER_CRASHED", "a reader worker stopped unexpectedly; try again"],
   ["READER_TIMEOUT", "no reader worker became free in time; try again"],
   ["READER_BUSY", "too many queries are waiting for a reader; try again later"],
-  ["SQLITE_ERROR", "the database schema is not what dbscope expects (run `dbscope setup`)"]
+  ["SQLITE_ERROR", "the database schema is not what dbscope expects (run `dbscope setup`)"],
+  ["ER_NO_SUCH_TABLE", "the database schema is not what dbscope expects (run `dbscope setup`)"],
+  ["ER_TABLEACCESS_DENIED_ERROR", "permission denied (this user may not do that)"],
+  ["ER_COLUMNACCESS_DENIED_ERROR", "permission denied (this user may not do that)"],
+  ["ER_DBACCESS_DENIED_ERROR", "permission denied (this user may not use the database)"],
+  ["ER_SPECIFIC_ACCESS_DENIED_ERROR", "permission denied (this user may not do that)"],
+  ["ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION", "the statement writes, and the connection is read-only"],
+  ["ER_OPTION_PREVENTS_STATEMENT", "the server is read-only"],
+  ["ER_DUP_ENTRY", "a row violates a unique constraint"],
+  ["ER_CHECK_CONSTRAINT_VIOLATED", "a row violates a table constraint"],
+  ["ER_CONSTRAINT_FAILED", "a row violates a table constraint"],
+  ["ECONNREFUSED", "the server is not reachable"],
+  ["PROTOCOL_CONNECTION_LOST", "the server closed the connection; try again"]
 ]
 
 /** What a driver error code means, in words a user can act on. */

@@ -1,13 +1,13 @@
 /**
- * Counts the resources dbscope holds open (connections, reader worker threads),
+ * Counts the resources dbscope holds open (SQLite connections, reader worker threads, MySQL pools),
  * so tests and health checks can prove that everything acquired was released.
  */
 import * as Effect from "effect/Effect"
 
 /** The kinds of resource dbscope tracks. */
-export type ResourceKind = "connection" | "readerWorker"
+export type ResourceKind = "connection" | "readerWorker" | "mysqlPool"
 
-const counts: Record<ResourceKind, number> = { connection: 0, readerWorker: 0 }
+const counts: Record<ResourceKind, number> = { connection: 0, readerWorker: 0, mysqlPool: 0 }
 
 /** Records, from a driver callback, that one resource of `kind` was opened. */
 export const markOpened = (kind: ResourceKind): void => void counts[kind]++

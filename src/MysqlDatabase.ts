@@ -1,0 +1,485 @@
+/**
+ * MySQL/MariaDB behind the same `SqlClient` as SQLite: a mysql2 connection pool, opened (and
+ * probed) when its layer is built and ended when the layer's scope closes. Statements outside a
+ * transaction run on any free pooled connection, so `Effect.all` really runs them side by side
+ * on the server; a transaction holds one connection and nests as savepoints. Like dbscope's
+ * SQLite connection, it runs the fiber's `QueryHooks` (`logQueries`, `cacheQuery`), tells
+ * `Reactivity` which tables each write changed, rolls back a failed COMMIT, and streams lazily
+ * (mysql2's row stream, paused whenever the consumer is behind).
+ *
+ * The URL is `Redacted`: errors and logs name the server as `mysql://user@host:port/database`,
+ * never with its password.
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
+import * as Client from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import { asyncPauseResume } from "@effect/sql/SqlStream"
+import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import type { ConfigError } from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as Mysql from "mysql2"
+import { commitFailed, DatabaseConnectError } from "./DatabaseError.js"
+import * as OpenResources from "./OpenResources.js"
+import { PreparedQueries } from "./PreparedQueries.js"
+import * as QueryHooks from "./QueryHooks.js"
+import { anyTable, everyTable } from "./TableAccess.js"
+
+/** Settings of a MySQL/MariaDB pool. */
+export interface MysqlOptions {
+  /** `mysql://user:password@host:port/database` (also `mariadb://`). */
+  readonly url: Redacted.Redacted<string>
+  /** At most this many connections (default 10). */
+  readonly poolSize?: number | undefined
+  /** How long to wait for the server when connecting (default 5 s). */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * Settings from the environment: `DATABASE_URL` (read as a secret), `DBSCOPE_MYSQL_POOL_SIZE`
+ * (default 10) and `DBSCOPE_MYSQL_CONNECT_TIMEOUT` (default 5 seconds).
+ */
+export const config: Config.Config<MysqlOptions> = Config.all({
+  url: Config.redacted("DATABASE_URL"),
+  poolSize: Config.integer("DBSCOPE_MYSQL_POOL_SIZE").pipe(
+    Config.validate({ message: "DBSCOPE_MYSQL_POOL_SIZE must be 1 or more", validation: (n) => n >= 1 }),
+    Config.withDefault(10)
+  ),
+  connectTimeout: Config.duration("DBSCOPE_MYSQL_CONNECT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5)))
+})
+
+/** The pool settings of `config` alone, for a URL given some other way (`--url`). */
+export const poolConfig: Config.Config<Omit<MysqlOptions, "url">> = Config.map(
+  Config.all({
+    poolSize: Config.integer("DBSCOPE_MYSQL_POOL_SIZE").pipe(
+      Config.validate({ message: "DBSCOPE_MYSQL_POOL_SIZE must be 1 or more", validation: (n) => n >= 1 }),
+      Config.withDefault(10)
+    ),
+    connectTimeout: Config.duration("DBSCOPE_MYSQL_CONNECT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5)))
+  }),
+  (settings) => settings
+)
+
+/** What the MySQL layer provides besides the `SqlClient`. */
+export class MysqlDatabase extends Context.Tag("dbscope/MysqlDatabase")<MysqlDatabase, {
+  /** The server and database, without the password. */
+  readonly target: string
+  /** The database name. */
+  readonly database: string
+  /** At most this many connections. */
+  readonly poolSize: number
+}>() {}
+
+/** Where a URL points, safe to show, and its parts; fails for anything that is not a MySQL URL. */
+export const parseUrl = (url: Redacted.Redacted<string>) =>
+  Effect.suspend(() => {
+    let parsed: URL
+    try {
+      parsed = new URL(Redacted.value(url))
+    } catch {
+      return Effect.fail(
+        new DatabaseConnectError({ target: "the database URL", reason: "it is not a valid URL" })
+      )
+    }
+    const port = parsed.port === "" ? 3306 : Number(parsed.port)
+    const user = decodeURIComponent(parsed.username)
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""))
+    const target = `mysql://${user === "" ? "" : `${user}@`}${parsed.hostname}:${port}/${database}`
+    if (parsed.protocol !== "mysql:" && parsed.protocol !== "mariadb:") {
+      return Effect.fail(
+        new DatabaseConnectError({ target: "the database URL", reason: "it must start with mysql:// or mariadb://" })
+      )
+    }
+    // The name goes into CREATE DATABASE, where it cannot be a bound parameter: plain names only.
+    if (!/^[A-Za-z0-9_$]{1,64}$/.test(database)) {
+      return Effect.fail(
+        new DatabaseConnectError({
+          target,
+          reason:
+            "the URL must name a database made of letters, digits, _ and $ (e.g. mysql://root@127.0.0.1:3306/ALX_prodev)"
+        })
+      )
+    }
+    parsed.protocol = "mysql:"
+    const withoutDatabase = new URL(parsed.href)
+    withoutDatabase.pathname = "/"
+    return Effect.succeed({
+      target,
+      database,
+      host: parsed.hostname,
+      port,
+      url: Redacted.make(parsed.href),
+      serverUrl: Redacted.make(withoutDatabase.href)
+    })
+  })
+
+const connectReasons: Record<string, string> = {
+  ECONNREFUSED: "the server is not reachable (connection refused)",
+  ENOTFOUND: "the server's host name is unknown",
+  EAI_AGAIN: "the server's host name is unknown",
+  ETIMEDOUT: "the server did not answer in time",
+  ER_ACCESS_DENIED_ERROR: "access denied (wrong user name or password)",
+  ER_BAD_DB_ERROR: "the database does not exist (`dbscope setup --url …` creates it)",
+  ER_DBACCESS_DENIED_ERROR: "this user may not use the database",
+  PROTOCOL_CONNECTION_LOST: "the server closed the connection"
+}
+
+const errorCode = (cause: unknown): string =>
+  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : "UNKNOWN"
+
+/** A failure to connect, as one line that names the server but never the password. */
+export const connectError = (target: string) => (cause: unknown) =>
+  new DatabaseConnectError({
+    target,
+    reason: connectReasons[errorCode(cause)] ?? `the connection failed (${errorCode(cause)})`,
+    cause
+  })
+
+/** The pool's options: its size, and each connection's. */
+const poolOptions = (url: Redacted.Redacted<string>, options: MysqlOptions): Mysql.PoolOptions => ({
+  ...connectionOptions(url, options),
+  connectionLimit: options.poolSize ?? 10
+})
+
+/** The connection options dbscope uses: numbers as numbers, timestamps as SQLite-like strings. */
+const connectionOptions = (url: Redacted.Redacted<string>, options: MysqlOptions): Mysql.ConnectionOptions => ({
+  uri: Redacted.value(url),
+  connectTimeout: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
+  // Statements are one at a time: text from a user can never smuggle in a second one.
+  multipleStatements: false,
+  supportBigNumbers: true,
+  decimalNumbers: true,
+  dateStrings: true,
+  timezone: "Z"
+})
+
+/** Runs `sql` on a pool or one pooled connection; `execute` binds on the server, `query` in the client. */
+const runOn = (
+  target: Mysql.Pool | Mysql.PoolConnection,
+  sql: string,
+  params: ReadonlyArray<unknown>,
+  method: "execute" | "query",
+  rowsAsArray = false
+) =>
+  Effect.async<unknown, SqlError>((resume) => {
+    const options = { sql, values: [...params], rowsAsArray }
+    const done = (cause: Mysql.QueryError | null, results: unknown) =>
+      resume(
+        cause === null
+          ? Effect.succeed(results)
+          : Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
+      )
+    if (method === "execute") target.execute(options, done)
+    else target.query(options, done)
+  })
+
+const transactionControl = /^\s*(?:BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i
+const schemaChange = /^\s*(?:CREATE|ALTER|DROP|RENAME|TRUNCATE)\b/i
+
+/**
+ * Which tables a statement touches, from the names of the database's tables: every table whose
+ * name appears in the statement counts (more than it reads, never less). A view, or a table with
+ * triggers or foreign keys pointing at it, could reach tables not named: then "any"/"every".
+ */
+const makeTableNames = (pool: Mysql.Pool) => {
+  let tables: ReadonlyArray<string> = []
+  let views: ReadonlyArray<string> = []
+  let reachesFurther = new Set<string>()
+  const load = runOn(
+    pool,
+    `SELECT t.TABLE_NAME AS name, t.TABLE_TYPE AS type,
+       EXISTS (SELECT 1 FROM information_schema.TRIGGERS g
+               WHERE g.EVENT_OBJECT_SCHEMA = t.TABLE_SCHEMA AND g.EVENT_OBJECT_TABLE = t.TABLE_NAME) AS triggers,
+       EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r
+               WHERE r.UNIQUE_CONSTRAINT_SCHEMA = t.TABLE_SCHEMA AND r.REFERENCED_TABLE_NAME = t.TABLE_NAME) AS referenced
+     FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE()`,
+    [],
+    "query"
+  ).pipe(
+    Effect.map((rows) => {
+      const list = Array.isArray(rows)
+        ? rows as Array<{ name: string; type: string; triggers: number; referenced: number }>
+        : []
+      tables = list.filter((row) => row.type === "BASE TABLE").map((row) => row.name)
+      views = list.filter((row) => row.type !== "BASE TABLE").map((row) => row.name)
+      reachesFurther = new Set(list.filter((row) => row.triggers > 0 || row.referenced > 0).map((row) => row.name))
+    }),
+    // Without the list every statement counts as touching everything: still correct, just coarser.
+    Effect.ignore
+  )
+  const named = (sql: string, names: ReadonlyArray<string>) => {
+    const words = new Set(sql.toLowerCase().match(/[a-z0-9_$]+/g) ?? [])
+    return names.filter((name) => words.has(name.toLowerCase()))
+  }
+  return {
+    load,
+    reads: (sql: string): ReadonlyArray<string> => {
+      const found = named(sql, tables)
+      return found.length === 0 || named(sql, views).length > 0 ? [anyTable] : found
+    },
+    writes: (sql: string): ReadonlyArray<string> => {
+      const found = named(sql, tables)
+      return found.length === 0 || found.some((table) => reachesFurther.has(table)) ? [everyTable] : found
+    }
+  }
+}
+
+/** Opens the pool in the current scope (probing the server) and builds the client around it. */
+export const make = (options: MysqlOptions) =>
+  Effect.gen(function*() {
+    const where = yield* parseUrl(options.url)
+    const reactivity = yield* Reactivity.Reactivity
+    const pool = yield* Effect.acquireRelease(
+      Effect.sync(() => Mysql.createPool(poolOptions(where.url, options))).pipe(
+        Effect.tap(OpenResources.opened("mysqlPool")),
+        Effect.tap(Effect.log(`Database pool opened: ${where.target}`))
+      ),
+      (pool) =>
+        Effect.async<void>((resume) => pool.end(() => resume(Effect.void))).pipe(
+          Effect.zipRight(OpenResources.closed("mysqlPool")),
+          Effect.zipRight(Effect.log(`Database pool closed: ${where.target}`))
+        )
+    )
+    yield* runOn(pool, "SELECT 1", [], "query").pipe(
+      Effect.mapError((error) => connectError(where.target)(error.cause)),
+      Effect.timeoutFail({
+        duration: Duration.sum(Duration.decode(options.connectTimeout ?? Duration.seconds(5)), Duration.seconds(1)),
+        onTimeout: () => new DatabaseConnectError({ target: where.target, reason: connectReasons.ETIMEDOUT ?? "" })
+      })
+    )
+    const names = makeTableNames(pool)
+    yield* names.load
+
+    const invalidate = (keys: ReadonlyArray<string>) => reactivity.unsafeInvalidate([...keys, anyTable])
+
+    /** One pooled connection (in a transaction) or the pool itself (any free connection). */
+    const makeConnection = (target: Mysql.Pool | Mysql.PoolConnection): Connection => {
+      // Tables written inside the open transaction, told again when it ends (see SqliteDatabase).
+      const pending = new Set<string>()
+      const inTransaction = target !== pool
+
+      const afterWrite = (sql: string, changed: number): Effect.Effect<void> => {
+        if (schemaChange.test(sql)) return Effect.zipRight(names.load, Effect.sync(() => invalidate([everyTable])))
+        if (changed === 0) return Effect.void
+        const keys = names.writes(sql)
+        if (inTransaction) { for (const key of keys) pending.add(key) }
+        return Effect.sync(() => invalidate(keys))
+      }
+      const transactionEnded = Effect.sync(() => {
+        if (pending.size === 0) return
+        const keys = [...pending]
+        pending.clear()
+        invalidate(keys)
+      })
+
+      const statement = (
+        sql: string,
+        params: ReadonlyArray<unknown>,
+        method: "execute" | "query",
+        rowsAsArray = false
+      ) =>
+        QueryHooks.observe(
+          sql,
+          params,
+          () => names.reads(sql),
+          Effect.flatMap(
+            runOn(target, sql, QueryHooks.bindable(params), method, rowsAsArray),
+            (results) =>
+              Array.isArray(results)
+                ? Effect.succeed(results as ReadonlyArray<object>)
+                : Effect.as(afterWrite(sql, affectedRows(results)), [] as ReadonlyArray<object>)
+          )
+        )
+
+      const control = (sql: string, params: ReadonlyArray<unknown>) => {
+        if (/^\s*COMMIT\b/i.test(sql)) {
+          // MySQL ends the transaction even when COMMIT fails; ROLLBACK makes sure of it.
+          return runOn(target, sql, [], "query").pipe(
+            Effect.catchAll((error) =>
+              Effect.zipRight(
+                Effect.ignore(runOn(target, "ROLLBACK", [], "query")),
+                Effect.fail(new SqlError({ cause: error.cause, message: commitFailed }))
+              )
+            ),
+            Effect.ensuring(transactionEnded),
+            Effect.as([] as ReadonlyArray<object>)
+          )
+        }
+        const ran = Effect.as(runOn(target, sql, params, "query"), [] as ReadonlyArray<object>)
+        return /^\s*ROLLBACK\s*$/i.test(sql) ? Effect.ensuring(ran, transactionEnded) : ran
+      }
+
+      return {
+        execute: (sql, params, transformRows) =>
+          transformRows === undefined
+            ? statement(sql, params, "execute")
+            : Effect.map(statement(sql, params, "execute"), transformRows),
+        executeRaw: (sql, params) =>
+          Effect.map(runOn(target, sql, QueryHooks.bindable(params), "execute"), (results) => [results]),
+        executeValues: (sql, params) =>
+          Effect.map(
+            statement(sql, params, "execute", true),
+            (rows) => rows as unknown as ReadonlyArray<ReadonlyArray<unknown>>
+          ),
+        executeUnprepared: (sql, params, transformRows) => {
+          const rows = transactionControl.test(sql)
+            ? QueryHooks.observe(sql, params, () => [], control(sql, params))
+            : statement(sql, params, "query")
+          return transformRows === undefined ? rows : Effect.map(rows, transformRows)
+        },
+        executeStream: (sql, params, transformRows) => {
+          const rows = streamRows(target, sql, QueryHooks.bindable(params), params)
+          return transformRows === undefined
+            ? rows
+            : Stream.mapChunks(rows, (chunk) => Chunk.unsafeFromArray(transformRows(Chunk.toReadonlyArray(chunk))))
+        }
+      }
+    }
+
+    const acquireConnection = Effect.acquireRelease(
+      Effect.async<Mysql.PoolConnection, SqlError>((resume) =>
+        pool.getConnection((cause, connection) =>
+          resume(
+            cause === null
+              ? Effect.succeed(connection)
+              : Effect.fail(new SqlError({ cause, message: "Failed to acquire a connection" }))
+          )
+        )
+      ),
+      (connection) => Effect.sync(() => connection.release())
+    )
+
+    const client = yield* Client.make({
+      acquirer: Effect.succeed(makeConnection(pool)),
+      transactionAcquirer: Effect.map(acquireConnection, makeConnection),
+      compiler: MysqlClient.makeCompiler(),
+      spanAttributes: [
+        ["db.system.name", "mysql"],
+        ["server.address", where.host],
+        ["server.port", where.port],
+        ["db.namespace", where.database]
+      ]
+    })
+    return { client, database: { target: where.target, database: where.database, poolSize: options.poolSize ?? 10 } }
+  })
+
+const affectedRows = (results: unknown): number =>
+  typeof results === "object" && results !== null && "affectedRows" in results &&
+    typeof results.affectedRows === "number"
+    ? results.affectedRows
+    : 1
+
+/**
+ * mysql2's row stream, paused whenever the consumer is behind: rows are read from the server as
+ * they are consumed, not buffered in the client. Logged (under `logQueries`) once, when it ends.
+ */
+const streamRows = (
+  target: Mysql.Pool | Mysql.PoolConnection,
+  sql: string,
+  params: ReadonlyArray<unknown>,
+  shownParams: ReadonlyArray<unknown>
+) =>
+  Stream.unwrap(Effect.map(FiberRef.get(QueryHooks.currentLogging), (logging) => {
+    const since = performance.now()
+    let streamed = 0
+    const logEnd = (outcome: QueryHooks.Outcome) =>
+      logging === undefined
+        ? Effect.void
+        : Effect.withFiberRuntime<void>((fiber) => {
+          QueryHooks.emitLog(fiber, logging, sql, shownParams, performance.now() - since, outcome)
+          return Effect.void
+        })
+    return asyncPauseResume<object, SqlError>((emit) => {
+      const query = target.query({ sql, values: [...params] }).stream()
+      let buffer: Array<object> = []
+      let flushPending = false
+      query.on("error", (cause: unknown) => emit.fail(new SqlError({ cause, message: "Failed to stream statement" })))
+      query.on("data", (row: object) => {
+        buffer.push(row)
+        streamed++
+        if (flushPending) return
+        flushPending = true
+        queueMicrotask(() => {
+          const rows = buffer
+          buffer = []
+          flushPending = false
+          emit.array(rows)
+        })
+      })
+      query.on("end", () => queueMicrotask(() => emit.end()))
+      return {
+        onInterrupt: Effect.sync(() => query.destroy()),
+        onPause: Effect.sync(() => query.pause()),
+        onResume: Effect.sync(() => query.resume())
+      }
+    }).pipe(Stream.ensuring(Effect.suspend(() => logEnd({ rows: streamed }))))
+  }))
+
+/** Context the MySQL layer provides: the standard client, prepared queries, `Reactivity`, the target. */
+export type Services = Client.SqlClient | PreparedQueries | MysqlDatabase | Reactivity.Reactivity
+
+const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
+  Context.make(Client.SqlClient, built.client).pipe(
+    Context.add(MysqlDatabase, built.database),
+    Context.add(PreparedQueries, {
+      prepare: (text: string) => (params: ReadonlyArray<unknown>) => built.client.unsafe(text, params)
+    })
+  )
+
+/** A scoped layer holding one pool with the given settings. */
+export const layer = (options: MysqlOptions): Layer.Layer<Services, DatabaseConnectError> =>
+  Layer.scopedContext(Effect.map(make(options), toContext)).pipe(Layer.provideMerge(Reactivity.layer))
+
+/** The same layer with settings from `Config` (see `config`). */
+export const layerConfig = (
+  options: Config.Config<MysqlOptions> = config
+): Layer.Layer<Services, DatabaseConnectError | ConfigError> =>
+  Layer.scopedContext(Effect.flatMap(options, (resolved) => Effect.map(make(resolved), toContext))).pipe(
+    Layer.provideMerge(Reactivity.layer)
+  )
+
+/** Runs one statement on a single connection of its own (`runOn` typing for a plain connection). */
+const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyArray<unknown>) =>
+  Effect.async<unknown, unknown>((resume) => {
+    connection.query({ sql, values: [...params] }, (cause, results) =>
+      resume(cause === null ? Effect.succeed(results) : Effect.fail(cause)))
+  })
+
+/**
+ * Creates the database the URL names when it does not exist yet (utf8mb4), connecting to the
+ * server without a database first. Only creating it needs the CREATE privilege: a database that
+ * exists is left alone, so a least-privilege user gets as far as the first thing it may not do.
+ */
+export const createDatabase = (options: MysqlOptions) =>
+  Effect.gen(function*() {
+    const where = yield* parseUrl(options.url)
+    yield* Effect.acquireUseRelease(
+      Effect.sync(() => Mysql.createConnection(connectionOptions(where.serverUrl, options))),
+      (connection) =>
+        Effect.gen(function*() {
+          const found = yield* queryOnce(
+            connection,
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+            [where.database]
+          )
+          if (Array.isArray(found) && found.length > 0) return
+          // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
+          yield* queryOnce(
+            connection,
+            `CREATE DATABASE IF NOT EXISTS \`${where.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+            []
+          )
+        }).pipe(Effect.mapError(connectError(where.target))),
+      (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
+    )
+  })
