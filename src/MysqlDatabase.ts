@@ -451,8 +451,10 @@ export const layerConfig = (
 /** Runs one statement on a single connection of its own (`runOn` typing for a plain connection). */
 const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyArray<unknown>) =>
   Effect.async<unknown, unknown>((resume) => {
-    connection.query({ sql, values: [...params] }, (cause, results) =>
-      resume(cause === null ? Effect.succeed(results) : Effect.fail(cause)))
+    connection.query(
+      { sql, values: [...params] },
+      (cause, results) => resume(cause === null ? Effect.succeed(results) : Effect.fail(cause))
+    )
   })
 
 /**
@@ -480,6 +482,22 @@ export const createDatabase = (options: MysqlOptions) =>
             []
           )
         }).pipe(Effect.mapError(connectError(where.target))),
+      (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
+    )
+  })
+
+/** Drops the database the URL names, if it exists (test harnesses, benchmarks). */
+export const dropDatabase = (options: MysqlOptions) =>
+  Effect.gen(function*() {
+    const where = yield* parseUrl(options.url)
+    yield* Effect.acquireUseRelease(
+      Effect.sync(() => Mysql.createConnection(connectionOptions(where.serverUrl, options))),
+      // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
+      (connection) =>
+        Effect.mapError(
+          queryOnce(connection, `DROP DATABASE IF EXISTS \`${where.database}\``, []),
+          connectError(where.target)
+        ),
       (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
     )
   })

@@ -1,17 +1,22 @@
 /**
- * An isolated database for tests: a fresh SQLite file in its own temp folder, migrated (and
- * optionally loaded with the bundled sample), deleted with its folder when the layer is released.
+ * An isolated database for tests: a fresh SQLite file in its own temp folder (or a database of its
+ * own on a MySQL/MariaDB server), migrated and optionally loaded with the bundled sample, deleted
+ * when the layer is released.
  *
  * @example
  * layer(TestDatabase.layer({ sample: true }))("UserRepo", (it) => { ... })
  */
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { sampleCsv } from "./BundledData.js"
+import * as MysqlDatabase from "./MysqlDatabase.js"
 import * as Progress from "./Progress.js"
 import { setup } from "./Setup.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
@@ -46,6 +51,29 @@ export const layer = (options: TestDatabaseOptions = {}) =>
     usersOnConnection(options).pipe(
       Layer.provideMerge(SqliteDatabase.layer({ ...options.connection, filename: path.join(dir, "test.db") }))
     )))
+
+/** Where `layerMysql` creates its databases: `DBSCOPE_TEST_MYSQL`, default the local MariaDB's root. */
+export const mysqlServer: Config.Config<string> = Config.string("DBSCOPE_TEST_MYSQL").pipe(
+  Config.withDefault("mysql://root@127.0.0.1:3306")
+)
+
+/**
+ * A migrated database of its own on a MySQL/MariaDB server (`dbscope_test_<random>`), behind a pool,
+ * with `UserRepo`; dropped when the layer is released.
+ */
+export const layerMysql = (options: Omit<TestDatabaseOptions, "connection"> & { readonly poolSize?: number } = {}) =>
+  Layer.unwrapScoped(Effect.gen(function*() {
+    const server = yield* Effect.orDie(mysqlServer)
+    const name = `dbscope_test_${crypto.randomBytes(6).toString("hex")}`
+    const url = Redacted.make(`${server.replace(/\/+$/, "")}/${name}`)
+    yield* Effect.acquireRelease(
+      MysqlDatabase.createDatabase({ url }),
+      () => Effect.orDie(MysqlDatabase.dropDatabase({ url }))
+    )
+    return usersOnConnection(options).pipe(
+      Layer.provideMerge(MysqlDatabase.layer({ url, poolSize: options.poolSize ?? 4 }))
+    )
+  }))
 
 /** The same on the writer + reader-pool client (`SqlitePool`); `readers` configures the pool (default 2 workers). */
 export const layerPooled = (

@@ -4,12 +4,15 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { spawnSync } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import * as MysqlDatabase from "../src/MysqlDatabase.js"
 import { tempDirectory } from "../src/TestDatabase.js"
+import { mysqlAvailable, mysqlServer } from "./support/Backends.js"
 
 const bin = fileURLToPath(new URL("../dist/src/bin.js", import.meta.url))
 
@@ -309,5 +312,68 @@ describe("dbscope CLI", () => {
       const write = dbscope(["--db", db, "query", "DELETE FROM users", "--write", "--cache-demo"])
       assert.strictEqual(write.code, 2)
       assertOneLine(write, "--cache-demo caches reads")
+    }))
+})
+
+describe.skipIf(!mysqlAvailable)("dbscope CLI on MySQL/MariaDB", () => {
+  const server = mysqlServer.replace(/\/+$/, "")
+
+  /** A database name of its own on the server, dropped when the test ends. */
+  const freshDatabase = Effect.acquireRelease(
+    Effect.sync(() => `${server}/dbscope_cli_${crypto.randomBytes(6).toString("hex")}`),
+    (url) => Effect.orDie(MysqlDatabase.dropDatabase({ url: Redacted.make(url) }))
+  )
+
+  const withoutTimes = (json: string) =>
+    (JSON.parse(json) as Array<Record<string, unknown>>).map(({ created_at: _, ...user }) => user)
+
+  it.scoped("setup --url creates the database; the commands print what they print on SQLite", () =>
+    Effect.gen(function*() {
+      const url = yield* freshDatabase
+      const setup = dbscope(["--url", url, "setup"])
+      assert.strictEqual(setup.code, 0, setup.stderr)
+      assert.include(setup.stdout, "Imported")
+      assert.include(setup.stdout, "1000 inserted, 0 skipped")
+      assert.include(dbscope(["--url", url, "setup"]).stdout, "0 inserted, 1000 skipped")
+      const db = yield* sampleDatabase
+      for (
+        const args of [["count"], ["average-age"], ["paginate", "--page-size", "300"], [
+          "batches",
+          "--batch-size",
+          "400"
+        ]]
+      ) {
+        const onMysql = dbscope(["--url", url, ...args])
+        assert.strictEqual(onMysql.code, 0, onMysql.stderr)
+        assert.strictEqual(onMysql.stdout, dbscope(["--db", db, ...args]).stdout, args.join(" "))
+      }
+      const older = dbscope(["--url", url, "users", "--older-than", "40", "--json"])
+      assert.deepStrictEqual(
+        withoutTimes(older.stdout),
+        withoutTimes(dbscope(["--db", db, "users", "--older-than", "40", "--json"]).stdout)
+      )
+      const fromEnv = dbscope(["concurrent", "--json"], { DATABASE_URL: url })
+      assert.strictEqual(fromEnv.code, 0, fromEnv.stderr)
+      const pair = JSON.parse(fromEnv.stdout) as { allUsers: Array<unknown>; olderUsers: Array<unknown> }
+      assert.deepStrictEqual([pair.allUsers.length, pair.olderUsers.length], [1000, 707])
+      const text = dbscope(["--url", url, "concurrent"])
+      assert.include(text.stdout, "concurrently on separate pooled connections")
+    }))
+
+  it.scoped("an unreachable server, a wrong password, a missing database: one line, exit 1, no password", () =>
+    Effect.gen(function*() {
+      const refused = dbscope(["--url", "mysql://root:pw-123@127.0.0.1:1/test", "count"])
+      assert.strictEqual(refused.code, 1)
+      assertOneLine(refused, "cannot connect to mysql://root@127.0.0.1:1/test: the server is not reachable")
+      const host = new URL(server.replace(/^mysql:/, "http:")).host
+      const denied = dbscope(["--url", `mysql://root:pw-123@${host}/test`, "count"])
+      assert.strictEqual(denied.code, 1)
+      assertOneLine(denied, "access denied")
+      const missing = dbscope(["--url", `${server}/dbscope_missing_db`, "users"])
+      assert.strictEqual(missing.code, 1)
+      assertOneLine(missing, "the database does not exist")
+      for (const result of [refused, denied]) assert.notInclude(result.stderr + result.stdout, "pw-123")
+      const both = dbscope(["--db", "x.db", "--url", `${server}/test`, "count"])
+      assert.strictEqual(both.code, 2)
     }))
 })

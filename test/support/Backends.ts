@@ -1,0 +1,48 @@
+/**
+ * The database backends every parametrized suite runs against: SQLite (a temp file) and
+ * MySQL/MariaDB (a fresh database on the server named by `DBSCOPE_TEST_MYSQL`, default the local
+ * MariaDB as root). When the server does not answer, its suites are skipped with a visible
+ * message, except under CI (`CI=true`), where a missing server fails the run.
+ */
+import type * as Reactivity from "@effect/experimental/Reactivity"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as Layer from "effect/Layer"
+import * as Mysql from "mysql2"
+import type { PreparedQueries } from "../../src/PreparedQueries.js"
+import * as TestDatabase from "../../src/TestDatabase.js"
+import type { UserRepo } from "../../src/UserRepo.js"
+
+export const mysqlServer = process.env.DBSCOPE_TEST_MYSQL ?? "mysql://root@127.0.0.1:3306"
+
+const answers = (url: string) =>
+  new Promise<boolean>((resolve) => {
+    const connection = Mysql.createConnection({ uri: url, connectTimeout: 3000 })
+    connection.query("SELECT 1", (error) => {
+      connection.destroy()
+      resolve(error === null)
+    })
+  })
+
+/** Whether the MySQL tests can run here; throws under CI when they cannot. */
+export const mysqlAvailable: boolean = await answers(mysqlServer)
+
+if (!mysqlAvailable) {
+  const message = `MySQL/MariaDB at ${mysqlServer.replace(/:[^:@/]*@/, ":***@")} does not answer`
+  if (process.env.CI === "true") throw new Error(`${message}: under CI the MySQL tests must run`)
+  console.warn(`\n*** ${message}: SKIPPING the MySQL tests (start the server to run them) ***\n`)
+}
+
+/** What both backends' test layers provide. */
+export type Common = UserRepo | SqlClient.SqlClient | PreparedQueries | Reactivity.Reactivity
+
+/** A backend: its name, and a fresh migrated database with `UserRepo` (and the sample, if asked). */
+export interface Backend {
+  readonly name: "sqlite" | "mysql"
+  readonly available: boolean
+  readonly layer: (options?: { readonly sample?: boolean }) => Layer.Layer<Common, unknown>
+}
+
+export const backends: ReadonlyArray<Backend> = [
+  { name: "sqlite", available: true, layer: (options = {}) => TestDatabase.layer(options) },
+  { name: "mysql", available: mysqlAvailable, layer: (options = {}) => TestDatabase.layerMysql(options) }
+]
