@@ -282,6 +282,19 @@ export const make = (options: MysqlOptions) =>
         invalidate(keys)
       })
 
+      // InnoDB rolls back the whole transaction of a deadlock victim. Until the transaction ends,
+      // nothing more may run on this connection: it would run outside any transaction (autocommit),
+      // and a nested savepoint's ROLLBACK TO would fail (a defect in `@effect/sql`).
+      let aborted: SqlError | undefined
+      const failUnlessAborted = <A>(effect: Effect.Effect<A, SqlError>) =>
+        Effect.suspend(() => aborted === undefined ? effect : Effect.fail(aborted)).pipe(
+          Effect.tapError((error) =>
+            Effect.sync(() => {
+              if (inTransaction && errorCode(error.cause) === "ER_LOCK_DEADLOCK") aborted = error
+            })
+          )
+        )
+
       const statement = (
         sql: string,
         params: ReadonlyArray<unknown>,
@@ -292,19 +305,24 @@ export const make = (options: MysqlOptions) =>
           sql,
           params,
           () => names.reads(sql),
-          Effect.flatMap(
+          failUnlessAborted(Effect.flatMap(
             runOn(target, sql, QueryHooks.bindable(params), method, rowsAsArray),
             (results) =>
               Array.isArray(results)
                 ? Effect.succeed(results as ReadonlyArray<object>)
                 : Effect.as(afterWrite(sql, affectedRows(results)), [] as ReadonlyArray<object>)
-          )
+          ))
         )
 
       const control = (sql: string, params: ReadonlyArray<unknown>) => {
+        const lost = aborted
+        if (/^\s*(?:BEGIN|START|ROLLBACK\s*$)/i.test(sql)) aborted = undefined
+        // The deadlock already undid everything: there is no savepoint left to roll back to.
+        if (lost !== undefined && /^\s*ROLLBACK\s+TO\b/i.test(sql)) return Effect.succeed([] as ReadonlyArray<object>)
         if (/^\s*COMMIT\b/i.test(sql)) {
           // MySQL ends the transaction even when COMMIT fails; ROLLBACK makes sure of it.
-          return runOn(target, sql, [], "query").pipe(
+          const commit = lost === undefined ? runOn(target, sql, [], "query") : Effect.fail(lost)
+          return commit.pipe(
             Effect.catchAll((error) =>
               Effect.zipRight(
                 Effect.ignore(runOn(target, "ROLLBACK", [], "query")),

@@ -19,6 +19,7 @@ import * as Progress from "../src/Progress.js"
 import { isTransient, retryOnFailure } from "../src/RetryOnFailure.js"
 import { setup } from "../src/Setup.js"
 import * as TestDatabase from "../src/TestDatabase.js"
+import { transactional } from "../src/Transactional.js"
 import { UserRepo } from "../src/UserRepo.js"
 import { mysqlAvailable, mysqlServer } from "./support/Backends.js"
 
@@ -96,8 +97,13 @@ describe.skipIf(!mysqlAvailable)("MysqlDatabase", () => {
       assert.strictEqual(yield* pools, before)
     }))
 
-  // On the real clock: the victim's retry waits 10 ms, as it would in production.
-  it.scopedLive("a real deadlock: InnoDB picks a victim, retryOnFailure runs its transaction again", () =>
+  /**
+   * Two transactions lock two rows in opposite order: each locks its first row, waits for the other
+   * to lock its own, then takes the other's. Only the first attempts wait; a retry runs straight
+   * through. `nested` takes the second lock in a savepoint whose failure the transaction catches
+   * and ignores: the transaction must still fail (InnoDB undid all of it), not commit half.
+   */
+  const deadlock = (nested: boolean) =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const repo = yield* UserRepo
@@ -107,18 +113,18 @@ describe.skipIf(!mysqlAvailable)("MysqlDatabase", () => {
       ])
       const locked = { a: yield* Deferred.make<void>(), b: yield* Deferred.make<void>() }
       const attempts = { a: 0, b: 0 }
-      // Each transaction locks its first row, waits for the other to lock its own, then takes the
-      // other's: opposite order, a deadlock. Only the first attempts wait; a retry runs straight through.
       const transfer = (name: "a" | "b", first: number, second: number, other: "a" | "b") =>
         Effect.suspend(() => {
           const attempt = ++attempts[name]
-          return sql.withTransaction(Effect.gen(function*() {
+          const secondLock = sql`UPDATE users SET age = age + 1 WHERE user_id = ${second}`
+          return transactional(Effect.gen(function*() {
             yield* sql`UPDATE users SET age = age + 1 WHERE user_id = ${first}`
             if (attempt === 1) {
               yield* Deferred.succeed(locked[name], undefined)
               yield* Deferred.await(locked[other])
             }
-            yield* sql`UPDATE users SET age = age + 1 WHERE user_id = ${second}`
+            if (nested) yield* Effect.ignore(sql.withTransaction(secondLock))
+            else yield* secondLock
           }))
         }).pipe(retryOnFailure({ jitter: false, delay: "10 millis" }))
       const a = yield* Effect.fork(transfer("a", 1, 2, "b"))
@@ -128,7 +134,14 @@ describe.skipIf(!mysqlAvailable)("MysqlDatabase", () => {
       assert.deepStrictEqual([attempts.a + attempts.b, Math.max(attempts.a, attempts.b)], [3, 2])
       const ages = yield* sql<{ readonly age: number }>`SELECT age FROM users ORDER BY user_id`
       assert.deepStrictEqual(ages.map((row) => row.age), [12, 22], "both transactions applied, each once")
-    }).pipe(Effect.provide(TestDatabase.layerMysql())))
+    }).pipe(Effect.provide(TestDatabase.layerMysql()))
+
+  // On the real clock: the victim's retry waits 10 ms, as it would in production.
+  it.scopedLive("a real deadlock: InnoDB picks a victim, retryOnFailure runs its transaction again", () =>
+    deadlock(false))
+
+  it.scopedLive("a deadlock inside a savepoint fails the whole transaction, which is retried, never half-committed", () =>
+    deadlock(true))
 
   it.scopedLive("a lock wait timeout (1205) is transient", () =>
     Effect.gen(function*() {
