@@ -4,7 +4,8 @@
  * that drift (page cache, CPU clock, GC state) hits both alike, and prints an aligned table whose
  * "speed ratio" is baseline time / dbscope time (1.0 = as fast as the raw driver; the `streams` suite
  * and the logging half of `combinators` print time ratios, dbscope / baseline, the way their goals are stated).
- * A suite is one entry in `suites`; everything runs in a temporary folder removed at the end.
+ * A suite is one entry in `suites`; everything runs in a temporary folder removed at the end (the
+ * `mysql` suite's rows in a scratch database on the local MariaDB/MySQL server, dropped at the end).
  */
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -16,6 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { spawnSync } from "node:child_process"
@@ -27,12 +29,15 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as v8 from "node:v8"
 import { runInNewContext } from "node:vm"
+import * as Mysql from "mysql2"
 import { sampleCsv } from "../src/BundledData.js"
 import * as CacheQuery from "../src/CacheQuery.js"
 import { fetchUsers } from "../src/ConcurrentFetch.js"
 import { Dashboard } from "../src/Dashboard.js"
 import { logQueries } from "../src/LogQueries.js"
 import * as Migrations from "../src/Migrations.js"
+import * as MysqlDatabase from "../src/MysqlDatabase.js"
+import type { PreparedQueries } from "../src/PreparedQueries.js"
 import * as Progress from "../src/Progress.js"
 import { setup } from "../src/Setup.js"
 import * as SqliteDatabase from "../src/SqliteDatabase.js"
@@ -156,23 +161,27 @@ const machine = () => {
 
 const peakRss = () => `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`
 
-/** CPU time (ms) used so far by the whole machine (all cores) and by this process (all its threads). */
-const cpuClock = () => {
+/**
+ * CPU time (ms) used so far by the whole machine (all cores) and by this process (all its threads),
+ * plus `helpers`: the CPU time of processes that work for this one (a database server, probe children).
+ */
+const cpuClock = (helpers: () => number) => {
   const machine = os.cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0)
   const own = process.cpuUsage()
-  return { machine, own: (own.user + own.system) / 1000, wall: performance.now() }
+  return { machine, own: (own.user + own.system) / 1000 + helpers(), wall: performance.now() }
 }
 
 /**
  * Runs `effect` and measures how many cores other processes kept busy meanwhile, on average. On a
  * small machine a parallel test run or build next to the benchmark wipes out any concurrency gain,
- * so a figure well above 0 means the section's ratios are not to be trusted.
+ * so a figure well above 0 means the section's ratios are not to be trusted. `helpers` (CPU ms so
+ * far) counts processes doing the benchmark's own work as not "other".
  */
-const withOthersLoad = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+const withOthersLoad = <A, E, R>(effect: Effect.Effect<A, E, R>, helpers: () => number = () => 0) =>
   Effect.suspend(() => {
-    const before = cpuClock()
+    const before = cpuClock(helpers)
     return Effect.map(effect, (a) => {
-      const after = cpuClock()
+      const after = cpuClock(helpers)
       const others = (after.machine - before.machine) - (after.own - before.own)
       return [a, Math.max(0, others) / (after.wall - before.wall)] as const
     })
@@ -211,20 +220,25 @@ const withRaw = <A>(file: string, f: (db: Sqlite.Database) => A): A => {
   }
 }
 
-/** The dbscope stack the CLI builds: repository over the connection layer, silent progress. */
-const dbscopeLayer = (filename: string) =>
-  Layer.mergeAll(UserRepo.Default, Progress.layerSilent).pipe(
-    Layer.provideMerge(SqliteDatabase.layer({ filename }))
+/** The dbscope stack the CLI builds: repository over a connection layer, silent progress. */
+const usersLayer = <ROut, E>(database: Layer.Layer<ROut | SqlClient.SqlClient | PreparedQueries, E>) =>
+  Layer.mergeAll(UserRepo.Default, Progress.layerSilent).pipe(Layer.provideMerge(database))
+
+/** The dbscope stack on a SQLite file. */
+const dbscopeLayer = (filename: string) => usersLayer(SqliteDatabase.layer({ filename }))
+
+/** Migrations, then `addSynthetic(rows)`, timed, on whichever database is provided (the users a suite reads). */
+const loadUsers = (rows: number) =>
+  Effect.zipRight(
+    Console.error(`  building ${int(rows)} synthetic users`),
+    timed(Effect.zipRight(Migrations.run, addSynthetic(rows)), (n) => n)
   )
 
-/** `users.db` in `dir`: migrations, then `addSynthetic(rows)`, timed (the database a suite reads). */
+/** `users.db` in `dir`, loaded by `loadUsers`. */
 const buildUsers = (dir: string, rows: number) =>
   Effect.gen(function*() {
     const file = path.join(dir, "users.db")
-    yield* Console.error(`  building ${int(rows)} synthetic users`)
-    const built = yield* timed(Effect.zipRight(Migrations.run, addSynthetic(rows)), (n) => n).pipe(
-      Effect.provide(dbscopeLayer(file))
-    )
+    const built = yield* loadUsers(rows).pipe(Effect.provide(dbscopeLayer(file)))
     return { file, built }
   })
 
@@ -877,15 +891,25 @@ const runProbe = (kind: ProbeKind, file: string) =>
 
 const scriptPath = fileURLToPath(import.meta.url)
 
-/** Runs one memory probe in a fresh Node process and reads its result (the last line it prints). */
-const spawnProbe = (kind: ProbeKind, file: string) =>
+/**
+ * Runs this script with `args` in a fresh Node process (`env` added to this one's) and reads its
+ * result: the last line it prints, a JSON object.
+ */
+const spawnJson = <A>(what: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.suspend(() => {
-    const child = spawnSync(process.execPath, [scriptPath, probeMode, kind, file], { encoding: "utf8" })
+    const child = spawnSync(process.execPath, [scriptPath, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, ...env }
+    })
     const last = child.stdout.trim().split("\n").at(-1) ?? ""
     return child.status === 0 && last.startsWith("{")
-      ? Effect.succeed(JSON.parse(last) as ProbeResult)
-      : Effect.dieMessage(`memory probe ${kind} failed (exit ${child.status}): ${child.stderr.trim()}`)
+      ? Effect.succeed(JSON.parse(last) as A)
+      : Effect.dieMessage(`${what} failed (exit ${child.status}): ${child.stderr.trim()}`)
   })
+
+/** Runs one memory probe in a fresh Node process and reads its result. */
+const spawnProbe = (kind: ProbeKind, file: string) =>
+  spawnJson<ProbeResult>(`memory probe ${kind}`, [probeMode, kind, file])
 
 /** Each kind in `reps` fresh processes, alternated; the median peak growth of each. */
 const memoryPhase = (file: string, reps: number) =>
@@ -1462,6 +1486,400 @@ const combinatorsSuite = ({ dir, rows }: SuiteOptions) =>
   }).pipe(Effect.scoped)
 
 // ---------------------------------------------------------------------------------------------
+// Suite `mysql`: dbscope on MariaDB/MySQL (`src/MysqlDatabase.ts`) with N synthetic users in a
+// scratch database `dbscope_bench_<pid>` on the local server, dropped at the end whatever happens.
+// 1. the seed's pair on separate pooled connections at once against one after the other; 2. every
+// row streamed (keyset pages, the driver's lazy row stream) against `repo.all()`: peak RSS growth
+// and time, each in a fresh child process like the `streams` suite's probes.
+
+/** The local server, as root without a password (the bench machine's MariaDB). */
+const mysqlServer = "mysql://root@127.0.0.1:3306"
+const mysqlPoolSize = 4
+const mysqlProbeMode = "mysql-probe"
+/** How the probe processes learn the scratch database's URL (never put on their command line). */
+const mysqlUrlVariable = "DBSCOPE_BENCH_MYSQL_URL"
+
+/** The dbscope stack on a MySQL/MariaDB pool. */
+const mysqlLayer = (url: Redacted.Redacted<string>) =>
+  usersLayer(MysqlDatabase.layer({ url, poolSize: mysqlPoolSize }))
+
+/** Runs one statement on a connection of its own to `serverUrl` (no database), then ends it. */
+const onServer = (serverUrl: Redacted.Redacted<string>, sql: string, values: ReadonlyArray<unknown> = []) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => Mysql.createConnection({ uri: Redacted.value(serverUrl) })),
+    (connection) =>
+      Effect.async<unknown, Mysql.QueryError>((resume) => {
+        connection.query({ sql, values: [...values] }, (error, results) =>
+          resume(error === null ? Effect.succeed(results) : Effect.fail(error)))
+      }),
+    (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
+  )
+
+/**
+ * A fresh database `dbscope_bench_<pid>` for the suite's scope, created with
+ * `MysqlDatabase.createDatabase` and dropped when the scope closes (after every pool opened in it
+ * has closed), on success, failure or interruption. A database of that name that already exists
+ * was not made by this run: the suite stops rather than touch it.
+ */
+const scratchDatabase = Effect.acquireRelease(
+  Effect.gen(function*() {
+    // A name this script makes (letters, digits and _ only), so it is safe to quote into DDL.
+    const name = `dbscope_bench_${process.pid}`
+    const url = Redacted.make(`${mysqlServer}/${name}`)
+    const { serverUrl } = yield* MysqlDatabase.parseUrl(url)
+    const found = yield* onServer(
+      serverUrl,
+      "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+      [name]
+    )
+    if (Array.isArray(found) && found.length > 0) {
+      return yield* Effect.dieMessage(`database ${name} exists already (not made by this run): drop it first`)
+    }
+    yield* MysqlDatabase.createDatabase({ url })
+    yield* Console.error(`  created database ${name}`)
+    return { name, url, serverUrl }
+  }),
+  ({ name, serverUrl }) =>
+    onServer(serverUrl, `DROP DATABASE IF EXISTS \`${name}\``).pipe(
+      Effect.zipRight(Console.log(`\ndropped database ${name}`)),
+      Effect.orDie
+    )
+)
+
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`, 100 on Linux almost always). */
+const clockTicks = (() => {
+  const ticks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim())
+  return Number.isFinite(ticks) && ticks > 0 ? ticks : 100
+})()
+
+/** CPU time (ms) process `pid` has used so far, from /proc/<pid>/stat; undefined if it cannot be read. */
+const processCpu = (pid: number): number | undefined => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    // After "pid (name) ": state is field 3; utime and stime are fields 14 and 15, in clock ticks.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return Number.isFinite(ticks) ? ticks * 1000 / clockTicks : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The server's process, from its pid file, when it runs on this machine: its CPU is the benchmark's
+ * own work (the queries it answers), not contention. Undefined when it is not visible from here.
+ */
+const serverProcess = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const [row] = yield* sql<{ readonly pid_file: string | null }>`SELECT @@pid_file AS pid_file`
+  const pid = Effect.try(() => Number(fs.readFileSync(row?.pid_file ?? "", "utf8").trim()))
+  return yield* Effect.map(
+    Effect.option(pid),
+    (found) => Option.filter(found, (pid) => Number.isSafeInteger(pid) && processCpu(pid) !== undefined)
+  )
+})
+
+/** 1. `fetchUsers(40)`: both queries at once on the pool, against one after the other. */
+const mysqlPairPhase = (rows: number, reps: number, helpers: () => number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [older] = yield* sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM users WHERE age > ${pairAge}`
+    const expected = { all: rows, older: Number(older?.n) }
+    interface Fetched {
+      readonly all: number
+      readonly older: number
+      readonly allMs: number
+      readonly olderMs: number
+    }
+    // Only the counts and times of each run are kept, not its rows.
+    const fetched = new Map<string, Array<Fetched>>()
+    const fetch = (name: string, concurrent: boolean): Contender<UserRepo> => ({
+      name,
+      run: timed(
+        Effect.tap(fetchUsers(pairAge, { concurrent }), (result) =>
+          Effect.sync(() => {
+            const seen = fetched.get(name) ?? []
+            seen.push({
+              all: result.allUsers.value.length,
+              older: result.olderUsers.value.length,
+              allMs: result.allUsers.millis,
+              olderMs: result.olderUsers.millis
+            })
+            fetched.set(name, seen)
+          })),
+        pairCount
+      )
+    })
+    const [runs, load] = yield* withOthersLoad(
+      alternate("seed pair (MySQL)", reps, [fetch("concurrent", true), fetch("sequential", false)]),
+      helpers
+    )
+    const wrong = [...fetched].flatMap(([name, seen]) =>
+      seen.filter((f) => f.all !== expected.all || f.older !== expected.older).map((f) =>
+        `${name}: ${f.all} + ${f.older}`
+      )
+    )
+    if (wrong.length > 0) {
+      return yield* Effect.dieMessage(
+        `seed pair (MySQL): expected ${expected.all} + ${expected.older} rows (COUNT(*)), got ${wrong.join(", ")}`
+      )
+    }
+    const each = (name: string) => {
+      const seen = fetched.get(name) ?? []
+      return { all: median(seen.map((f) => f.allMs)), older: median(seen.map((f) => f.olderMs)) }
+    }
+    return { runs, load, expected, concurrent: each("concurrent"), sequential: each("sequential") }
+  })
+
+/** What a MySQL memory probe runs, by name: each returns the ages' total, sampling RSS as it goes. */
+const mysqlProbeKinds = {
+  "streamUsers(), keyset pages": (sample: () => void) =>
+    Stream.runFold(streamUsers(), noAges, (total, user) => {
+      if (total.count % rssEvery === 0) sample()
+      return addAge(total, user.age)
+    }),
+  "sql`...`.stream, lazy rows": (sample: () => void) =>
+    Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      Stream.runFold(
+        sql<{ readonly age: number }>`SELECT user_id, name, email, age, created_at FROM users ORDER BY user_id`.stream,
+        noAges,
+        (total, row) => {
+          if (total.count % rssEvery === 0) sample()
+          return addAge(total, row.age)
+        }
+      )),
+  "repo.all(), then sum": (sample: () => void) =>
+    Effect.flatMap(UserRepo, (repo) =>
+      Effect.map(repo.all(), (users) => {
+        sample()
+        return users.reduce((total, user) => addAge(total, user.age), noAges)
+      }))
+} as const
+
+type MysqlProbeKind = keyof typeof mysqlProbeKinds
+const isMysqlProbeKind = (kind: string): kind is MysqlProbeKind => Object.hasOwn(mysqlProbeKinds, kind)
+/** The kinds that stream, and so have the memory goal. */
+const streamingKinds: ReadonlyArray<MysqlProbeKind> = ["streamUsers(), keyset pages", "sql`...`.stream, lazy rows"]
+
+interface MysqlProbeResult {
+  readonly kind: MysqlProbeKind
+  readonly baseline: number
+  readonly growth: number
+  /** Time of the read and the fold, from the first query to the total. */
+  readonly ms: number
+  readonly sum: number
+  readonly count: number
+  /** CPU time (ms) of the whole probe process, so the parent can count it as its own. */
+  readonly cpu: number
+}
+
+/**
+ * The hidden `mysql-probe <kind>` mode, the database URL in `DBSCOPE_BENCH_MYSQL_URL`: one memory
+ * and time measurement in this fresh process. The pool is opened (and probed) before the baseline.
+ */
+const runMysqlProbe = (kind: MysqlProbeKind, url: Redacted.Redacted<string>) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(mysqlLayer(url))
+    const probe = rssProbe()
+    const start = performance.now()
+    const total = yield* Effect.provide(mysqlProbeKinds[kind](probe.sample), context)
+    const ms = performance.now() - start
+    const { baseline, growth } = probe.stop()
+    const usage = process.resourceUsage()
+    const result: MysqlProbeResult = {
+      kind,
+      baseline,
+      growth,
+      ms,
+      sum: total.sum,
+      count: total.count,
+      cpu: (usage.userCPUTime + usage.systemCPUTime) / 1000
+    }
+    yield* Console.log(JSON.stringify(result))
+  }).pipe(Effect.scoped)
+
+/**
+ * 2. Each kind in `reps` fresh processes, alternated: median peak RSS growth and time. The probes'
+ * CPU is added to `childCpu`, which the caller counts as its own.
+ */
+const mysqlMemoryPhase = (url: Redacted.Redacted<string>, reps: number, childCpu: { ms: number }) =>
+  Effect.gen(function*() {
+    const kinds = Object.keys(mysqlProbeKinds).filter(isMysqlProbeKind)
+    const results = new Map(kinds.map((kind) => [kind, [] as Array<MysqlProbeResult>]))
+    for (let rep = 0; rep < reps; rep++) {
+      for (const kind of kinds) {
+        yield* Console.error(`  memory (MySQL): ${kind} run ${rep + 1}/${reps} (fresh process)`)
+        const result = yield* spawnJson<MysqlProbeResult>(
+          `MySQL memory probe ${kind}`,
+          [mysqlProbeMode, kind],
+          { [mysqlUrlVariable]: Redacted.value(url) }
+        )
+        childCpu.ms += result.cpu
+        results.get(kind)?.push(result)
+      }
+    }
+    return kinds.map((kind) => {
+      const runs = results.get(kind) ?? []
+      const ms = runs.map((r) => r.ms)
+      return {
+        kind,
+        growth: runs.map((r) => r.growth),
+        median: median(runs.map((r) => r.growth)),
+        baseline: median(runs.map((r) => r.baseline)),
+        times: { name: kind, ms, median: median(ms), count: runs[0]?.count ?? 0 } satisfies Runs,
+        totals: runs.map((r) => `${r.sum}/${r.count}`)
+      }
+    })
+  })
+
+const mysqlSuite = ({ rows }: SuiteOptions) =>
+  Effect.gen(function*() {
+    const reps = { pair: 5, memory: 3 }
+    const database = yield* scratchDatabase
+    const context = yield* Layer.build(mysqlLayer(database.url))
+    const built = yield* Effect.provide(loadUsers(rows), context)
+    const { target } = yield* Effect.provide(MysqlDatabase.MysqlDatabase, context)
+    const [version] = yield* Effect.provide(
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ readonly v: string }>`SELECT VERSION() AS v`),
+      context
+    )
+    const server = yield* Effect.provide(serverProcess, context)
+    const serverCpu = () => Option.match(server, { onNone: () => 0, onSome: (pid) => processCpu(pid) ?? 0 })
+    /** How many cores the server kept busy while `effect` ran, on average. */
+    const withServerLoad = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.suspend(() => {
+        const [cpu, wall] = [serverCpu(), performance.now()]
+        return Effect.map(effect, (a) => [a, (serverCpu() - cpu) / (performance.now() - wall)] as const)
+      })
+
+    const [pair, pairServer] = yield* withServerLoad(
+      Effect.provide(mysqlPairPhase(rows, reps.pair, serverCpu), context)
+    )
+    // The probes' own CPU and the server's are the suite's work, not contention.
+    const childCpu = { ms: 0 }
+    const [[memory, memoryLoad], memoryServer] = yield* withServerLoad(
+      withOthersLoad(mysqlMemoryPhase(database.url, reps.memory, childCpu), () => serverCpu() + childCpu.ms)
+    )
+
+    // Every probe must have summed the same ages over every user, as the server's own SUM does.
+    const [stored] = yield* Effect.provide(
+      Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => sql<{ readonly ages: number; readonly n: number }>`SELECT SUM(age) AS ages, COUNT(*) AS n FROM users`
+      ),
+      context
+    )
+    const expectedTotal = `${Number(stored?.ages)}/${Number(stored?.n)}`
+    const totals = memory.flatMap((m) => m.totals.map((total) => [m.kind, total] as const))
+    if (Number(stored?.n) !== rows || totals.some(([, total]) => total !== expectedTotal)) {
+      return yield* Effect.dieMessage(
+        `the age sums disagree: SELECT SUM(age), COUNT(*) gives ${expectedTotal}; ` +
+          totals.map(([kind, total]) => `${kind}: ${total}`).join(", ")
+      )
+    }
+
+    const concurrent = pick(pair.runs, "concurrent")
+    const sequential = pick(pair.runs, "sequential")
+    const pairRatio = ratio(sequential.median, concurrent.median)
+    // The most the concurrent run could gain: the two queries fully overlapped, as long as the longer.
+    const idealRatio = ratio(
+      pair.sequential.all + pair.sequential.older,
+      Math.max(pair.sequential.all, pair.sequential.older)
+    )
+    const mbOf = (bytes: number) => bytes / 1024 / 1024
+    const mb = (bytes: number) => `${mbOf(bytes).toFixed(1)} MB`
+    const memoryOf = (kind: MysqlProbeKind) => memory.find((m) => m.kind === kind)
+    const growthMb = (kind: MysqlProbeKind) => mbOf(memoryOf(kind)?.median ?? NaN)
+    const streamMb = Math.max(...streamingKinds.map(growthMb))
+    const timeOf = (kind: MysqlProbeKind) => duration(memoryOf(kind)?.times.median ?? NaN)
+    const pairRows = `${int(pair.expected.all)} + ${int(pair.expected.older)} rows`
+
+    yield* Console.log(
+      `database: ${database.name} on ${version?.v ?? "unknown server"} (${target}), ${int(rows)} synthetic ` +
+        `users, built in ${duration(built.ms)}; pool of ${mysqlPoolSize} connections\n`
+    )
+    yield* Console.log(table(
+      [
+        `1. seed pair: all users || age > ${pairAge} (median of ${reps.pair} runs)`,
+        "concurrent",
+        "sequential",
+        "speed ratio",
+        "goal",
+        ""
+      ],
+      [[
+        `fetchUsers(${pairAge}), ${pairRows}`,
+        duration(concurrent.median),
+        duration(sequential.median),
+        pairRatio,
+        ">= 1.5",
+        atLeast(pairRatio, 1.5)
+      ]]
+    ))
+    yield* Console.log(
+      `(speed ratio = sequential / concurrent: higher is better; concurrent = Effect.all on separate pooled ` +
+        `connections)\n` +
+        `each query (median): sequential all ${duration(pair.sequential.all)}, age > ${pairAge} ` +
+        `${duration(pair.sequential.older)}; concurrent all ${duration(pair.concurrent.all)}, age > ${pairAge} ` +
+        `${duration(pair.concurrent.older)}; a perfect overlap would give ${idealRatio}x\n` +
+        `checked: every run of both returned ${pairRows}, as COUNT(*) says\n`
+    )
+    yield* Console.log(table(
+      [
+        `2. every user, sum of ages; peak RSS growth over baseline, fresh process each (median of ${reps.memory})`,
+        "growth",
+        "runs (MB)",
+        "time",
+        "goal",
+        ""
+      ],
+      memory.map((m) => {
+        const streaming = streamingKinds.includes(m.kind)
+        return [
+          `${m.kind} (baseline ${mb(m.baseline)})`,
+          mb(m.median),
+          m.growth.map((g) => mbOf(g).toFixed(0)).join(" "),
+          duration(m.times.median),
+          streaming ? `<= ${rssGoalMb} MB` : "",
+          streaming ? atMost(growthMb(m.kind), rssGoalMb) : ""
+        ]
+      })
+    ))
+    yield* Console.log(
+      `(time: the read and the fold in the probe process, RSS sampled every ${rssTick} ms and every ` +
+        `${int(rssEvery)} rows)\n` +
+        `checked: all ${totals.length} probe runs summed ${int(Number(stored?.ages))} ages over ` +
+        `${int(Number(stored?.n))} users, as SELECT SUM(age), COUNT(*) does`
+    )
+    yield* Console.log("\nall runs, in the order they ran (ms; 2. in fresh processes):")
+    yield* Console.log(table(["", "runs"], [
+      ...runRows("1. seed pair", pair.runs),
+      ...runRows("2", memory.map((m) => m.times))
+    ]))
+    const busy = Math.max(pair.load, memoryLoad) > 0.1
+    const serverLine = Option.isSome(server)
+      ? `MariaDB/MySQL server (pid ${server.value}) CPU meanwhile, counted as the benchmark's, in cores: ` +
+        `1. ${pairServer.toFixed(2)}, 2. ${memoryServer.toFixed(2)}`
+      : "server CPU: not measurable from here (server process not visible), counted as other processes'"
+    yield* Console.log(
+      `\nCPU kept busy by other processes, in cores (should be ~0; the probes count as this process): ` +
+        `1. ${pair.load.toFixed(2)}, 2. ${memoryLoad.toFixed(2)}` +
+        (busy ? " -- WARNING: the machine was not idle, ratios are unreliable; run again" : "") +
+        `\n${serverLine}`
+    )
+    yield* Console.log(`peak RSS of this process (seed pair): ${peakRss()}`)
+    yield* Console.log(
+      `summary${busy ? " (machine busy, unreliable)" : ""}: MySQL seed pair concurrent vs sequential ` +
+        `${pairRatio}x (goal >= 1.5, ${atLeast(pairRatio, 1.5)}; perfect overlap ${idealRatio}x); streaming ` +
+        `RSS growth streamUsers() ${growthMb("streamUsers(), keyset pages").toFixed(1)} MB in ` +
+        `${timeOf("streamUsers(), keyset pages")}, sql.stream ${growthMb("sql`...`.stream, lazy rows").toFixed(1)} ` +
+        `MB in ${timeOf("sql`...`.stream, lazy rows")} (goal <= ${rssGoalMb}, ${atMost(streamMb, rssGoalMb)}) ` +
+        `vs repo.all() ${growthMb("repo.all(), then sum").toFixed(1)} MB in ${timeOf("repo.all(), then sum")}; ` +
+        `row counts and age sums agree`
+    )
+  }).pipe(Effect.scoped)
+
+// ---------------------------------------------------------------------------------------------
 // Suites and the command line
 
 interface SuiteOptions {
@@ -1476,7 +1894,7 @@ interface Suite {
   readonly run: (options: SuiteOptions) => Effect.Effect<void, unknown>
 }
 
-/** Every suite, by the name given on the command line. Later: mysql. */
+/** Every suite, by the name given on the command line. */
 const suites: Record<string, Suite> = {
   import: {
     description: "import N synthetic users, scan age > 40, point lookups, index on age or not (SQLite)",
@@ -1493,6 +1911,10 @@ const suites: Record<string, Suite> = {
   combinators: {
     description: "cacheQuery hit vs uncached olderThan(40), invalidation; logQueries() cost on point lookups (SQLite)",
     run: combinatorsSuite
+  },
+  mysql: {
+    description: `seed pair concurrent vs sequential, streaming vs repo.all() RSS (MariaDB at ${mysqlServer})`,
+    run: mysqlSuite
   }
 }
 
@@ -1517,6 +1939,13 @@ const main = async () => {
     await Effect.runPromise(runProbe(kind, file).pipe(Logger.withMinimumLogLevel(LogLevel.Warning)))
     return
   }
+  const mysqlUrl = process.env[mysqlUrlVariable]
+  if (name === mysqlProbeMode && kind !== undefined && isMysqlProbeKind(kind) && mysqlUrl !== undefined) {
+    await Effect.runPromise(
+      runMysqlProbe(kind, Redacted.make(mysqlUrl)).pipe(Logger.withMinimumLogLevel(LogLevel.Warning))
+    )
+    return
+  }
   const suite = name === undefined ? undefined : suites[name]
   const rows = Number(values.rows.replaceAll(/[_,]/g, ""))
   if (suite === undefined || positionals.length !== 1 || !Number.isSafeInteger(rows) || rows < 1) {
@@ -1525,11 +1954,20 @@ const main = async () => {
     return
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbscope-bench-"))
+  // Ctrl-C or a kill interrupts the suite, so that its finalizers run (the mysql suite drops its database).
+  const abort = new AbortController()
+  const stop = () => abort.abort()
+  process.once("SIGINT", stop)
+  process.once("SIGTERM", stop)
   try {
     console.log(`dbscope bench: suite ${name}, ${int(rows)} rows`)
     console.log(`machine: ${machine()}\n`)
-    await Effect.runPromise(suite.run({ rows, dir }).pipe(Logger.withMinimumLogLevel(LogLevel.Warning)))
+    await Effect.runPromise(suite.run({ rows, dir }).pipe(Logger.withMinimumLogLevel(LogLevel.Warning)), {
+      signal: abort.signal
+    })
   } finally {
+    process.off("SIGINT", stop)
+    process.off("SIGTERM", stop)
     fs.rmSync(dir, { recursive: true, force: true })
   }
 }
