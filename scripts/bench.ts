@@ -20,6 +20,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Mysql from "mysql2"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -29,7 +30,6 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as v8 from "node:v8"
 import { runInNewContext } from "node:vm"
-import * as Mysql from "mysql2"
 import { sampleCsv } from "../src/BundledData.js"
 import * as CacheQuery from "../src/CacheQuery.js"
 import { fetchUsers } from "../src/ConcurrentFetch.js"
@@ -1500,10 +1500,9 @@ const mysqlProbeMode = "mysql-probe"
 const mysqlUrlVariable = "DBSCOPE_BENCH_MYSQL_URL"
 
 /** The dbscope stack on a MySQL/MariaDB pool. */
-const mysqlLayer = (url: Redacted.Redacted<string>) =>
-  usersLayer(MysqlDatabase.layer({ url, poolSize: mysqlPoolSize }))
+const mysqlLayer = (url: Redacted.Redacted<string>) => usersLayer(MysqlDatabase.layer({ url, poolSize: mysqlPoolSize }))
 
-/** Runs one statement on a connection of its own to `serverUrl` (no database), then ends it. */
+/** Runs one query on a connection of its own to `serverUrl` (no database), then ends it. */
 const onServer = (serverUrl: Redacted.Redacted<string>, sql: string, values: ReadonlyArray<unknown> = []) =>
   Effect.acquireUseRelease(
     Effect.sync(() => Mysql.createConnection({ uri: Redacted.value(serverUrl) })),
@@ -1517,9 +1516,10 @@ const onServer = (serverUrl: Redacted.Redacted<string>, sql: string, values: Rea
 
 /**
  * A fresh database `dbscope_bench_<pid>` for the suite's scope, created with
- * `MysqlDatabase.createDatabase` and dropped when the scope closes (after every pool opened in it
- * has closed), on success, failure or interruption. A database of that name that already exists
- * was not made by this run: the suite stops rather than touch it.
+ * `MysqlDatabase.createDatabase` and dropped with `MysqlDatabase.dropDatabase` (`DROP DATABASE IF
+ * EXISTS` on a connection without a database) when the scope closes, after every pool opened in it
+ * has closed: on success, failure or interruption. A database of that name that exists already was
+ * not made by this run: the suite stops rather than touch it.
  */
 const scratchDatabase = Effect.acquireRelease(
   Effect.gen(function*() {
@@ -1537,10 +1537,10 @@ const scratchDatabase = Effect.acquireRelease(
     }
     yield* MysqlDatabase.createDatabase({ url })
     yield* Console.error(`  created database ${name}`)
-    return { name, url, serverUrl }
+    return { name, url }
   }),
-  ({ name, serverUrl }) =>
-    onServer(serverUrl, `DROP DATABASE IF EXISTS \`${name}\``).pipe(
+  ({ name, url }) =>
+    MysqlDatabase.dropDatabase({ url }).pipe(
       Effect.zipRight(Console.log(`\ndropped database ${name}`)),
       Effect.orDie
     )
@@ -1631,7 +1631,10 @@ const mysqlPairPhase = (rows: number, reps: number, helpers: () => number) =>
     return { runs, load, expected, concurrent: each("concurrent"), sequential: each("sequential") }
   })
 
-/** What a MySQL memory probe runs, by name: each returns the ages' total, sampling RSS as it goes. */
+/** A MySQL memory probe's work: it returns the ages' total, calling `sample` (RSS) as it goes. */
+type MysqlProbeRun = (sample: () => void) => Effect.Effect<AgeTotal, unknown, UserRepo | SqlClient.SqlClient>
+
+/** What a MySQL memory probe runs, by name. */
 const mysqlProbeKinds = {
   "streamUsers(), keyset pages": (sample: () => void) =>
     Stream.runFold(streamUsers(), noAges, (total, user) => {
@@ -1654,7 +1657,7 @@ const mysqlProbeKinds = {
         sample()
         return users.reduce((total, user) => addAge(total, user.age), noAges)
       }))
-} as const
+} as const satisfies Record<string, MysqlProbeRun>
 
 type MysqlProbeKind = keyof typeof mysqlProbeKinds
 const isMysqlProbeKind = (kind: string): kind is MysqlProbeKind => Object.hasOwn(mysqlProbeKinds, kind)
@@ -1682,7 +1685,8 @@ const runMysqlProbe = (kind: MysqlProbeKind, url: Redacted.Redacted<string>) =>
     const context = yield* Layer.build(mysqlLayer(url))
     const probe = rssProbe()
     const start = performance.now()
-    const total = yield* Effect.provide(mysqlProbeKinds[kind](probe.sample), context)
+    const run: MysqlProbeRun = mysqlProbeKinds[kind]
+    const total = yield* Effect.provide(run(probe.sample), context)
     const ms = performance.now() - start
     const { baseline, growth } = probe.stop()
     const usage = process.resourceUsage()
@@ -1854,7 +1858,7 @@ const mysqlSuite = ({ rows }: SuiteOptions) =>
     yield* Console.log("\nall runs, in the order they ran (ms; 2. in fresh processes):")
     yield* Console.log(table(["", "runs"], [
       ...runRows("1. seed pair", pair.runs),
-      ...runRows("2", memory.map((m) => m.times))
+      ...runRows("2. probe", memory.map((m) => m.times))
     ]))
     const busy = Math.max(pair.load, memoryLoad) > 0.1
     const serverLine = Option.isSome(server)
