@@ -15,7 +15,6 @@ import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import * as Client from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
-import { asyncPauseResume } from "@effect/sql/SqlStream"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import type { ConfigError } from "effect/ConfigError"
@@ -24,6 +23,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Mysql from "mysql2"
@@ -262,8 +262,18 @@ export const make = (options: MysqlOptions) =>
 
     const invalidate = (keys: ReadonlyArray<string>) => reactivity.unsafeInvalidate([...keys, anyTable])
 
+    const getConnection = Effect.async<Mysql.PoolConnection, SqlError>((resume) =>
+      pool.getConnection((cause, connection) =>
+        resume(
+          cause === null
+            ? Effect.succeed(connection)
+            : Effect.fail(new SqlError({ cause, message: "Failed to acquire a connection" }))
+        )
+      )
+    )
+
     /** One pooled connection (in a transaction) or the pool itself (any free connection). */
-    const makeConnection = (target: Mysql.Pool | Mysql.PoolConnection): Connection => {
+    const makeConnection = (target: Mysql.Pool | Mysql.PoolConnection, streamOn: StreamSource): Connection => {
       // Tables written inside the open transaction, told again when it ends (see SqliteDatabase).
       const pending = new Set<string>()
       const inTransaction = target !== pool
@@ -356,7 +366,12 @@ export const make = (options: MysqlOptions) =>
           return transformRows === undefined ? rows : Effect.map(rows, transformRows)
         },
         executeStream: (sql, params, transformRows) => {
-          const rows = streamRows(target, sql, QueryHooks.bindable(params), params)
+          const rows = streamRows(
+            streamOn,
+            sql,
+            QueryHooks.bindable(params),
+            params
+          )
           return transformRows === undefined
             ? rows
             : Stream.mapChunks(rows, (chunk) => Chunk.unsafeFromArray(transformRows(Chunk.toReadonlyArray(chunk))))
@@ -364,22 +379,14 @@ export const make = (options: MysqlOptions) =>
       }
     }
 
-    const acquireConnection = Effect.acquireRelease(
-      Effect.async<Mysql.PoolConnection, SqlError>((resume) =>
-        pool.getConnection((cause, connection) =>
-          resume(
-            cause === null
-              ? Effect.succeed(connection)
-              : Effect.fail(new SqlError({ cause, message: "Failed to acquire a connection" }))
-          )
-        )
-      ),
-      (connection) => Effect.sync(() => connection.release())
-    )
+    const acquireConnection = Effect.acquireRelease(getConnection, (connection) =>
+      Effect.sync(() => connection.release()))
 
+    const onPool = makeConnection(pool, { own: getConnection })
     const client = yield* Client.make({
-      acquirer: Effect.succeed(makeConnection(pool)),
-      transactionAcquirer: Effect.map(acquireConnection, makeConnection),
+      acquirer: Effect.succeed(onPool),
+      transactionAcquirer: Effect.map(acquireConnection, (connection) =>
+        makeConnection(connection, { shared: connection })),
       compiler: MysqlClient.makeCompiler(),
       spanAttributes: [
         ["db.system.name", "mysql"],
@@ -388,7 +395,21 @@ export const make = (options: MysqlOptions) =>
         ["db.namespace", where.database]
       ]
     })
-    return { client, database: { target: where.target, database: where.database, poolSize: options.poolSize ?? 10 } }
+    // Prepared statements skip `@effect/sql`'s span and scope per statement (see PreparedQueries):
+    // a 1M-row keyset walk made a span and a scope per page, garbage that outlived minor GCs.
+    const prepared = {
+      prepare: (text: string) => (params: ReadonlyArray<unknown>) =>
+        Effect.flatMap(
+          Effect.serviceOption(Client.TransactionConnection),
+          (transaction) =>
+            (transaction._tag === "Some" ? transaction.value[0] : onPool).execute(text, params, undefined)
+        )
+    }
+    return {
+      client,
+      prepared,
+      database: { target: where.target, database: where.database, poolSize: options.poolSize ?? 10 }
+    }
   })
 
 const affectedRows = (results: unknown): number =>
@@ -397,50 +418,86 @@ const affectedRows = (results: unknown): number =>
     ? results.affectedRows
     : 1
 
+const streamChunkSize = 512
+
+/** Where a stream runs: a connection of its own (outside transactions), or the transaction's. */
+type StreamSource =
+  | { readonly own: Effect.Effect<Mysql.PoolConnection, SqlError> }
+  | { readonly shared: Mysql.PoolConnection }
+
 /**
- * mysql2's row stream, paused whenever the consumer is behind: rows are read from the server as
- * they are consumed, not buffered in the client. Logged (under `logQueries`) once, when it ends.
+ * A lazy row stream: rows are pulled from mysql2's row stream a chunk at a time, and the socket is
+ * paused while two chunks wait unread, so the server sends only as fast as the consumer reads.
+ * Outside a transaction the stream has a connection of its own, destroyed when the stream stops
+ * early: a MySQL connection cannot drop a result half-read, it would read the rest first and stay
+ * busy meanwhile. Logged (under `logQueries`) once, when the stream ends.
  */
 const streamRows = (
-  target: Mysql.Pool | Mysql.PoolConnection,
+  on: StreamSource,
   sql: string,
   params: ReadonlyArray<unknown>,
   shownParams: ReadonlyArray<unknown>
 ) =>
-  Stream.unwrap(Effect.map(FiberRef.get(QueryHooks.currentLogging), (logging) => {
+  Stream.unwrapScoped(Effect.gen(function*() {
+    const logging = yield* FiberRef.get(QueryHooks.currentLogging)
     const since = performance.now()
     let streamed = 0
-    const logEnd = (outcome: QueryHooks.Outcome) =>
-      logging === undefined
-        ? Effect.void
-        : Effect.withFiberRuntime<void>((fiber) => {
-          QueryHooks.emitLog(fiber, logging, sql, shownParams, performance.now() - since, outcome)
+    let ended = false
+    const connection = "own" in on
+      ? yield* Effect.acquireRelease(on.own, (connection) =>
+        Effect.sync(() => {
+          if (ended) connection.release()
+          else connection.destroy()
+        }))
+      : on.shared
+    const rows: Array<object> = []
+    let failure: SqlError | undefined
+    let wake: (() => void) | undefined
+    const query = yield* Effect.acquireRelease(
+      Effect.sync(() => connection.query({ sql, values: [...params] }).stream()),
+      (query) =>
+        Effect.withFiberRuntime<void>((fiber) => {
+          if (!ended) query.destroy()
+          if (logging !== undefined) {
+            QueryHooks.emitLog(fiber, logging, sql, shownParams, performance.now() - since, { rows: streamed })
+          }
           return Effect.void
         })
-    return asyncPauseResume<object, SqlError>((emit) => {
-      const query = target.query({ sql, values: [...params] }).stream()
-      let buffer: Array<object> = []
-      let flushPending = false
-      query.on("error", (cause: unknown) => emit.fail(new SqlError({ cause, message: "Failed to stream statement" })))
-      query.on("data", (row: object) => {
-        buffer.push(row)
-        streamed++
-        if (flushPending) return
-        flushPending = true
-        queueMicrotask(() => {
-          const rows = buffer
-          buffer = []
-          flushPending = false
-          emit.array(rows)
-        })
-      })
-      query.on("end", () => queueMicrotask(() => emit.end()))
-      return {
-        onInterrupt: Effect.sync(() => query.destroy()),
-        onPause: Effect.sync(() => query.pause()),
-        onResume: Effect.sync(() => query.resume())
+    )
+    query.on("data", (row: object) => {
+      rows.push(row)
+      if (rows.length >= 2 * streamChunkSize) query.pause()
+      if (rows.length >= streamChunkSize) wake?.()
+    })
+    query.on("end", () => {
+      ended = true
+      wake?.()
+    })
+    query.on("error", (cause: unknown) => {
+      failure = new SqlError({ cause, message: "Failed to stream statement" })
+      ended = true
+      wake?.()
+    })
+    const ready = Effect.async<void>((resume) => {
+      if (rows.length >= streamChunkSize || ended) return resume(Effect.void)
+      wake = () => {
+        wake = undefined
+        resume(Effect.void)
       }
-    }).pipe(Stream.ensuring(Effect.suspend(() => logEnd({ rows: streamed }))))
+      return Effect.sync(() => void (wake = undefined))
+    })
+    const pull = Effect.zipRight(
+      ready,
+      Effect.suspend(() => {
+        if (failure !== undefined) return Effect.fail(Option.some(failure))
+        if (rows.length === 0) return Effect.fail(Option.none())
+        const chunk = rows.splice(0, streamChunkSize)
+        streamed += chunk.length
+        if (!ended && rows.length < streamChunkSize) query.resume()
+        return Effect.succeed(Chunk.unsafeFromArray(chunk))
+      })
+    )
+    return Stream.repeatEffectChunkOption(pull)
   }))
 
 /** Context the MySQL layer provides: the standard client, prepared queries, `Reactivity`, the target. */
@@ -449,9 +506,7 @@ export type Services = Client.SqlClient | PreparedQueries | MysqlDatabase | Reac
 const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
   Context.make(Client.SqlClient, built.client).pipe(
     Context.add(MysqlDatabase, built.database),
-    Context.add(PreparedQueries, {
-      prepare: (text: string) => (params: ReadonlyArray<unknown>) => built.client.unsafe(text, params)
-    })
+    Context.add(PreparedQueries, built.prepared)
   )
 
 /** A scoped layer holding one pool with the given settings. */
