@@ -12,6 +12,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as SqlSchema from "@effect/sql/SqlSchema"
 import Sqlite from "better-sqlite3"
 import * as Console from "effect/Console"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -1500,7 +1501,11 @@ const mysqlProbeMode = "mysql-probe"
 const mysqlUrlVariable = "DBSCOPE_BENCH_MYSQL_URL"
 
 /** The dbscope stack on a MySQL/MariaDB pool. */
-const mysqlLayer = (url: Redacted.Redacted<string>) => usersLayer(MysqlDatabase.layer({ url, poolSize: mysqlPoolSize }))
+const mysqlLayer = (url: Redacted.Redacted<string>, readers?: MysqlDatabase.MysqlOptions["readers"]) =>
+  usersLayer(MysqlDatabase.layer({ url, poolSize: mysqlPoolSize, readers }))
+
+/** Reader workers for the MySQL seed pair: as many as `SqlitePool`'s. */
+const mysqlReaders = { size: poolReaders }
 
 /** Runs one query on a connection of its own to `serverUrl` (no database), then ends it. */
 const onServer = (serverUrl: Redacted.Redacted<string>, sql: string, values: ReadonlyArray<unknown> = []) =>
@@ -1579,8 +1584,16 @@ const serverProcess = Effect.gen(function*() {
   )
 })
 
-/** 1. `fetchUsers(40)`: both queries at once on the pool, against one after the other. */
-const mysqlPairPhase = (rows: number, reps: number, helpers: () => number) =>
+/**
+ * 1. `fetchUsers(40)`: both queries at once with reader workers decoding the rows, at once on the
+ * pool alone, and one after the other on the pool (`withReaders` is the context with workers).
+ */
+const mysqlPairPhase = (
+  rows: number,
+  reps: number,
+  helpers: () => number,
+  withReaders: Context.Context<UserRepo>
+) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const [older] = yield* sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM users WHERE age > ${pairAge}`
@@ -1593,25 +1606,32 @@ const mysqlPairPhase = (rows: number, reps: number, helpers: () => number) =>
     }
     // Only the counts and times of each run are kept, not its rows.
     const fetched = new Map<string, Array<Fetched>>()
-    const fetch = (name: string, concurrent: boolean): Contender<UserRepo> => ({
+    const fetch = (name: string, concurrent: boolean, readers = false): Contender<UserRepo> => ({
       name,
-      run: timed(
-        Effect.tap(fetchUsers(pairAge, { concurrent }), (result) =>
-          Effect.sync(() => {
-            const seen = fetched.get(name) ?? []
-            seen.push({
-              all: result.allUsers.value.length,
-              older: result.olderUsers.value.length,
-              allMs: result.allUsers.millis,
-              olderMs: result.olderUsers.millis
-            })
-            fetched.set(name, seen)
-          })),
-        pairCount
+      run: Effect.provide(
+        timed(
+          Effect.tap(fetchUsers(pairAge, { concurrent }), (result) =>
+            Effect.sync(() => {
+              const seen = fetched.get(name) ?? []
+              seen.push({
+                all: result.allUsers.value.length,
+                older: result.olderUsers.value.length,
+                allMs: result.allUsers.millis,
+                olderMs: result.olderUsers.millis
+              })
+              fetched.set(name, seen)
+            })),
+          pairCount
+        ),
+        readers ? withReaders : Context.empty()
       )
     })
     const [runs, load] = yield* withOthersLoad(
-      alternate("seed pair (MySQL)", reps, [fetch("concurrent", true), fetch("sequential", false)]),
+      alternate("seed pair (MySQL)", reps, [
+        fetch("concurrent, readers", true, true),
+        fetch("concurrent", true),
+        fetch("sequential", false)
+      ]),
       helpers
     )
     const wrong = [...fetched].flatMap(([name, seen]) =>
@@ -1628,7 +1648,14 @@ const mysqlPairPhase = (rows: number, reps: number, helpers: () => number) =>
       const seen = fetched.get(name) ?? []
       return { all: median(seen.map((f) => f.allMs)), older: median(seen.map((f) => f.olderMs)) }
     }
-    return { runs, load, expected, concurrent: each("concurrent"), sequential: each("sequential") }
+    return {
+      runs,
+      load,
+      expected,
+      readers: each("concurrent, readers"),
+      concurrent: each("concurrent"),
+      sequential: each("sequential")
+    }
   })
 
 /** A MySQL memory probe's work: it returns the ages' total, calling `sample` (RSS) as it goes. */
@@ -1756,8 +1783,9 @@ const mysqlSuite = ({ rows }: SuiteOptions) =>
         return Effect.map(effect, (a) => [a, (serverCpu() - cpu) / (performance.now() - wall)] as const)
       })
 
+    const withReaders = yield* Layer.build(mysqlLayer(database.url, mysqlReaders))
     const [pair, pairServer] = yield* withServerLoad(
-      Effect.provide(mysqlPairPhase(rows, reps.pair, serverCpu), context)
+      Effect.provide(mysqlPairPhase(rows, reps.pair, serverCpu, withReaders), context)
     )
     // The probes' own CPU and the server's are the suite's work, not contention.
     const childCpu = { ms: 0 }
@@ -1782,9 +1810,11 @@ const mysqlSuite = ({ rows }: SuiteOptions) =>
       )
     }
 
+    const withWorkers = pick(pair.runs, "concurrent, readers")
     const concurrent = pick(pair.runs, "concurrent")
     const sequential = pick(pair.runs, "sequential")
-    const pairRatio = ratio(sequential.median, concurrent.median)
+    const pairRatio = ratio(sequential.median, withWorkers.median)
+    const poolOnlyRatio = ratio(sequential.median, concurrent.median)
     // The most the concurrent run could gain: the two queries fully overlapped, as long as the longer.
     const idealRatio = ratio(
       pair.sequential.all + pair.sequential.older,
@@ -1811,18 +1841,28 @@ const mysqlSuite = ({ rows }: SuiteOptions) =>
         "goal",
         ""
       ],
-      [[
-        `fetchUsers(${pairAge}), ${pairRows}`,
-        duration(concurrent.median),
-        duration(sequential.median),
-        pairRatio,
-        ">= 1.5",
-        atLeast(pairRatio, 1.5)
-      ]]
+      [
+        [
+          `fetchUsers(${pairAge}), ${pairRows}, ${mysqlReaders.size} reader workers`,
+          duration(withWorkers.median),
+          duration(sequential.median),
+          pairRatio,
+          ">= 1.5",
+          atLeast(pairRatio, 1.5)
+        ],
+        [
+          `same, Effect.all on the pool alone`,
+          duration(concurrent.median),
+          duration(sequential.median),
+          poolOnlyRatio,
+          "",
+          ""
+        ]
+      ]
     ))
     yield* Console.log(
-      `(speed ratio = sequential / concurrent: higher is better; concurrent = Effect.all on separate pooled ` +
-        `connections)\n` +
+      `(speed ratio = sequential / concurrent: higher is better; concurrent = Effect.all on separate ` +
+        `connections; with reader workers each decodes its rows on a core of its own)\n` +
         `each query (median): sequential all ${duration(pair.sequential.all)}, age > ${pairAge} ` +
         `${duration(pair.sequential.older)}; concurrent all ${duration(pair.concurrent.all)}, age > ${pairAge} ` +
         `${duration(pair.concurrent.older)}; a perfect overlap would give ${idealRatio}x\n` +
@@ -1873,7 +1913,9 @@ const mysqlSuite = ({ rows }: SuiteOptions) =>
     )
     yield* Console.log(`peak RSS of this process (seed pair): ${peakRss()}`)
     yield* Console.log(
-      `summary${busy ? " (machine busy, unreliable)" : ""}: MySQL seed pair concurrent vs sequential ` +
+      `summary${
+        busy ? " (machine busy, unreliable)" : ""
+      }: MySQL seed pair concurrent (reader workers) vs sequential ` +
         `${pairRatio}x (goal >= 1.5, ${atLeast(pairRatio, 1.5)}; perfect overlap ${idealRatio}x); streaming ` +
         `RSS growth streamUsers() ${growthMb("streamUsers(), keyset pages").toFixed(1)} MB in ` +
         `${timeOf("streamUsers(), keyset pages")}, sql.stream ${growthMb("sql`...`.stream, lazy rows").toFixed(1)} ` +

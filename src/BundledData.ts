@@ -19,5 +19,8 @@ const packageRoot = (): string => {
 /** The compiled reader-worker entry (workers need JavaScript, so tests use the build too). */
 export const readerWorkerScript: string = path.join(packageRoot(), "dist", "src", "ReaderWorker.js")
 
+/** The compiled MySQL reader-worker entry. */
+export const mysqlReaderWorkerScript: string = path.join(packageRoot(), "dist", "src", "MysqlReaderWorker.js")
+
 /** The sample users shipped with dbscope (1000 rows: name, email, age). */
 export const sampleCsv: string = path.join(packageRoot(), "data", "user_data.csv")

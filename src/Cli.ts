@@ -141,8 +141,9 @@ const pooledDatabase = Layer.unwrapEffect(Effect.gen(function*() {
   const { db } = yield* dbscope
   const settings = yield* SqlitePool.config
   const filename = Option.getOrElse(db, () => settings.filename)
-  const connectionForReads = Option.isSome(yield* mysqlUrl)
-    ? connection(false)
+  const url = yield* mysqlUrl
+  const connectionForReads = Option.isSome(url)
+    ? connected(MysqlDatabase.layer({ ...yield* MysqlDatabase.poolConfig, url: url.value, readers: settings.readers }))
     : connected(SqlitePool.layer({ ...settings, filename, create: false }))
   return Layer.mergeAll(UserRepo.Default, Dashboard.Default).pipe(Layer.provideMerge(connectionForReads))
 }))
@@ -156,10 +157,10 @@ const poolDescription = (sequential: boolean) =>
     const readers = yield* Effect.serviceOption(ReaderPool)
     if (Option.isSome(readers)) return `concurrently on ${readers.value.size} reader workers`
     const mysql = yield* Effect.serviceOption(MysqlDatabase.MysqlDatabase)
-    if (sequential) return "one after the other on one connection"
-    return Option.isSome(mysql)
-      ? `concurrently on separate pooled connections (up to ${mysql.value.poolSize})`
-      : "one after the other on one connection"
+    if (Option.isSome(mysql) && mysql.value.readers > 0) {
+      return `concurrently on ${mysql.value.readers} reader workers (MySQL)`
+    }
+    return sequential ? "one after the other on one connection" : "concurrently on separate pooled connections"
   })
 
 const ms = (millis: number) => `${millis < 1 ? millis.toFixed(3) : millis.toFixed(1)} ms`.padStart(11)

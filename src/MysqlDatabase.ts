@@ -27,10 +27,12 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Mysql from "mysql2"
+import { mysqlReaderWorkerScript } from "./BundledData.js"
 import { commitFailed, DatabaseConnectError } from "./DatabaseError.js"
 import * as OpenResources from "./OpenResources.js"
 import { PreparedQueries } from "./PreparedQueries.js"
 import * as QueryHooks from "./QueryHooks.js"
+import * as ReaderPool from "./ReaderPool.js"
 import { anyTable, everyTable } from "./TableAccess.js"
 
 /** Settings of a MySQL/MariaDB pool. */
@@ -41,6 +43,16 @@ export interface MysqlOptions {
   readonly poolSize?: number | undefined
   /** How long to wait for the server when connecting (default 5 s). */
   readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * Reader worker threads, each with a read-only connection of its own. Decoding rows costs more
+   * on MySQL than the server's work, and it happens on the one JavaScript thread: without readers,
+   * `Effect.all` over large reads waits on the server concurrently but decodes one after the other.
+   * With them, reads outside transactions that cost more than `mainThreadBelow` (default 2 ms)
+   * are decoded on the workers' cores. Default: none.
+   */
+  readonly readers?:
+    | ReaderPool.ReaderPoolSettings & { readonly mainThreadBelow?: Duration.DurationInput | undefined }
+    | undefined
 }
 
 /**
@@ -76,6 +88,8 @@ export class MysqlDatabase extends Context.Tag("dbscope/MysqlDatabase")<MysqlDat
   readonly database: string
   /** At most this many connections. */
   readonly poolSize: number
+  /** Reader worker threads (0: none). */
+  readonly readers: number
 }>() {}
 
 /** Where a URL points, safe to show, and its parts; fails for anything that is not a MySQL URL. */
@@ -183,6 +197,10 @@ const runOn = (
     else target.query(options, done)
   })
 
+/** Statements a reader worker may be given: plain reads (a locking read needs the writer's pool). */
+const readOnlyShape = /^\s*\(?\s*(?:SELECT|WITH)\b/i
+const lockingRead = /\bFOR\s+(?:UPDATE|SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b/i
+
 const transactionControl = /^\s*(?:BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i
 const schemaChange = /^\s*(?:CREATE|ALTER|DROP|RENAME|TRUNCATE)\b/i
 
@@ -262,6 +280,36 @@ export const make = (options: MysqlOptions) =>
 
     const invalidate = (keys: ReadonlyArray<string>) => reactivity.unsafeInvalidate([...keys, anyTable])
 
+    const readers = options.readers === undefined ? undefined : yield* ReaderPool.makeWith(options.readers, {
+      script: mysqlReaderWorkerScript,
+      start: {
+        _tag: "Mysql",
+        url: Redacted.value(where.url),
+        connectTimeoutMs: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5))
+      }
+    }).pipe(
+      Effect.mapError((error) =>
+        new DatabaseConnectError({
+          target: where.target,
+          reason: `a reader worker could not connect (${error.reason})`
+        })
+      )
+    )
+    // Per SQL text, what a read costs (a moving average, ms): a read cheaper than a thread hop runs
+    // on the main thread's pool; the first run of a text goes to the readers to find out.
+    const cheapMillis = Duration.toMillis(options.readers?.mainThreadBelow ?? Duration.millis(2))
+    const costs = new Map<string, number>()
+    const remember = (sql: string, millis: number) => {
+      const known = costs.get(sql)
+      if (known === undefined && costs.size >= 1000) costs.clear()
+      costs.set(sql, known === undefined ? millis : known * 0.7 + millis * 0.3)
+    }
+    const routedToReaders = (sql: string) => {
+      if (!readOnlyShape.test(sql) || lockingRead.test(sql)) return false
+      const cost = costs.get(sql)
+      return cost === undefined || cost >= cheapMillis
+    }
+
     const getConnection = Effect.async<Mysql.PoolConnection, SqlError>((resume) =>
       pool.getConnection((cause, connection) =>
         resume(
@@ -302,6 +350,26 @@ export const make = (options: MysqlOptions) =>
             Effect.sync(() => {
               if (inTransaction && errorCode(error.cause) === "ER_LOCK_DEADLOCK") aborted = error
             })
+          )
+        )
+
+      const onReaders = (sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<object>, SqlError> =>
+        readers === undefined ? statement(sql, params, "execute") : QueryHooks.observe(
+          sql,
+          params,
+          () => names.reads(sql),
+          Effect.suspend(() => {
+            const since = performance.now()
+            return Effect.map(readers.query(sql, QueryHooks.bindable(params)), (rows) => {
+              remember(sql, performance.now() - since)
+              return rows as ReadonlyArray<object>
+            })
+          }),
+          (error) => error._tag === "ReaderWriteRejected"
+        ).pipe(
+          Effect.catchTag("ReaderWriteRejected", () => statement(sql, params, "execute")),
+          Effect.mapError((error) =>
+            error instanceof SqlError ? error : new SqlError({ cause: error, message: error.message })
           )
         )
 
@@ -347,11 +415,14 @@ export const make = (options: MysqlOptions) =>
         return /^\s*ROLLBACK\s*$/i.test(sql) ? Effect.ensuring(ran, transactionEnded) : ran
       }
 
+      const run = (sql: string, params: ReadonlyArray<unknown>) =>
+        readers !== undefined && target === pool && routedToReaders(sql)
+          ? onReaders(sql, params)
+          : statement(sql, params, "execute")
+
       return {
         execute: (sql, params, transformRows) =>
-          transformRows === undefined
-            ? statement(sql, params, "execute")
-            : Effect.map(statement(sql, params, "execute"), transformRows),
+          transformRows === undefined ? run(sql, params) : Effect.map(run(sql, params), transformRows),
         executeRaw: (sql, params) =>
           Effect.map(runOn(target, sql, QueryHooks.bindable(params), "execute"), (results) => [results]),
         executeValues: (sql, params) =>
@@ -379,14 +450,18 @@ export const make = (options: MysqlOptions) =>
       }
     }
 
-    const acquireConnection = Effect.acquireRelease(getConnection, (connection) =>
-      Effect.sync(() => connection.release()))
+    const acquireConnection = Effect.acquireRelease(
+      getConnection,
+      (connection) => Effect.sync(() => connection.release())
+    )
 
     const onPool = makeConnection(pool, { own: getConnection })
     const client = yield* Client.make({
       acquirer: Effect.succeed(onPool),
-      transactionAcquirer: Effect.map(acquireConnection, (connection) =>
-        makeConnection(connection, { shared: connection })),
+      transactionAcquirer: Effect.map(
+        acquireConnection,
+        (connection) => makeConnection(connection, { shared: connection })
+      ),
       compiler: MysqlClient.makeCompiler(),
       spanAttributes: [
         ["db.system.name", "mysql"],
@@ -408,7 +483,12 @@ export const make = (options: MysqlOptions) =>
     return {
       client,
       prepared,
-      database: { target: where.target, database: where.database, poolSize: options.poolSize ?? 10 }
+      database: {
+        target: where.target,
+        database: where.database,
+        poolSize: options.poolSize ?? 10,
+        readers: readers?.size ?? 0
+      }
     }
   })
 

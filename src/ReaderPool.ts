@@ -70,11 +70,10 @@ export class ReaderQueryFailed extends Data.TaggedError("ReaderQueryFailed")<{
 
 export type ReaderError = ReaderCrashed | ReaderPoolBusy | ReaderTimeout | ReaderWriteRejected | ReaderQueryFailed
 
-export interface ReaderPoolOptions {
-  readonly filename: string
+/** The pool's own settings, whatever its workers connect to. */
+export interface ReaderPoolSettings {
   /** Number of workers. Default: the number of cores, at least 2. */
   readonly size?: number | undefined
-  readonly busyTimeout?: Duration.DurationInput | undefined
   /** How long a worker may take to open its connection. Default 10 s. */
   readonly startTimeout?: Duration.DurationInput | undefined
   /** How long a query may wait for a free worker. Default 30 s. */
@@ -85,6 +84,18 @@ export interface ReaderPoolOptions {
   readonly cancelTimeout?: Duration.DurationInput | undefined
   /** Rows per chunk sent from a worker. Default 8192 (rebuilding one chunk keeps the main thread ~5 ms). */
   readonly chunkRows?: number | undefined
+}
+
+/** A pool of SQLite readers: the settings, and the file each worker opens read-only. */
+export interface ReaderPoolOptions extends ReaderPoolSettings {
+  readonly filename: string
+  readonly busyTimeout?: Duration.DurationInput | undefined
+}
+
+/** What each worker thread runs (compiled JavaScript) and what it is started with. */
+export interface WorkerSource {
+  readonly script: string
+  readonly start: ReaderStart
 }
 
 /** The outcome of one query on a worker, as the message handler sees it. */
@@ -132,9 +143,9 @@ const pump = (handle: () => void) => {
  * Starts one worker and waits until its connection is open; typed error on failure or timeout.
  * `onExit` hears about a started worker's exit, whether it crashed or was stopped.
  */
-const startReader = (start: ReaderStart, timeout: Duration.DurationInput, onExit: (reader: Reader) => void) =>
+const startReader = (source: WorkerSource, timeout: Duration.DurationInput, onExit: (reader: Reader) => void) =>
   Effect.async<Reader, ReaderStartError>((resume) => {
-    const worker = new Worker(readerWorkerScript, { workerData: start })
+    const worker = new Worker(source.script, { workerData: source.start })
     OpenResources.markOpened("readerWorker")
     let reader: Reader | undefined
     let failure: unknown
@@ -203,14 +214,24 @@ const startReader = (start: ReaderStart, timeout: Duration.DurationInput, onExit
 
 const stopReader = (reader: Reader) => Effect.promise(() => reader.worker.terminate().then(() => reader.exited))
 
-/** A scoped pool: workers start now and are all terminated when the scope closes. */
+/** A scoped pool of SQLite readers: workers start now and are all terminated when the scope closes. */
 export const make = (options: ReaderPoolOptions): Effect.Effect<Readers, ReaderStartError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const size = options.size ?? defaultSize()
-    const start: ReaderStart = {
+  makeWith(options, {
+    script: readerWorkerScript,
+    start: {
+      _tag: "Sqlite",
       filename: options.filename,
       busyTimeoutMs: Duration.toMillis(options.busyTimeout ?? Duration.seconds(5))
     }
+  })
+
+/** A scoped pool of workers running `source` (SQLite or MySQL readers). */
+export const makeWith = (
+  options: ReaderPoolSettings,
+  source: WorkerSource
+): Effect.Effect<Readers, ReaderStartError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const size = options.size ?? defaultSize()
     const startTimeout = options.startTimeout ?? Duration.seconds(10)
     const acquireTimeout = Duration.decode(options.acquireTimeout ?? Duration.seconds(30))
     const cancelTimeout = options.cancelTimeout ?? Duration.seconds(1)
@@ -231,7 +252,7 @@ export const make = (options: ReaderPoolOptions): Effect.Effect<Readers, ReaderS
     // A worker's exit is a Node event: it is queued here and handled by the supervisor below.
     const exits = yield* Queue.unbounded<Reader>()
     const replace = (reader: Reader): void => void Queue.unsafeOffer(exits, reader)
-    const startOne: Effect.Effect<Reader, ReaderStartError> = startReader(start, startTimeout, replace).pipe(
+    const startOne: Effect.Effect<Reader, ReaderStartError> = startReader(source, startTimeout, replace).pipe(
       Effect.tap((reader) => Effect.sync(() => void all.add(reader)))
     )
     yield* Effect.forEach(Array.from({ length: size }), () => startOne, { concurrency: "unbounded" }).pipe(

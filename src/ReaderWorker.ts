@@ -9,8 +9,7 @@ import Sqlite from "better-sqlite3"
 import { parentPort, workerData } from "node:worker_threads"
 import {
   chunksAhead,
-  type ColumnChunk,
-  type EncodedColumn,
+  encodeChunk,
   type ReaderRequest,
   type ReaderResponse,
   type ReaderStart
@@ -18,7 +17,7 @@ import {
 
 const port = parentPort
 if (port === null) throw new Error("ReaderWorker must run in a worker thread")
-const start = workerData as ReaderStart
+const start = workerData as Extract<ReaderStart, { _tag: "Sqlite" }>
 const post = (message: ReaderResponse, transfer: Array<ArrayBuffer> = []) => port.postMessage(message, transfer)
 
 const errorFields = (cause: unknown) => ({
@@ -44,47 +43,6 @@ const prepare = (sql: string) => {
     statements.set(sql, statement)
   }
   return statement
-}
-
-/** Encodes one column of a chunk of row arrays in the cheapest form its values allow. */
-const encodeColumn = (rows: ReadonlyArray<ReadonlyArray<unknown>>, index: number, transfer: Array<ArrayBuffer>) => {
-  let numbers = true
-  let strings = true
-  for (const row of rows) {
-    const value = row[index]
-    if (typeof value !== "number") numbers = false
-    if (typeof value !== "string") strings = false
-    if (!numbers && !strings) break
-  }
-  if (numbers) {
-    const values = new Float64Array(rows.length)
-    let i = 0
-    for (const row of rows) values[i++] = row[index] as number
-    transfer.push(values.buffer)
-    return { _tag: "Numbers", values } satisfies EncodedColumn
-  }
-  if (strings) {
-    const ends = new Uint32Array(rows.length)
-    const parts = new Array<string>(rows.length)
-    let i = 0
-    let length = 0
-    for (const row of rows) {
-      const text = row[index] as string
-      parts[i] = text
-      length += text.length
-      ends[i++] = length
-    }
-    transfer.push(ends.buffer)
-    return { _tag: "Strings", text: parts.join(""), ends } satisfies EncodedColumn
-  }
-  return { _tag: "Values", values: rows.map((row) => row[index]) } satisfies EncodedColumn
-}
-
-const encodeChunk = (rows: ReadonlyArray<ReadonlyArray<unknown>>, columnCount: number) => {
-  const transfer: Array<ArrayBuffer> = []
-  const columns: Array<EncodedColumn> = []
-  for (let c = 0; c < columnCount; c++) columns.push(encodeColumn(rows, c, transfer))
-  return { chunk: { length: rows.length, columns } satisfies ColumnChunk, transfer }
 }
 
 const cancelled = new Set<number>()

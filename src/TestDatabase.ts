@@ -61,7 +61,9 @@ export const mysqlServer: Config.Config<string> = Config.string("DBSCOPE_TEST_MY
  * A migrated database of its own on a MySQL/MariaDB server (`dbscope_test_<random>`), behind a pool,
  * with `UserRepo`; dropped when the layer is released.
  */
-export const layerMysql = (options: Omit<TestDatabaseOptions, "connection"> & { readonly poolSize?: number } = {}) =>
+export const layerMysql = (
+  options: Omit<TestDatabaseOptions, "connection"> & Pick<MysqlDatabase.MysqlOptions, "poolSize" | "readers"> = {}
+) =>
   Layer.unwrapScoped(Effect.gen(function*() {
     const server = yield* Effect.orDie(mysqlServer)
     const name = `dbscope_test_${crypto.randomBytes(6).toString("hex")}`
@@ -71,7 +73,7 @@ export const layerMysql = (options: Omit<TestDatabaseOptions, "connection"> & { 
       () => Effect.orDie(MysqlDatabase.dropDatabase({ url }))
     )
     return usersOnConnection(options).pipe(
-      Layer.provideMerge(MysqlDatabase.layer({ url, poolSize: options.poolSize ?? 4 }))
+      Layer.provideMerge(MysqlDatabase.layer({ url, poolSize: options.poolSize ?? 4, readers: options.readers }))
     )
   }))
 

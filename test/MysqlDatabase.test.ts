@@ -75,6 +75,36 @@ describe.skipIf(!mysqlAvailable)("MysqlDatabase", () => {
       assert.strictEqual(yield* serverConnections(name), 0)
     }))
 
+  it.scoped("reader workers decode large reads off the main thread, and stop with the layer", () =>
+    Effect.gen(function*() {
+      const name = freshName()
+      const url = Redacted.make(`${server}/${name}`)
+      yield* Effect.acquireRelease(
+        MysqlDatabase.createDatabase({ url }),
+        () => Effect.orDie(MysqlDatabase.dropDatabase({ url }))
+      )
+      const workers = OpenResources.current("readerWorker")
+      const before = yield* workers
+      const seen = yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const db = yield* MysqlDatabase.MysqlDatabase
+        yield* sql`CREATE TABLE numbers (n INT NOT NULL, label VARCHAR(20))`
+        yield* sql`INSERT INTO numbers VALUES (${1}, ${"one"}), (${2}, ${null}), (${3}, ${"three"})`
+        const [rows, locked] = yield* Effect.all([
+          sql<{ readonly n: number; readonly label: string | null }>`SELECT n, label FROM numbers ORDER BY n`,
+          sql.withTransaction(sql`SELECT n FROM numbers WHERE n = ${2} FOR UPDATE`)
+        ], { concurrency: "unbounded" })
+        return { rows, locked, readers: db.readers, during: yield* workers, servers: yield* serverConnections(name) }
+      }).pipe(Effect.provide(MysqlDatabase.layer({ url, readers: { size: 2, mainThreadBelow: 0 } })))
+      assert.deepStrictEqual(seen.rows, [{ n: 1, label: "one" }, { n: 2, label: null }, { n: 3, label: "three" }])
+      assert.deepStrictEqual(seen.locked, [{ n: 2 }])
+      assert.strictEqual(seen.readers, 2)
+      assert.strictEqual(seen.during, before + 2)
+      assert.isAtLeast(seen.servers, 3, "each worker holds a connection of its own")
+      assert.strictEqual(yield* workers, before)
+      assert.strictEqual(yield* serverConnections(name), 0)
+    }))
+
   it.live("connection failures are one typed line that never shows the password", () =>
     Effect.gen(function*() {
       const before = yield* pools

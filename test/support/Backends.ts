@@ -37,12 +37,18 @@ export type Common = UserRepo | SqlClient.SqlClient | PreparedQueries | Reactivi
 
 /** A backend: its name, and a fresh migrated database with `UserRepo` (and the sample, if asked). */
 export interface Backend {
-  readonly name: "sqlite" | "mysql"
+  readonly name: "sqlite" | "mysql" | "mysql with reader workers"
   readonly available: boolean
   readonly layer: (options?: { readonly sample?: boolean }) => Layer.Layer<Common, unknown>
 }
 
 export const backends: ReadonlyArray<Backend> = [
   { name: "sqlite", available: true, layer: (options = {}) => TestDatabase.layer(options) },
-  { name: "mysql", available: mysqlAvailable, layer: (options = {}) => TestDatabase.layerMysql(options) }
+  { name: "mysql", available: mysqlAvailable, layer: (options = {}) => TestDatabase.layerMysql(options) },
+  {
+    name: "mysql with reader workers",
+    available: mysqlAvailable,
+    // Every read goes to a worker (no main-thread shortcut), so the suite exercises them.
+    layer: (options = {}) => TestDatabase.layerMysql({ ...options, readers: { size: 2, mainThreadBelow: 0 } })
+  }
 ]
