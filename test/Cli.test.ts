@@ -357,7 +357,7 @@ describe.skipIf(!mysqlAvailable)("dbscope CLI on MySQL/MariaDB", () => {
       const pair = JSON.parse(fromEnv.stdout) as { allUsers: Array<unknown>; olderUsers: Array<unknown> }
       assert.deepStrictEqual([pair.allUsers.length, pair.olderUsers.length], [1000, 707])
       const text = dbscope(["--url", url, "concurrent"])
-      assert.include(text.stdout, "concurrently on separate pooled connections")
+      assert.include(text.stdout, "reader workers (MySQL)")
     }))
 
   it.scoped("an unreachable server, a wrong password, a missing database: one line, exit 1, no password", () =>
