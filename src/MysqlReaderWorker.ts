@@ -6,24 +6,12 @@
  * is `chunksAhead` chunks behind). Plain Node (no Effect) on purpose: a small, hot message loop.
  */
 import * as Mysql from "mysql2"
-import { parentPort, workerData } from "node:worker_threads"
-import {
-  chunksAhead,
-  encodeChunk,
-  type ReaderRequest,
-  type ReaderResponse,
-  type ReaderStart
-} from "./ReaderProtocol.js"
+import { chunksAhead, encodeChunk, type ReaderStart } from "./ReaderProtocol.js"
+import { type QueryRequest, workerSide } from "./ReaderWorkerLoop.js"
 
-const port = parentPort
-if (port === null) throw new Error("MysqlReaderWorker must run in a worker thread")
-const start = workerData as Extract<ReaderStart, { _tag: "Mysql" }>
-const post = (message: ReaderResponse, transfer: Array<ArrayBuffer> = []) => port.postMessage(message, transfer)
-
-const errorFields = (cause: unknown) => ({
-  code: typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : "UNKNOWN",
-  message: cause instanceof Error ? cause.message : String(cause)
-})
+const { errorFields, flow, post, serve, start } = workerSide<Extract<ReaderStart, { _tag: "Mysql" }>>(
+  "MysqlReaderWorker"
+)
 
 const connection = Mysql.createConnection({
   uri: start.url,
@@ -47,15 +35,9 @@ connection.on("error", (error) => {
   process.exit(1)
 })
 
-const cancelled = new Set<number>()
-
-/** Chunks of the running query not yet acknowledged, and what to do when one is. */
-let unacknowledged = 0
-let onAcknowledged: (() => void) | undefined
-
 const readOnlyRefusals = new Set(["ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION", "ER_OPTION_PREVENTS_STATEMENT"])
 
-const runQuery = (request: Extract<ReaderRequest, { _tag: "Query" }>) =>
+const runQuery = (request: QueryRequest) =>
   new Promise<void>((resolve) => {
     let names: Array<string> = []
     let rows: Array<Array<unknown>> = []
@@ -66,21 +48,21 @@ const runQuery = (request: Extract<ReaderRequest, { _tag: "Query" }>) =>
       const { chunk, transfer } = encodeChunk(rows, names.length)
       rows = []
       post({ _tag: "Chunk", id: request.id, names, chunk }, transfer)
-      unacknowledged++
+      flow.unacknowledged++
     }
     query.on("fields", (fields: Array<{ readonly name: string }>) => {
       names = fields.map((field) => field.name)
     })
     query.on("result", (row: unknown) => {
-      if (cancelled.has(request.id) || !Array.isArray(row)) return
+      if (flow.cancelled.has(request.id) || !Array.isArray(row)) return
       rows.push(row)
       if (rows.length < request.chunkRows) return
       flush()
-      if (unacknowledged >= chunksAhead) {
+      if (flow.unacknowledged >= chunksAhead) {
         connection.pause()
-        onAcknowledged = () => {
-          if (unacknowledged < chunksAhead || cancelled.has(request.id)) {
-            onAcknowledged = undefined
+        flow.onAcknowledged = () => {
+          if (flow.unacknowledged < chunksAhead || flow.cancelled.has(request.id)) {
+            flow.onAcknowledged = undefined
             connection.resume()
           }
         }
@@ -97,35 +79,11 @@ const runQuery = (request: Extract<ReaderRequest, { _tag: "Query" }>) =>
     })
     query.on("end", () => {
       if (!failed) {
-        if (!cancelled.has(request.id)) flush()
+        if (!flow.cancelled.has(request.id)) flush()
         post({ _tag: "Done", id: request.id, names })
       }
-      unacknowledged = 0
-      onAcknowledged = undefined
       resolve()
     })
   })
 
-let queue = Promise.resolve()
-port.on("message", (request: ReaderRequest) => {
-  if (request._tag === "Cancel") {
-    cancelled.add(request.id)
-    onAcknowledged?.()
-    return
-  }
-  if (request._tag === "Ack") {
-    unacknowledged--
-    onAcknowledged?.()
-    return
-  }
-  queue = queue.then(async () => {
-    try {
-      if (!cancelled.has(request.id)) await runQuery(request)
-      else post({ _tag: "Done", id: request.id, names: [] })
-    } catch (cause) {
-      post({ _tag: "Failed", id: request.id, ...errorFields(cause) })
-    } finally {
-      cancelled.delete(request.id)
-    }
-  })
-})
+serve(runQuery)

@@ -6,24 +6,10 @@
  * Plain Node (no Effect) on purpose: it is a small, hot message loop.
  */
 import Sqlite from "better-sqlite3"
-import { parentPort, workerData } from "node:worker_threads"
-import {
-  chunksAhead,
-  encodeChunk,
-  type ReaderRequest,
-  type ReaderResponse,
-  type ReaderStart
-} from "./ReaderProtocol.js"
+import { chunksAhead, encodeChunk, type ReaderStart } from "./ReaderProtocol.js"
+import { type QueryRequest, workerSide } from "./ReaderWorkerLoop.js"
 
-const port = parentPort
-if (port === null) throw new Error("ReaderWorker must run in a worker thread")
-const start = workerData as Extract<ReaderStart, { _tag: "Sqlite" }>
-const post = (message: ReaderResponse, transfer: Array<ArrayBuffer> = []) => port.postMessage(message, transfer)
-
-const errorFields = (cause: unknown) => ({
-  code: typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : "UNKNOWN",
-  message: cause instanceof Error ? cause.message : String(cause)
-})
+const { errorFields, flow, post, serve, start } = workerSide<Extract<ReaderStart, { _tag: "Sqlite" }>>("ReaderWorker")
 
 let db: Sqlite.Database
 try {
@@ -45,19 +31,10 @@ const prepare = (sql: string) => {
   return statement
 }
 
-const cancelled = new Set<number>()
+/** Waits until the main thread acknowledges a chunk (or the query is cancelled). */
+const acknowledged = () => new Promise<void>((resolve) => (flow.onAcknowledged = resolve))
 
-/** Chunks of the running query not yet acknowledged, and who waits for the next acknowledgement. */
-let unacknowledged = 0
-let onAcknowledged: (() => void) | undefined
-const acknowledged = () => new Promise<void>((resolve) => (onAcknowledged = resolve))
-const wake = () => {
-  const resolve = onAcknowledged
-  onAcknowledged = undefined
-  resolve?.()
-}
-
-const runQuery = async (request: Extract<ReaderRequest, { _tag: "Query" }>) => {
+const runQuery = async (request: QueryRequest) => {
   const statement = prepare(request.sql)
   if (!statement.readonly) {
     post({ _tag: "NotReadOnly", id: request.id })
@@ -81,43 +58,19 @@ const runQuery = async (request: Extract<ReaderRequest, { _tag: "Query" }>) => {
       if (rows.length > 0) {
         const { chunk, transfer } = encodeChunk(rows, names.length)
         post({ _tag: "Chunk", id: request.id, names, chunk }, transfer)
-        unacknowledged++
+        flow.unacknowledged++
       }
       if (rows.length < request.chunkRows) break
       // Wait for the main thread to catch up (a cancel also wakes us).
-      while (unacknowledged >= chunksAhead && !cancelled.has(request.id)) await acknowledged()
-      if (cancelled.has(request.id)) break
+      while (flow.unacknowledged >= chunksAhead && !flow.cancelled.has(request.id)) await acknowledged()
+      if (flow.cancelled.has(request.id)) break
     }
   } finally {
     iterator.return?.()
     statement.raw(false)
-    unacknowledged = 0
   }
   post({ _tag: "Done", id: request.id, names })
 }
 
-let queue = Promise.resolve()
-port.on("message", (request: ReaderRequest) => {
-  if (request._tag === "Cancel") {
-    cancelled.add(request.id)
-    wake()
-    return
-  }
-  if (request._tag === "Ack") {
-    unacknowledged--
-    wake()
-    return
-  }
-  queue = queue.then(async () => {
-    try {
-      if (!cancelled.has(request.id)) await runQuery(request)
-      else post({ _tag: "Done", id: request.id, names: [] })
-    } catch (cause) {
-      post({ _tag: "Failed", id: request.id, ...errorFields(cause) })
-    } finally {
-      cancelled.delete(request.id)
-    }
-  })
-})
-
+serve(runQuery)
 post({ _tag: "Ready" })
