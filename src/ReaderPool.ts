@@ -1,7 +1,8 @@
 /**
- * A pool of reader worker threads, each with its own read-only connection to a WAL database, so
- * that read queries run on several cores while the main thread stays responsive. One query per
- * worker at a time; rows come back in columnar chunks and are rebuilt as they arrive.
+ * A pool of reader worker threads, each with its own read-only connection (to a SQLite WAL file, or
+ * a MySQL server in a read-only session), so that read queries, and decoding their rows, run on
+ * several cores while the main thread stays responsive. One query per worker at a time; rows come
+ * back in columnar chunks and are rebuilt as they arrive.
  * Faults are typed: a worker that fails to start, crashes, or cannot be had in time is an error
  * value, never a hang; a crashed or stuck worker is replaced.
  */
