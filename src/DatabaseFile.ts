@@ -57,6 +57,21 @@ const checkExisting = (file: string, shown: string, options: PrepareOptions): Da
 }
 
 /**
+ * A database holds personal data: dbscope creates files only its user can read (0600). An existing
+ * file that other users may read or write still opens, with a one-line warning saying how to fix it.
+ */
+const warnIfShared = (file: string, shown: string) =>
+  Effect.suspend(() => {
+    const mode = fs.statSync(file).mode & 0o777
+    if ((mode & 0o077) === 0) return Effect.void
+    const access = (mode & 0o022) !== 0 ? "read and written" : "read"
+    return Effect.logWarning(
+      `database file ${shown} can be ${access} by other users (mode ${mode.toString(8).padStart(4, "0")}); ` +
+        `\`chmod 600 ${shown}\` makes it private`
+    )
+  }).pipe(Effect.catchAllDefect(() => Effect.void))
+
+/**
  * Resolves `filename`, creates its folder and (when allowed) an empty file with mode 0600, and
  * verifies that an existing file is a SQLite database the process may open. Returns the absolute path.
  */
@@ -72,7 +87,8 @@ export const prepare = (filename: string, options: PrepareOptions): Effect.Effec
       Effect.flatMap((exists) => {
         if (exists) {
           return attempt(() => checkExisting(file, filename, options)).pipe(
-            Effect.flatMap((problem) => problem === undefined ? Effect.succeed(file) : Effect.fail(problem))
+            Effect.flatMap((problem) => problem === undefined ? Effect.succeed(file) : Effect.fail(problem)),
+            Effect.tap(() => warnIfShared(file, filename))
           )
         }
         if (!options.create) {

@@ -277,6 +277,20 @@ describe("dbscope CLI", () => {
       assert.include(again.stdout, "SELECT * FROM users -> 1000 rows", "the demo leaves the database as it found it")
     }))
 
+  it.scoped("a database file other users can read opens with a one-line warning on stderr", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      assert.strictEqual(fs.statSync(db).mode & 0o777, 0o600, "created private")
+      assert.strictEqual(dbscope(["--db", db, "count"]).stderr, "")
+      fs.chmodSync(db, 0o644)
+      const shared = dbscope(["--db", db, "count"])
+      assert.strictEqual(shared.code, 0)
+      assert.strictEqual(shared.stdout.trim(), "1000")
+      assertOneLine(shared, "can be read by other users (mode 0644); `chmod 600")
+      fs.chmodSync(db, 0o666)
+      assertOneLine(dbscope(["--db", db, "count"]), "can be read and written by other users (mode 0666)")
+    }))
+
   it.scoped("--log-queries logs every statement to stderr as logfmt, values hidden; stdout keeps only data", () =>
     Effect.gen(function*() {
       const db = yield* sampleDatabase

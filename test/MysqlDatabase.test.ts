@@ -8,11 +8,16 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import * as Mysql from "mysql2"
 import * as crypto from "node:crypto"
 import { DatabaseConnectError, driverCode } from "../src/DatabaseError.js"
+import { logQueries } from "../src/LogQueries.js"
 import * as MysqlDatabase from "../src/MysqlDatabase.js"
 import * as OpenResources from "../src/OpenResources.js"
 import * as Progress from "../src/Progress.js"
@@ -224,6 +229,56 @@ describe.skipIf(!mysqlAvailable)("MysqlDatabase", () => {
       assert.include(insertError.message, "permission denied")
       assert.notInclude(insertError.message, password)
       assert.strictEqual(yield* repo.count, 1000, "nothing was written")
+    }).pipe(Effect.provide(TestDatabase.layerMysql({ sample: true }))))
+
+  it.scoped("a password in the URL never reaches a log line, a span attribute or an error", () =>
+    Effect.gen(function*() {
+      const db = yield* MysqlDatabase.MysqlDatabase
+      const user = `dbscope_rw_${crypto.randomBytes(4).toString("hex")}`
+      yield* Effect.acquireRelease(
+        Effect.zipRight(
+          admin(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`),
+          admin(`GRANT ALL ON \`${db.database}\`.* TO '${user}'@'%'`)
+        ),
+        () => Effect.orDie(admin(`DROP USER IF EXISTS '${user}'@'%'`))
+      )
+      const host = new URL(server.replace(/^mysql:/, "http:")).host
+      const url = Redacted.make(`mysql://${user}:${password}@${host}/${db.database}`)
+      const seen: Array<string> = []
+      const logger = Logger.make(({ annotations, message }) => {
+        seen.push(JSON.stringify([message, Object.fromEntries(HashMap.toEntries(annotations))]))
+      })
+      const base = yield* Effect.tracer
+      const tracer = Tracer.make({
+        span: (...args) => {
+          const span = base.span(...args)
+          const end = span.end.bind(span)
+          span.end = (time, exit) => {
+            seen.push(JSON.stringify([span.name, Object.fromEntries(span.attributes)]))
+            end(time, exit)
+          }
+          return span
+        },
+        context: base.context
+      })
+      const failure = yield* Effect.gen(function*() {
+        const repo = yield* UserRepo
+        yield* repo.olderThan(40)
+        yield* repo.insert({ name: "Secret", email: "secret@example.com", age: 40 })
+        yield* Stream.runDrain((yield* SqlClient.SqlClient)`SELECT * FROM users`.stream)
+        return yield* Effect.flip(repo.insert({ name: "Secret", email: "secret@example.com", age: 40 }))
+      }).pipe(
+        logQueries({ showParams: true }),
+        Effect.provide(UserRepo.Default.pipe(Layer.provideMerge(MysqlDatabase.layer({ url })))),
+        Effect.provide(Logger.add(logger)),
+        Effect.withTracer(tracer)
+      )
+      seen.push(failure.message, String(failure))
+      const refused = yield* connectError(`mysql://${user}:${password}@127.0.0.1:1/${db.database}`)
+      seen.push(refused.message, String(refused))
+      assert.isAbove(seen.length, 10)
+      assert.isTrue(seen.some((line) => line.includes(user)), "the user name does show")
+      for (const line of seen) assert.notInclude(line, password)
     }).pipe(Effect.provide(TestDatabase.layerMysql({ sample: true }))))
 
   it.live("createDatabase creates a missing database once, and leaves an existing one alone", () =>
