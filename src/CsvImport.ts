@@ -12,6 +12,7 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
+import { Transform } from "node:stream"
 import { fromSqlError } from "./DatabaseError.js"
 import { Progress } from "./Progress.js"
 import { describeParseError, NewUser } from "./User.js"
@@ -70,7 +71,47 @@ const checkHeader = (file: string) => (header: Array<string>): Array<string> => 
   return names
 }
 
+/** Raised by `utf8Check` at the first byte sequence that is not UTF-8. */
+class NotUtf8 extends Error {
+  constructor(readonly line: number) {
+    super("not UTF-8")
+  }
+}
+
+/**
+ * Passes the file's bytes through unchanged, failing at the first invalid UTF-8 sequence: the CSV
+ * parser would otherwise replace it with U+FFFD and import a name nobody typed.
+ */
+const utf8Check = () => {
+  const decoder = new TextDecoder("utf-8", { fatal: true })
+  let line = 1
+  const countLines = (text: string) => {
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) line++
+  }
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      try {
+        countLines(decoder.decode(chunk, { stream: true }))
+        done(null, chunk)
+      } catch {
+        done(new NotUtf8(line))
+      }
+    },
+    flush(done) {
+      try {
+        countLines(decoder.decode())
+        done()
+      } catch {
+        done(new NotUtf8(line))
+      }
+    }
+  })
+}
+
 const parseFailure = (file: string) => (cause: unknown): CsvError => {
+  if (cause instanceof NotUtf8) {
+    return new CsvError({ file, line: cause.line, reason: "the file is not valid UTF-8 text" })
+  }
   if (cause instanceof CsvError) return cause
   if (cause instanceof ParserError) {
     const line = (cause as ParserError & { readonly lines?: number }).lines
@@ -98,13 +139,15 @@ const parseFailure = (file: string) => (cause: unknown): CsvError => {
 const rows = (file: string, onBytes: (bytes: number) => Effect.Effect<void>): Stream.Stream<ParsedRow, CsvError> =>
   Stream.suspend(() => {
     const input = fs.createReadStream(file)
-    const parser = input.pipe(parse({
+    const checked = input.pipe(utf8Check())
+    const parser = checked.pipe(parse({
       bom: true,
       columns: checkHeader(file),
       skip_empty_lines: true,
       info: true
     }))
     input.on("error", (error) => parser.destroy(error))
+    checked.on("error", (error) => parser.destroy(error))
     let reported = 0
     const seen = new Map<string, number>()
     return Stream.fromAsyncIterable(

@@ -48,7 +48,12 @@ const checkExisting = (file: string, shown: string, options: PrepareOptions): Da
   if (stat.isDirectory()) return new DatabaseFileError({ path: shown, reason: "it is a directory, not a file" })
   if (!stat.isFile()) return new DatabaseFileError({ path: shown, reason: "it is not a regular file" })
   fs.accessSync(file, options.readonly ? fs.constants.R_OK : fs.constants.R_OK | fs.constants.W_OK)
-  if (stat.size === 0) return undefined
+  if (stat.size === 0) {
+    // `setup` makes an empty file a database; anything else would change it just by opening it.
+    return options.create
+      ? undefined
+      : new DatabaseFileError({ path: shown, reason: "the file is empty (`dbscope setup` creates the database in it)" })
+  }
   const header = readHeader(file)
   if (!header.equals(sqliteHeader)) {
     return new DatabaseFileError({ path: shown, reason: "the file is not a SQLite database" })

@@ -11,7 +11,8 @@ const controlCharacter = /[\u0000-\u001f\u007f]/
 export const isName = (s: unknown): s is string =>
   typeof s === "string" && s.length <= 200 && s.trim().length > 0 && !controlCharacter.test(s)
 const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
-export const isEmail = (s: unknown): s is string => typeof s === "string" && s.length <= 254 && emailShape.test(s)
+export const isEmail = (s: unknown): s is string =>
+  typeof s === "string" && s.length <= 254 && emailShape.test(s) && !controlCharacter.test(s)
 
 /** An age in whole years, 0 to 150 (the table's CHECK constraint). */
 export const Age = Schema.Number.pipe(
