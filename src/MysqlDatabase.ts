@@ -392,7 +392,24 @@ export const make = (options: MysqlOptions) =>
           ))
         )
 
-      const control = (sql: string, params: ReadonlyArray<unknown>) => {
+      const control = (sql: string, params: ReadonlyArray<unknown>) =>
+        Effect.ensuring(controlNow(sql, params), Effect.sync(() => countTransaction(sql)))
+
+      // Open transactions, for leak tests: BEGIN opens one, COMMIT or a full ROLLBACK ends it.
+      let open = false
+      const countTransaction = (sql: string) => {
+        const begins = /^\s*(?:BEGIN|START\s+TRANSACTION)\b/i.test(sql)
+        const ends = /^\s*(?:COMMIT|ROLLBACK\s*$)/i.test(sql)
+        if (begins && !open) {
+          open = true
+          OpenResources.markOpened("transaction")
+        } else if (ends && open) {
+          open = false
+          OpenResources.markClosed("transaction")
+        }
+      }
+
+      const controlNow = (sql: string, params: ReadonlyArray<unknown>) => {
         const lost = aborted
         if (/^\s*(?:BEGIN|START|ROLLBACK\s*$)/i.test(sql)) aborted = undefined
         // The deadlock already undid everything: there is no savepoint left to roll back to.
@@ -534,9 +551,12 @@ const streamRows = (
     let failure: SqlError | undefined
     let wake: (() => void) | undefined
     const query = yield* Effect.acquireRelease(
-      Effect.sync(() => connection.query({ sql, values: [...params] }).stream()),
+      Effect.sync(() => connection.query({ sql, values: [...params] }).stream()).pipe(
+        Effect.tap(OpenResources.opened("iterator"))
+      ),
       (query) =>
         Effect.withFiberRuntime<void>((fiber) => {
+          OpenResources.markClosed("iterator")
           if (!ended) query.destroy()
           if (logging !== undefined) {
             QueryHooks.emitLog(fiber, logging, sql, shownParams, performance.now() - since, { rows: streamed })

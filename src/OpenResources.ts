@@ -1,13 +1,22 @@
 /**
- * Counts the resources dbscope holds open (SQLite connections, reader worker threads, MySQL pools),
+ * Counts the resources dbscope holds open (SQLite connections, reader worker threads, MySQL pools,
+ * open cursors and transactions),
  * so tests and health checks can prove that everything acquired was released.
  */
 import * as Effect from "effect/Effect"
 
 /** The kinds of resource dbscope tracks. */
-export type ResourceKind = "connection" | "readerWorker" | "mysqlPool"
+export type ResourceKind = "connection" | "readerWorker" | "mysqlPool" | "iterator" | "transaction"
 
-const counts: Record<ResourceKind, number> = { connection: 0, readerWorker: 0, mysqlPool: 0 }
+const counts: Record<ResourceKind, number> = {
+  connection: 0,
+  readerWorker: 0,
+  mysqlPool: 0,
+  // Statements still in use: an open cursor (a SQLite iterator, a MySQL row stream). A statement
+  // run in one go is done before anything else can run, so it is never left in use.
+  iterator: 0,
+  transaction: 0
+}
 
 /** Records, from a driver callback, that one resource of `kind` was opened. */
 export const markOpened = (kind: ResourceKind): void => void counts[kind]++
@@ -23,3 +32,6 @@ export const closed = (kind: ResourceKind): Effect.Effect<void> => Effect.sync((
 
 /** How many resources of `kind` are open in this process right now. */
 export const current = (kind: ResourceKind): Effect.Effect<number> => Effect.sync(() => counts[kind])
+
+/** Every count at once: a leak test compares this before and after. */
+export const snapshot: Effect.Effect<Readonly<Record<ResourceKind, number>>> = Effect.sync(() => ({ ...counts }))

@@ -16,6 +16,7 @@ import type * as Scope from "effect/Scope"
 import * as os from "node:os"
 import { Worker } from "node:worker_threads"
 import { readerWorkerScript } from "./BundledData.js"
+import * as FreeList from "./FreeList.js"
 import * as OpenResources from "./OpenResources.js"
 import { appendRows, type ReaderRequest, type ReaderResponse, type ReaderStart } from "./ReaderProtocol.js"
 
@@ -241,12 +242,17 @@ export const makeWith = (
     const scope = yield* Effect.scope
 
     const all = new Set<Reader>()
-    const idle = yield* Queue.unbounded<Reader>()
+    const freeReaders = FreeList.make<Reader, ReaderPoolBusy | ReaderTimeout>({
+      usable: (reader) => !reader.broken,
+      maxWaiting,
+      timeout: acquireTimeout,
+      busy: (waiting) => new ReaderPoolBusy({ waiting }),
+      timedOut: (waited) => new ReaderTimeout({ waited })
+    })
     let closing = false
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => void (closing = true)).pipe(
-        Effect.zipRight(Effect.forEach(all, stopReader, { concurrency: "unbounded", discard: true })),
-        Effect.zipRight(Queue.shutdown(idle))
+        Effect.zipRight(Effect.forEach(all, stopReader, { concurrency: "unbounded", discard: true }))
       )
     )
 
@@ -257,7 +263,7 @@ export const makeWith = (
       Effect.tap((reader) => Effect.sync(() => void all.add(reader)))
     )
     yield* Effect.forEach(Array.from({ length: size }), () => startOne, { concurrency: "unbounded" }).pipe(
-      Effect.flatMap((readers) => Queue.offerAll(idle, readers))
+      Effect.map((readers) => readers.forEach(freeReaders.put))
     )
     yield* Effect.logDebug(`Reader pool started: ${size} workers`)
 
@@ -269,7 +275,10 @@ export const makeWith = (
         if (closing) return Effect.void
         return startOne.pipe(
           Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))),
-          Effect.flatMap((fresh) => Queue.offer(idle, fresh)),
+          Effect.map((fresh) => {
+            freeReaders.remove(reader)
+            freeReaders.put(fresh)
+          }),
           Effect.catchAll((error) => Effect.logError(`Reader worker not replaced: ${error.message}`))
         )
       }),
@@ -283,25 +292,9 @@ export const makeWith = (
      * and the interrupted caller should not wait for that. Its exit brings a replacement.
      */
     const giveBack = (reader: Reader) =>
-      reader.broken ? Effect.asVoid(Effect.forkIn(stopReader(reader), scope)) : Queue.offer(idle, reader)
-
-    let waiting = 0
-    /** The next idle worker that is still alive (one may have died while idle). */
-    const takeLive: Effect.Effect<Reader> = Effect.flatMap(
-      Queue.take(idle),
-      (reader) => reader.broken ? takeLive : Effect.succeed(reader)
-    )
-    const acquire = Effect.suspend((): Effect.Effect<Reader, ReaderPoolBusy | ReaderTimeout> => {
-      if (waiting >= maxWaiting) return Effect.fail(new ReaderPoolBusy({ waiting }))
-      waiting++
-      return takeLive.pipe(
-        Effect.timeoutFail({
-          duration: acquireTimeout,
-          onTimeout: () => new ReaderTimeout({ waited: acquireTimeout })
-        }),
-        Effect.ensuring(Effect.sync(() => void waiting--))
-      )
-    })
+      reader.broken
+        ? Effect.asVoid(Effect.forkIn(stopReader(reader), scope))
+        : Effect.sync(() => freeReaders.put(reader))
 
     let nextId = 0
     const runOn = (reader: Reader, sql: string, params: ReadonlyArray<unknown>) =>
@@ -336,12 +329,11 @@ export const makeWith = (
         )
       })
 
-    // Waiting for a worker stays interruptible (so the acquire timeout works); once a worker is
-    // taken it is always given back, as `Semaphore.withPermits` does with its permits.
+    // Waiting for a worker stays interruptible; once a worker is taken it is always given back.
     const query = (sql: string, params: ReadonlyArray<unknown>) =>
       Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(
-          restore(acquire),
+          freeReaders.take(restore),
           (reader) => Effect.ensuring(restore(runOn(reader, sql, params)), giveBack(reader))
         )
       )

@@ -326,6 +326,16 @@ export const makeWriter = (options: SqliteOptions) =>
 
     /** Transaction control (and anything run with `executeUnprepared`), prepared afresh each time. */
     const runUnprepared = (sql: string, params: ReadonlyArray<unknown>): Array<object> => {
+      const wasOpen = db.inTransaction
+      try {
+        return runUnpreparedNow(sql, params)
+      } finally {
+        if (!wasOpen && db.inTransaction) OpenResources.markOpened("transaction")
+        if (wasOpen && !db.inTransaction) OpenResources.markClosed("transaction")
+      }
+    }
+
+    const runUnpreparedNow = (sql: string, params: ReadonlyArray<unknown>): Array<object> => {
       savepoints.before(sql)
       if (sql === "COMMIT") return commit()
       // `@effect/sql` rolls back after a failed BEGIN too; with no transaction open that would turn
@@ -383,10 +393,13 @@ export const makeWriter = (options: SqliteOptions) =>
           const since = performance.now()
           let streamed = 0
           const iterator = yield* Effect.acquireRelease(
-            Effect.try({ try: () => prepare(sql).iterate(...QueryHooks.bindable(params)), catch: executeFailed }),
+            Effect.try({ try: () => prepare(sql).iterate(...QueryHooks.bindable(params)), catch: executeFailed }).pipe(
+              Effect.tap(OpenResources.opened("iterator"))
+            ),
             (iterator) =>
               Effect.withFiberRuntime<void>((fiber) => {
                 iterator.return?.()
+                OpenResources.markClosed("iterator")
                 // One line for the whole stream, when it ends: how long it ran, how many rows it gave.
                 if (logging !== undefined) {
                   QueryHooks.emitLog(fiber, logging, sql, params, performance.now() - since, { rows: streamed })

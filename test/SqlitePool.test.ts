@@ -189,6 +189,29 @@ describe("SqlitePool", () => {
       yield* Fiber.interrupt(long)
     })))
 
+  it.live("interrupted waiters leave at once and lose no worker: the pool still serves at full size", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const filename = yield* newDatabaseFile("interrupted-waiters.db")
+      // No acquire timeout to fall back on: an interrupted waiter must leave at once, and a lost
+      // worker would leave the last query waiting until the test times out.
+      const pool = yield* ReaderPoolModule.make({ filename, size: 2, acquireTimeout: "1 hour" })
+      // Eight queries contend for two workers and are interrupted after 0..7 scheduler turns: some
+      // while waiting, some just as a worker was handed to them, some while running.
+      for (let round = 0; round < 200; round++) {
+        const fiber = yield* Effect.fork(
+          Effect.all(Array.from({ length: 8 }, () => pool.query("SELECT 1 AS one", [])), { concurrency: "unbounded" })
+        )
+        yield* Effect.repeatN(Effect.yieldNow(), round % 8)
+        yield* Fiber.interrupt(fiber)
+      }
+      // Both workers are still free: while one runs a long query, the other answers at once.
+      const long = yield* Effect.fork(pool.query(longQuery, []))
+      yield* Effect.sleep("30 millis")
+      const quick = yield* pool.query("SELECT 2 AS two", []).pipe(Effect.timeout("1 second"), Effect.option)
+      assert.deepStrictEqual(quick, Option.some([{ two: 2 }]))
+      yield* Fiber.interrupt(long)
+    })))
+
   it.live("interrupting a long single-step query replaces its stuck worker; the pool keeps serving", () =>
     Effect.scoped(Effect.gen(function*() {
       const filename = yield* newDatabaseFile("stuck.db")
