@@ -3,7 +3,8 @@
  * `node dist/scripts/reliability-child.js <mode> <database> <count> [tag]`:
  * - `insert`: inserts `count` users one transaction each (e-mails `<tag>-<i>@writers.invalid`),
  *   retrying a locked database the way a user of dbscope would (`retryOnFailure`);
- * - `import`: adds `count` synthetic users in one transaction (the test kills it part-way).
+ * - `import`: adds `count` synthetic users in one transaction, printing `rows N` after each batch
+ *   (the test kills it once it has seen the number of rows it picked).
  * It prints `started` when its connection is open, and exits 0 only if everything it did succeeded.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -19,6 +20,17 @@ import { UserRepo } from "../src/UserRepo.js"
 
 const [mode, filename = "", countText = "0", tag = "w"] = process.argv.slice(2)
 const count = Number(countText)
+
+/** The import's progress on stdout, one line per batch, for the test to time its kill by. */
+const reportRows = Layer.succeed(Progress.Progress, {
+  start: () =>
+    Effect.sync(() => {
+      let rows = 0
+      return {
+        advance: (amount: number) => Effect.sync(() => void process.stdout.write(`rows ${(rows += amount)}\n`))
+      }
+    })
+})
 
 const insertAll = Effect.gen(function*() {
   const repo = yield* UserRepo
@@ -36,7 +48,7 @@ const program = Effect.gen(function*() {
   return yield* Effect.dieMessage(`unknown mode ${mode}`)
 }).pipe(
   Effect.provide(UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ filename, create: false })))),
-  Effect.provide(Layer.mergeAll(Progress.layerSilent, NodeContext.layer)),
+  Effect.provide(Layer.mergeAll(reportRows, NodeContext.layer)),
   Logger.withMinimumLogLevel(LogLevel.Warning)
 )
 

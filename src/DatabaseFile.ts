@@ -15,12 +15,15 @@ export interface PrepareOptions {
   readonly readonly: boolean
 }
 
+const errnoCode = (cause: unknown): string =>
+  typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : ""
+
+const isPermissionDenied = (cause: unknown) => ["EACCES", "EPERM"].includes(errnoCode(cause))
+
 const errnoReason = (cause: unknown): string => {
-  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : ""
+  if (isPermissionDenied(cause)) return "permission denied"
+  const code = errnoCode(cause)
   switch (code) {
-    case "EACCES":
-    case "EPERM":
-      return "permission denied"
     case "ENOTDIR":
       return "a parent of the path is not a directory"
     case "EROFS":
@@ -29,6 +32,17 @@ const errnoReason = (cause: unknown): string => {
       return "the disk is full"
     default:
       return `cannot access the file (${code || "unknown error"})`
+  }
+}
+
+/** Whether this user may write `file`; other failures (a read-only file system) are thrown. */
+const writable = (file: string): boolean => {
+  try {
+    fs.accessSync(file, fs.constants.W_OK)
+    return true
+  } catch (cause) {
+    if (isPermissionDenied(cause)) return false
+    throw cause
   }
 }
 
@@ -47,7 +61,10 @@ const checkExisting = (file: string, shown: string, options: PrepareOptions): Da
   const stat = fs.statSync(file)
   if (stat.isDirectory()) return new DatabaseFileError({ path: shown, reason: "it is a directory, not a file" })
   if (!stat.isFile()) return new DatabaseFileError({ path: shown, reason: "it is not a regular file" })
-  fs.accessSync(file, options.readonly ? fs.constants.R_OK : fs.constants.R_OK | fs.constants.W_OK)
+  fs.accessSync(file, fs.constants.R_OK)
+  if (!options.readonly && !writable(file)) {
+    return new DatabaseFileError({ path: shown, reason: "the file is read-only for this user" })
+  }
   if (stat.size === 0) {
     // `setup` makes an empty file a database; anything else would change it just by opening it.
     return options.create

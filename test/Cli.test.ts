@@ -56,6 +56,15 @@ describe("dbscope CLI", () => {
     for (const command of ["setup", "users", "query", "count", "demo"]) assert.include(result.stdout, command)
   })
 
+  it("--help never shows the password of a DATABASE_URL or --url", () => {
+    const url = "mysql://root:help-s3cret@127.0.0.1:1/test"
+    for (const args of [["--help"], ["users", "--help"], ["--url", url, "users", "--help"]]) {
+      const result = dbscope(args, { DATABASE_URL: url })
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.notInclude(result.stdout + result.stderr, "help-s3cret", args.join(" "))
+    }
+  })
+
   it("npx dbscope runs the package's own executable inside the checkout", () => {
     const result = spawnSync("npx", ["--yes", "dbscope", "--version"], { encoding: "utf8", timeout: 60_000 })
     assert.strictEqual(result.status, 0, result.stderr)

@@ -16,11 +16,18 @@ import { UserRepo } from "../src/UserRepo.js"
 
 const bin = fileURLToPath(new URL("../dist/src/bin.js", import.meta.url))
 
-const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+/**
+ * Root may write any file: a read-only file is only read-only to another user. Under root the
+ * cases that need one run as `nobody` (uid 65534) on a file given to it with mode 0400.
+ */
+const otherUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined
+
+const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}, asOtherUser = false) => {
   const result = spawnSync(process.execPath, [bin, ...args], {
     encoding: "utf8",
     env: { ...process.env, ...env, NO_COLOR: "1" },
-    timeout: 120_000
+    timeout: 120_000,
+    ...(asOtherUser ? otherUser : undefined)
   })
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
 }
@@ -43,12 +50,16 @@ interface Case {
   readonly env?: Record<string, string>
   /** SQL in the case's own arguments: the user wrote it, so it may be echoed. */
   readonly ownSql?: boolean
+  /** Run as the user `readOnlyCopy` files are read-only to (see `otherUser`). */
+  readonly asOtherUser?: boolean
 }
 
 interface Files {
   readonly db: string
   readonly dir: string
   readonly csv: (name: string, content: string | Buffer) => string
+  /** A copy of the database that the user running the case may read but not write. */
+  readonly readOnlyCopy: () => string
 }
 
 const header = "name,email,age\n"
@@ -224,6 +235,12 @@ const cases: ReadonlyArray<Case> = [
     args: ({ csv }) => ["--db", csv("text.db", "hello, not a database\n"), "count"],
     says: "not a SQLite database"
   },
+  {
+    name: "database is read-only",
+    args: ({ readOnlyCopy }) => ["--db", readOnlyCopy(), "setup", "--synthetic", "10"],
+    says: "the file is read-only for this user",
+    asOtherUser: true
+  },
   { name: "database is empty", args: ({ csv }) => ["--db", csv("empty.db", ""), "count"], says: "the file is empty" },
   {
     name: "database corrupt",
@@ -271,12 +288,22 @@ describe("hostile input catalogue", () => {
           fs.writeFileSync(file, content, { mode: 0o600 })
           return file
         }
+        const readOnlyCopy = () => {
+          const file = path.join(dir, "read-only.db")
+          fs.copyFileSync(db, file)
+          fs.chmodSync(file, 0o400)
+          if (otherUser !== undefined) {
+            fs.chownSync(file, otherUser.uid, otherUser.gid)
+            fs.chmodSync(dir, 0o755) // so that the other user can reach the file
+          }
+          return file
+        }
         const failed: Array<string> = []
         for (const hostile of cases) {
-          const args = hostile.args({ db, dir, csv })
+          const args = hostile.args({ db, dir, csv, readOnlyCopy })
           const target = args[args.indexOf("--db") + 1] ?? db
           const before = [checksum(db), checksum(target)]
-          const result = run(args, hostile.env)
+          const result = run(args, hostile.env, hostile.asOtherUser)
           const lines = result.stderr.trim().split("\n")
           const problems = [
             result.code === (hostile.exit ?? 1) ? undefined : `exit ${result.code}`,

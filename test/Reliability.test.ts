@@ -32,16 +32,16 @@ interface Ran {
   readonly stderr: string
 }
 
-/** Runs the child program; `killAfter` (ms after it has opened the database) sends it SIGKILL. */
-const runChild = (args: ReadonlyArray<string>, killAfter?: number) =>
+/** Runs the child program; `killAtRows` sends it SIGKILL once it reports that many rows written. */
+const runChild = (args: ReadonlyArray<string>, killAtRows?: number) =>
   Effect.async<Ran>((resume) => {
     const process_ = spawn(process.execPath, [child, ...args], { stdio: ["ignore", "pipe", "pipe"] })
     let stderr = ""
     process_.stderr.on("data", (data: Buffer) => (stderr += data.toString()))
     process_.stdout.on("data", (data: Buffer) => {
-      if (killAfter !== undefined && data.toString().includes("started")) {
-        setTimeout(() => process_.kill("SIGKILL"), killAfter)
-      }
+      if (killAtRows === undefined) return
+      const reported = Array.from(data.toString().matchAll(/rows (\d+)/g), (match) => Number(match[1]))
+      if (reported.some((rows) => rows >= killAtRows)) process_.kill("SIGKILL")
     })
     process_.on("exit", (code, signal) => resume(Effect.succeed({ code, signal, stderr })))
     return Effect.sync(() => process_.kill("SIGKILL"))
@@ -102,26 +102,29 @@ describe("reliability", () => {
     () =>
       Effect.gen(function*() {
         const filename = yield* freshFile(true)
-        const base = (yield* inspect(filename)).users
-        let killed = 0
-        let users = base
+        let users = (yield* inspect(filename)).users
+        const outcomes = { rolledBack: 0, committed: 0, finished: 0 }
         for (let run = 0; run < counts.crashes; run++) {
-          // Somewhere in the import: it takes ~0.3 s per 100k rows here, so some kills land before
-          // the commit and (with larger delays) some after it.
-          const delay = Math.floor(Math.random() * (counts.importRows / 100_000) * 400)
-          const ran = yield* runChild(["import", filename, String(counts.importRows)], delay)
-          if (ran.signal === "SIGKILL") killed++
-          else assert.strictEqual(ran.code, 0, ran.stderr)
+          // Killed once the child reports a random number of rows written: mostly mid-transaction,
+          // and when the pick is the last batch, during or just after the commit.
+          const killAtRows = 1 + Math.floor(Math.random() * counts.importRows)
+          const ran = yield* runChild(["import", filename, String(counts.importRows)], killAtRows)
+          if (ran.signal !== "SIGKILL") assert.strictEqual(ran.code, 0, ran.stderr)
           const seen = yield* inspect(filename)
-          assert.strictEqual(seen.integrity, "ok", `run ${run}, killed after ${delay} ms`)
-          assert.include([users, users + counts.importRows], seen.users, `run ${run}: all or nothing`)
+          const context = `run ${run}, killed at ${killAtRows} rows`
+          assert.strictEqual(seen.integrity, "ok", context)
+          assert.include([users, users + counts.importRows], seen.users, `${context}: all or nothing`)
           assert.strictEqual(seen.distinctEmails, seen.users)
+          if (ran.signal !== "SIGKILL") outcomes.finished++
+          else if (seen.users === users) outcomes.rolledBack++
+          else outcomes.committed++
           users = seen.users
         }
-        assert.isAbove(killed, 0, "at least one run was killed mid-way")
+        assert.isAbove(outcomes.rolledBack, 0, "at least one run was killed mid-transaction")
         console.info(
-          `crash consistency: ${counts.crashes} runs, ${killed} killed by SIGKILL, ` +
-            `${counts.crashes - killed} finished first; integrity ok and all-or-nothing every time`
+          `crash consistency: ${counts.crashes} runs, ${outcomes.rolledBack + outcomes.committed} killed by SIGKILL ` +
+            `(${outcomes.rolledBack} mid-transaction: nothing kept; ${outcomes.committed} after the commit: all kept), ` +
+            `${outcomes.finished} finished first; integrity ok and all-or-nothing every time`
         )
       }),
     1_800_000
