@@ -22,6 +22,10 @@ const bin = fileURLToPath(new URL("../dist/src/bin.js", import.meta.url))
  */
 const otherUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined
 
+/** Whether `nobody` can run the CLI here (a checkout under a private home folder would stop it). */
+const otherUserCanRun = otherUser === undefined ||
+  spawnSync(process.execPath, ["-e", "require('node:fs').accessSync(process.argv[1], 4)", bin], otherUser).status === 0
+
 const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}, asOtherUser = false) => {
   const result = spawnSync(process.execPath, [bin, ...args], {
     encoding: "utf8",
@@ -299,7 +303,11 @@ describe("hostile input catalogue", () => {
           return file
         }
         const failed: Array<string> = []
-        for (const hostile of cases) {
+        if (!otherUserCanRun) {
+          console.warn(`hostile input: skipping the read-only file case: user nobody cannot read ${bin}`)
+        }
+        const runnable = cases.filter((hostile) => otherUserCanRun || hostile.asOtherUser !== true)
+        for (const hostile of runnable) {
           const args = hostile.args({ db, dir, csv, readOnlyCopy })
           const target = args[args.indexOf("--db") + 1] ?? db
           const before = [checksum(db), checksum(target)]
@@ -316,9 +324,9 @@ describe("hostile input catalogue", () => {
           ].filter((problem) => problem !== undefined)
           if (problems.length > 0) failed.push(`${hostile.name}: ${problems.join(", ")} -- ${result.stderr.trim()}`)
         }
-        assert.isAtLeast(cases.length, 30)
+        assert.isAtLeast(runnable.length, 30)
         assert.deepStrictEqual(failed, [])
-        console.info(`hostile input: ${cases.length} cases, ${failed.length} broke the contract`)
+        console.info(`hostile input: ${runnable.length} cases, ${failed.length} broke the contract`)
       }),
     600_000
   )
