@@ -38,6 +38,7 @@ import { ReaderPool, type ReaderStartError } from "./ReaderPool.js"
 import { setup } from "./Setup.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
 import * as SqlitePool from "./SqlitePool.js"
+import * as Tracing from "./Tracing.js"
 import type { User } from "./User.js"
 import { UserRepo } from "./UserRepo.js"
 import {
@@ -76,20 +77,35 @@ const urlOption = Options.redacted("url").pipe(
   Options.optional
 )
 
-const dbscope = Command.make("dbscope", { db: dbOption, url: urlOption, logQueries: logQueriesOption }).pipe(
+const traceOption = Options.boolean("trace").pipe(
+  Options.withDescription(
+    "Export a span per statement (db.system, db.statement, rows; never values): to stderr, or to the " +
+      "OTLP/HTTP collector in $OTEL_EXPORTER_OTLP_ENDPOINT"
+  )
+)
+
+const dbscope = Command.make("dbscope", {
+  db: dbOption,
+  url: urlOption,
+  logQueries: logQueriesOption,
+  trace: traceOption
+}).pipe(
   Command.withDescription("Resource-safe, concurrent database access on Effect: the users database.")
 )
 
-/** Applies the global options that wrap a whole command (`--log-queries`). */
+/** Applies the global options that wrap a whole command (`--log-queries`, `--trace`). */
 const withGlobalOptions = <E, R>(effect: Effect.Effect<void, E, R>) =>
-  Effect.flatMap(dbscope, (global) =>
-    global.logQueries
+  Effect.flatMap(dbscope, (global) => {
+    const logged = global.logQueries
       ? effect.pipe(
         logQueries(),
         Logger.withMinimumLogLevel(LogLevel.Info),
         Effect.provide(Logging.layerStderrLogfmt)
       )
-      : effect)
+      : effect
+    // Outermost: the exporter is flushed when the command has finished, whatever its outcome.
+    return global.trace ? Effect.provide(logged, Tracing.layerFromConfig) : logged
+  })
 
 /** What every database layer provides, whichever the backend. */
 type Connected = SqlClient.SqlClient | PreparedQueries | Reactivity.Reactivity

@@ -355,6 +355,7 @@ export const make = (options: MysqlOptions) =>
 
       const onReaders = (sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<object>, SqlError> =>
         readers === undefined ? statement(sql, params, "execute") : QueryHooks.observe(
+          "mysql",
           sql,
           params,
           () => names.reads(sql),
@@ -380,6 +381,7 @@ export const make = (options: MysqlOptions) =>
         rowsAsArray = false
       ) =>
         QueryHooks.observe(
+          "mysql",
           sql,
           params,
           () => names.reads(sql),
@@ -449,7 +451,7 @@ export const make = (options: MysqlOptions) =>
           ),
         executeUnprepared: (sql, params, transformRows) => {
           const rows = transactionControl.test(sql)
-            ? QueryHooks.observe(sql, params, () => [], control(sql, params))
+            ? QueryHooks.observe("mysql", sql, params, () => [], control(sql, params))
             : statement(sql, params, "query")
           return transformRows === undefined ? rows : Effect.map(rows, transformRows)
         },
@@ -481,6 +483,7 @@ export const make = (options: MysqlOptions) =>
       ),
       compiler: MysqlClient.makeCompiler(),
       spanAttributes: [
+        ["db.system", "mysql"],
         ["db.system.name", "mysql"],
         ["server.address", where.host],
         ["server.port", where.port],
@@ -537,6 +540,7 @@ const streamRows = (
 ) =>
   Stream.unwrapScoped(Effect.gen(function*() {
     const logging = yield* FiberRef.get(QueryHooks.currentLogging)
+    const countRows = yield* QueryHooks.streamSpan("mysql", sql)
     const since = performance.now()
     let streamed = 0
     let ended = false
@@ -557,6 +561,7 @@ const streamRows = (
       (query) =>
         Effect.withFiberRuntime<void>((fiber) => {
           OpenResources.markClosed("iterator")
+          countRows(streamed)
           if (!ended) query.destroy()
           if (logging !== undefined) {
             QueryHooks.emitLog(fiber, logging, sql, shownParams, performance.now() - since, { rows: streamed })

@@ -4,6 +4,7 @@
  * wants to know which tables a result was read from. A fiber that asked for neither pays two
  * fiber-ref lookups per statement and nothing else.
  */
+import type * as Statement from "@effect/sql/Statement"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -29,6 +30,15 @@ export interface QueryLogging {
 export const currentLogging: FiberRef.FiberRef<QueryLogging | undefined> = FiberRef.unsafeMake<
   QueryLogging | undefined
 >(undefined)
+
+/**
+ * Set by the `Tracing` layer: every statement gets a span (not only under `logQueries`). Off by
+ * default, because a span costs more than a point lookup.
+ */
+export const currentTracing: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake<boolean>(false)
+
+/** The database a connection talks to, as the `db.system` span attribute names it. */
+export type DbSystem = "sqlite" | "mysql"
 
 /** Told, before a statement runs, which tables it reads. */
 export interface ReadRecorder {
@@ -70,16 +80,66 @@ const shownParams = (logging: QueryLogging, params: ReadonlyArray<unknown>): str
 /** What a statement came to: rows returned (or changed), or the error it failed with. */
 export type Outcome = { readonly rows: number } | { readonly error: { readonly message: string } }
 
-/** The span each statement gets while `logQueries` is on. */
+/** The span each statement gets while `logQueries` or tracing is on. */
 export const spanName = "dbscope.statement"
 
-/** Its options: the SQL text (never the parameters). */
-export const spanOptions = (sql: string) =>
-  ({
-    kind: "client",
-    captureStackTrace: false,
-    attributes: { "db.query.text": sql }
-  }) as const
+/**
+ * What a statement's span says: the database and the SQL text, under both the classic and the
+ * current OpenTelemetry names. Never the parameters: they are user data.
+ */
+const statementAttributes = (system: DbSystem, sql: string) => ({
+  "db.system": system,
+  "db.system.name": system,
+  "db.statement": sql,
+  "db.query.text": sql
+})
+
+/** Its options. */
+export const spanOptions = (system: DbSystem, sql: string) =>
+  ({ kind: "client", captureStackTrace: false, attributes: statementAttributes(system, sql) }) as const
+
+/**
+ * The `sql.execute` span `@effect/sql` opened for the templated statement about to run. That span
+ * is not made the current one, so `shareStatementSpan` (a statement transformer, installed while
+ * tracing or logging) hands it over here: the connection describes it instead of opening a second.
+ */
+const currentStatementSpan: FiberRef.FiberRef<Tracer.Span | undefined> = FiberRef.unsafeMake<
+  Tracer.Span | undefined
+>(undefined)
+
+export const shareStatementSpan: Statement.Statement.Transformer = (self, _sql, _fiberRefs, span) =>
+  Effect.as(FiberRef.set(currentStatementSpan, span), self)
+
+/** Spans already describing a statement: a span is used by one statement only. */
+const claimed = new WeakSet<Tracer.Span>()
+
+/** The templated statement's span, if one is open and still unused. */
+const sqlExecuteSpan = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Tracer.Span | undefined => {
+  const span = fiber.getFiberRef(currentStatementSpan)
+  if (span === undefined || span.status._tag === "Ended" || claimed.has(span)) return undefined
+  claimed.add(span)
+  return span
+}
+
+const describe = (span: Tracer.Span, system: DbSystem, sql: string) => {
+  for (const [key, value] of Object.entries(statementAttributes(system, sql))) span.attribute(key, value)
+}
+
+/**
+ * For a stream, whose span `@effect/sql` opened: describes it, and gives what records the row
+ * count on it when the stream ends (nothing to do unless spans are wanted).
+ */
+export const streamSpan = (system: DbSystem, sql: string) =>
+  Effect.withFiberRuntime<(rows: number) => void>((fiber) => {
+    const span = observed(fiber) ? sqlExecuteSpan(fiber) : undefined
+    if (span === undefined) return Effect.succeed(() => {})
+    describe(span, system, sql)
+    return Effect.succeed((rows) => span.attribute("db.response.returned_rows", rows))
+  })
+
+/** Whether the fiber wants statement spans or log lines (else a statement runs bare). */
+export const observed = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+  fiber.getFiberRef(currentLogging) !== undefined || fiber.getFiberRef(currentTracing)
 
 const annotate = (
   annotations: HashMap.HashMap<string, unknown>,
@@ -129,12 +189,16 @@ export const emitLog = (
  * Opens the statement's span from inside a synchronous step. A templated statement already runs
  * in `@effect/sql`'s `sql.execute` span: that one is used, not doubled.
  */
-export const startSpan = (fiber: Fiber.RuntimeFiber<unknown, unknown>, sql: string): {
+export const startSpan = (fiber: Fiber.RuntimeFiber<unknown, unknown>, system: DbSystem, sql: string): {
   readonly span: Tracer.Span
   readonly own: boolean
 } => {
+  const reused = sqlExecuteSpan(fiber)
+  if (reused !== undefined) {
+    describe(reused, system, sql)
+    return { span: reused, own: false }
+  }
   const parent = fiber.currentSpan
-  if (parent?._tag === "Span" && parent.name === "sql.execute") return { span: parent, own: false }
   const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
   const span = fiber.currentTracer.span(
     spanName,
@@ -143,9 +207,9 @@ export const startSpan = (fiber: Fiber.RuntimeFiber<unknown, unknown>, sql: stri
     [],
     clock.unsafeCurrentTimeNanos(),
     "client",
-    spanOptions(sql)
+    spanOptions(system, sql)
   )
-  span.attribute("db.query.text", sql)
+  describe(span, system, sql)
   return { span, own: true }
 }
 
@@ -167,6 +231,7 @@ export const endSpan = (
  * (a reader refusing a write that then runs, and logs, on the writer).
  */
 export const observe = <A extends ReadonlyArray<unknown>, E extends { readonly message: string }>(
+  system: DbSystem,
   sql: string,
   params: ReadonlyArray<unknown>,
   tablesRead: () => ReadonlyArray<string>,
@@ -176,16 +241,16 @@ export const observe = <A extends ReadonlyArray<unknown>, E extends { readonly m
   Effect.withFiberRuntime((fiber) => {
     const recorder = fiber.getFiberRef(currentRecorder)
     if (recorder !== undefined) recorder.read(tablesRead())
+    if (!observed(fiber)) return execute
     const logging = fiber.getFiberRef(currentLogging)
-    if (logging === undefined) return execute
     return Effect.suspend(() => {
       const since = performance.now()
       const log = (outcome: Outcome) =>
         Effect.withFiberRuntime<void>((current) => {
-          emitLog(current, logging, sql, params, performance.now() - since, outcome)
+          if (logging !== undefined) emitLog(current, logging, sql, params, performance.now() - since, outcome)
           return Effect.void
         })
-      return execute.pipe(
+      const run = execute.pipe(
         Effect.tapBoth({
           onFailure: (error) => unlogged(error) ? Effect.void : log({ error }),
           onSuccess: (rows) =>
@@ -193,8 +258,11 @@ export const observe = <A extends ReadonlyArray<unknown>, E extends { readonly m
               Effect.annotateCurrentSpan("db.response.returned_rows", rows.length),
               log({ rows: rows.length })
             )
-        }),
-        Effect.withSpan(spanName, spanOptions(sql))
+        })
       )
+      const reused = sqlExecuteSpan(fiber)
+      if (reused === undefined) return Effect.withSpan(run, spanName, spanOptions(system, sql))
+      describe(reused, system, sql)
+      return run
     })
   })

@@ -260,23 +260,22 @@ export const makeWriter = (options: SqliteOptions) =>
       const safeIntegers = Context.get(fiber.currentContext, SqlClient.SafeIntegers)
       const params = QueryHooks.bindable(shownParams)
       const recorder = fiber.getFiberRef(QueryHooks.currentRecorder)
-      const logging = fiber.getFiberRef(QueryHooks.currentLogging)
-      if (logging === undefined) {
+      if (!QueryHooks.observed(fiber)) {
         return whenFree && held > 0 ? Effect.succeedNone : settle(tryRun(sql, params, raw, safeIntegers, recorder))
       }
       if (whenFree && held > 0) return Effect.succeedNone
-      const started = QueryHooks.startSpan(fiber, sql)
+      const started = QueryHooks.startSpan(fiber, "sqlite", sql)
       const since = performance.now()
       const outcome = tryRun(sql, params, raw, safeIntegers, recorder)
       const millis = performance.now() - since
       QueryHooks.endSpan(fiber, started, outcome)
-      QueryHooks.emitLog(fiber, logging, sql, shownParams, millis, outcome)
+      const logging = fiber.getFiberRef(QueryHooks.currentLogging)
+      if (logging !== undefined) QueryHooks.emitLog(fiber, logging, sql, shownParams, millis, outcome)
       return settle(outcome)
     }
 
     const hooked = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
-      fiber.getFiberRef(QueryHooks.currentLogging) !== undefined ||
-      fiber.getFiberRef(QueryHooks.currentRecorder) !== undefined
+      QueryHooks.observed(fiber) || fiber.getFiberRef(QueryHooks.currentRecorder) !== undefined
 
     const run = (sql: string, rawParams: ReadonlyArray<unknown>, raw: boolean) =>
       Effect.withFiberRuntime<ReadonlyArray<object>, SqlError>((fiber) => {
@@ -357,6 +356,7 @@ export const makeWriter = (options: SqliteOptions) =>
       executeRaw: (sql, params) => run(sql, params, true),
       executeValues: (sql, params) =>
         QueryHooks.observe(
+          "sqlite",
           sql,
           params,
           () => tables.of(sql, params, true).reads,
@@ -378,6 +378,7 @@ export const makeWriter = (options: SqliteOptions) =>
         ),
       executeUnprepared: (sql, params, transformRows) => {
         const rows = QueryHooks.observe(
+          "sqlite",
           sql,
           params,
           () => [TableAccess.anyTable],
@@ -390,6 +391,7 @@ export const makeWriter = (options: SqliteOptions) =>
           // better-sqlite3 runs no other statement while an iterator is open: the acquirer's permit,
           // taken in the stream's scope, keeps every other fiber off the connection until it ends.
           const logging = yield* FiberRef.get(QueryHooks.currentLogging)
+          const countRows = yield* QueryHooks.streamSpan("sqlite", sql)
           const since = performance.now()
           let streamed = 0
           const iterator = yield* Effect.acquireRelease(
@@ -400,6 +402,7 @@ export const makeWriter = (options: SqliteOptions) =>
               Effect.withFiberRuntime<void>((fiber) => {
                 iterator.return?.()
                 OpenResources.markClosed("iterator")
+                countRows(streamed)
                 // One line for the whole stream, when it ends: how long it ran, how many rows it gave.
                 if (logging !== undefined) {
                   QueryHooks.emitLog(fiber, logging, sql, params, performance.now() - since, { rows: streamed })
@@ -486,7 +489,7 @@ export const makeClient = (writer: Writer, acquirer: Effect.Effect<Connection, n
     transactionAcquirer: Effect.as(writer.holdConnection, writer.connection),
     compiler: Statement.makeCompilerSqlite(),
     beginTransaction: "BEGIN IMMEDIATE",
-    spanAttributes: [["db.system.name", "sqlite"]]
+    spanAttributes: [["db.system", "sqlite"], ["db.system.name", "sqlite"]]
   })
 
 /** Opens one connection in the current scope and builds the client around it. */

@@ -85,6 +85,7 @@ export const make = (options: SqlitePoolOptions) =>
         const transform = (rows: ReadonlyArray<object>) => transformRows === undefined ? rows : transformRows(rows)
         const onWriterNow = () => onWriter(writer.connection.execute(sql, params, transformRows))
         const onReader = QueryHooks.observe(
+          "sqlite",
           sql,
           params,
           () => writer.tablesRead(sql, params),
