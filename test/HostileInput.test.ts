@@ -36,6 +36,12 @@ const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}, asOt
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
+/**
+ * Lets the event loop turn between spawned runs: a long run of `spawnSync` calls starves the test
+ * worker's messages to vitest, which gives up on them after a while (seen under CI load).
+ */
+const breathe = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+
 /** A file's bytes, hashed (a missing file hashes as "missing"). */
 const checksum = (file: string) =>
   fs.existsSync(file) && fs.statSync(file).isFile()
@@ -312,6 +318,7 @@ describe("hostile input catalogue", () => {
           const target = args[args.indexOf("--db") + 1] ?? db
           const before = [checksum(db), checksum(target)]
           const result = run(args, hostile.env, hostile.asOtherUser)
+          yield* breathe
           const lines = result.stderr.trim().split("\n")
           const problems = [
             result.code === (hostile.exit ?? 1) ? undefined : `exit ${result.code}`,
