@@ -6,14 +6,19 @@
  * and the logging half of `combinators` print time ratios, dbscope / baseline, the way their goals are stated).
  * A suite is one entry in `suites`; everything runs in a temporary folder removed at the end (the
  * `mysql` suite's rows in a scratch database on the local MariaDB/MySQL server, dropped at the end).
+ * Each suite also returns the comparisons of its summary line as records (`src/bench/BenchReport.ts`);
+ * `--results FILE` writes them, with the suite's status and peak RSS, for `dbscope bench`.
  */
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as SqlSchema from "@effect/sql/SqlSchema"
 import Sqlite from "better-sqlite3"
+import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -31,6 +36,15 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as v8 from "node:v8"
 import { runInNewContext } from "node:vm"
+import {
+  compare,
+  type Comparison,
+  oursAtMost,
+  ratioAtLeast,
+  ratioAtMost,
+  SuiteName,
+  SuiteOutcome
+} from "../src/bench/BenchReport.js"
 import { sampleCsv } from "../src/BundledData.js"
 import * as CacheQuery from "../src/CacheQuery.js"
 import { fetchUsers } from "../src/ConcurrentFetch.js"
@@ -513,6 +527,54 @@ const importSuite = ({ dir, rows }: SuiteOptions) =>
       `summary: speed ratio vs raw better-sqlite3: import ${importRatio} (goal 0.8), scan ${scanRatio} (goal 0.8), ` +
         `lookups ${lookupRatio} (goal 0.5); plain sql-sqlite-node lookups ${plainRatio}`
     )
+    const lookupRate = (runs: Runs) => read.lookups / (runs.median / 1000)
+    const lookupsName = `byId x ${int(read.lookups)}`
+    return measured(false, [
+      compare({
+        suite: "import",
+        name: `import ${int(rows)} rows, one transaction`,
+        ours: ourImportRuns.median,
+        against: "raw, single-row inserts",
+        baseline: rawImportRuns.median,
+        unit: "ms",
+        ratio: Number(importRatio),
+        better: "higher",
+        goal: ratioAtLeast(0.8)
+      }),
+      compare({
+        suite: "import",
+        name: `scan age > ${scanAge}, ${int(ourScan.count)} rows`,
+        ours: ourScan.median,
+        against: "raw .all()",
+        baseline: rawScan.median,
+        unit: "ms",
+        ratio: Number(scanRatio),
+        better: "higher",
+        goal: ratioAtLeast(0.8)
+      }),
+      compare({
+        suite: "import",
+        name: `UserRepo.${lookupsName}`,
+        ours: lookupRate(ourLookups),
+        against: "raw .get()",
+        baseline: lookupRate(rawLookups),
+        unit: "per s",
+        ratio: Number(lookupRatio),
+        better: "higher",
+        goal: ratioAtLeast(0.5)
+      }),
+      compare({
+        suite: "import",
+        name: `plain sql-sqlite-node ${lookupsName}`,
+        ours: lookupRate(plainLookups),
+        against: "raw .get()",
+        baseline: lookupRate(rawLookups),
+        unit: "per s",
+        ratio: Number(plainRatio),
+        better: "higher",
+        note: "not dbscope: the lookups through @effect/sql-sqlite-node alone"
+      })
+    ])
   }).pipe(Effect.scoped)
 
 // ---------------------------------------------------------------------------------------------
@@ -786,6 +848,77 @@ const concurrencySuite = ({ dir, rows }: SuiteOptions) =>
         `(goal 50 ms, ${atMost(lagPool.median, 50)}); sample latency pool/single olderThan ${olderRatio}, ` +
         `byId ${byIdRatio} (goal <= 1.5, ${atMost(Math.max(Number(olderRatio), Number(byIdRatio)), 1.5)})`
     )
+    /** Latency of one call on the sample, pool against one connection (lower is better). */
+    const sampleLatency = (call: string, pool: Runs, single: Runs, calls: number, latencyRatio: string) =>
+      compare({
+        suite: "concurrency",
+        name: `${int(sample.users)}-row sample: ${call} latency, pool`,
+        ours: pool.median / calls,
+        against: "one connection",
+        baseline: single.median / calls,
+        unit: "ms",
+        ratio: Number(latencyRatio),
+        better: "lower",
+        goal: ratioAtMost(1.5)
+      })
+    return measured(busy, [
+      compare({
+        suite: "concurrency",
+        name: `dashboard, 4 aggregates, pool of ${poolReaders}`,
+        ours: dashPool.median,
+        against: "one connection, sequential",
+        baseline: dashSingle.median,
+        unit: "ms",
+        ratio: Number(dashRatio),
+        better: "higher",
+        goal: ratioAtLeast(1.6)
+      }),
+      compare({
+        suite: "concurrency",
+        name: "same dashboard",
+        ours: dashPool.median,
+        against: "pool, sequential",
+        baseline: dashPoolSeq.median,
+        unit: "ms",
+        ratio: Number(dashPoolRatio),
+        better: "higher"
+      }),
+      compare({
+        suite: "concurrency",
+        name: `seed pair, ${pairRows}, pool`,
+        ours: pairPool.median,
+        against: "one connection, sequential",
+        baseline: pairSingle.median,
+        unit: "ms",
+        ratio: Number(pairRatio),
+        better: "higher",
+        goal: ratioAtLeast(1),
+        note: `stretch goal 1.2 ${atLeast(pairRatio, 1.2) === "ok" ? "met" : "missed"}`
+      }),
+      compare({
+        suite: "concurrency",
+        name: "same seed pair",
+        ours: pairPool.median,
+        against: "sql-sqlite-node Effect.all",
+        baseline: pairNode.median,
+        unit: "ms",
+        ratio: Number(pairNodeRatio),
+        better: "higher"
+      }),
+      compare({
+        suite: "concurrency",
+        name: "worst event-loop lag, seed pair, pool",
+        ours: lagPool.median,
+        against: "one connection",
+        baseline: lagSingle.median,
+        unit: "ms",
+        ratio: null,
+        better: "lower",
+        goal: oursAtMost(50)
+      }),
+      sampleLatency(`olderThan(${pairAge})`, olderPool, olderSingle, sampleScans, olderRatio),
+      sampleLatency("byId", byIdPool, byIdSingle, sampleLookups, byIdRatio)
+    ])
   }).pipe(Effect.scoped)
 
 // ---------------------------------------------------------------------------------------------
@@ -1204,6 +1337,72 @@ const streamsSuite = ({ dir, rows }: SuiteOptions) =>
         `(goal <= 1.5, ${atMost(pagingRatio, 1.5)}), OFFSET ${over(offsetMs, keyset.median)}x keyset` +
         (paging.estimate === undefined ? "" : " (extrapolated)") + "; averages agree"
     )
+    return measured(busy, [
+      compare({
+        suite: "streams",
+        name: `streamUsers() folded, ${int(ours.count)} users`,
+        ours: ours.median,
+        against: "raw .iterate()",
+        baseline: rawIterate.median,
+        unit: "ms",
+        ratio: Number(streamRatio),
+        better: "lower",
+        goal: ratioAtMost(1.3)
+      }),
+      compare({
+        suite: "streams",
+        name: "same stream",
+        ours: ours.median,
+        against: "raw .all()",
+        baseline: rawAll.median,
+        unit: "ms",
+        ratio: Number(over(ours.median, rawAll.median)),
+        better: "lower"
+      }),
+      compare({
+        suite: "streams",
+        name: "averageAge(), ages only",
+        ours: ourAges.median,
+        against: "raw .iterate() of ages",
+        baseline: rawIterateAges.median,
+        unit: "ms",
+        ratio: Number(over(ourAges.median, rawIterateAges.median)),
+        better: "lower"
+      }),
+      compare({
+        suite: "streams",
+        name: "RSS growth streaming, streamUsers()",
+        ours: ourMemory,
+        against: "raw .all()",
+        baseline: mbOf(memoryOf("raw .all()")?.median ?? NaN),
+        unit: "MB",
+        ratio: null,
+        better: "lower",
+        goal: oursAtMost(rssGoalMb)
+      }),
+      compare({
+        suite: "streams",
+        name: `keyset lazyPaginate(${streamPageSize}), ${int(keyset.count)} rows`,
+        ours: keyset.median,
+        against: "one scan, raw .all()",
+        baseline: scan.median,
+        unit: "ms",
+        ratio: Number(pagingRatio),
+        better: "lower",
+        goal: ratioAtMost(1.5)
+      }),
+      compare({
+        suite: "streams",
+        name: "same keyset paging",
+        ours: keyset.median,
+        against: "OFFSET paging",
+        baseline: offsetMs,
+        unit: "ms",
+        ratio: Number(over(offsetMs, keyset.median)),
+        better: "higher",
+        ...(paging.estimate === undefined ? {} : { note: "OFFSET extrapolated from a prefix: a lower bound" })
+      })
+    ])
   }).pipe(Effect.scoped)
 
 // ---------------------------------------------------------------------------------------------
@@ -1484,6 +1683,34 @@ const combinatorsSuite = ({ dir, rows }: SuiteOptions) =>
         }), ` +
         `templated sql ${sqlRatio}x (goal <= 1.2, ${atMost(sqlRatio, 1.2)}); one log line per logged lookup`
     )
+    const logComparison = (name: string, runs: ReadonlyArray<Runs>, ratio: string) =>
+      compare({
+        suite: "combinators",
+        name: `logQueries() around ${int(logLookups)} ${name}`,
+        ours: pick(runs, logModes.around).median,
+        against: "no logging",
+        baseline: pick(runs, logModes.off).median,
+        unit: "ms",
+        ratio: Number(ratio),
+        better: "lower",
+        goal: ratioAtMost(1.2)
+      })
+    return measured(busy, [
+      compare({
+        suite: "combinators",
+        name: `cacheQuery hit, olderThan(${cacheAge}), ${int(uncached.count)} rows`,
+        ours: hits.median / cacheHits,
+        against: "uncached",
+        baseline: uncached.median,
+        unit: "ms",
+        ratio: Number(cacheRatio),
+        better: "higher",
+        goal: ratioAtLeast(100),
+        note: "an insert invalidated it: +1 row on reload"
+      }),
+      logComparison("byId", logged.byId.runs, byIdRatio),
+      logComparison("sql lookups", logged.sql.runs, sqlRatio)
+    ])
   }).pipe(Effect.scoped)
 
 // ---------------------------------------------------------------------------------------------
@@ -1493,8 +1720,10 @@ const combinatorsSuite = ({ dir, rows }: SuiteOptions) =>
 // row streamed (keyset pages, the driver's lazy row stream) against `repo.all()`: peak RSS growth
 // and time, each in a fresh child process like the `streams` suite's probes.
 
-/** The local server, as root without a password (the bench machine's MariaDB). */
-const mysqlServer = "mysql://root@127.0.0.1:3306"
+/** The server: `DBSCOPE_BENCH_MYSQL`, else the local one as root without a password (the bench machine's MariaDB). */
+const mysqlServer = (process.env.DBSCOPE_BENCH_MYSQL ?? "mysql://root@127.0.0.1:3306").replace(/\/+$/, "")
+/** Where the server is, for messages: host and port only, never a password. */
+const mysqlHost = URL.canParse(mysqlServer) ? new URL(mysqlServer).host : "the server in DBSCOPE_BENCH_MYSQL"
 const mysqlPoolSize = 4
 const mysqlProbeMode = "mysql-probe"
 /** How the probe processes learn the scratch database's URL (never put on their command line). */
@@ -1507,7 +1736,10 @@ const mysqlLayer = (url: Redacted.Redacted<string>, readers?: MysqlDatabase.Mysq
 /** Reader workers for the MySQL seed pair: as many as `SqlitePool`'s. */
 const mysqlReaders = { size: poolReaders }
 
-/** Runs one query on a connection of its own to `serverUrl` (no database), then ends it. */
+/**
+ * Runs one query on a connection of its own to `serverUrl` (no database), then ends it; a connection
+ * that failed is destroyed instead (one that never connected would never call `end`'s callback).
+ */
 const onServer = (serverUrl: Redacted.Redacted<string>, sql: string, values: ReadonlyArray<unknown> = []) =>
   Effect.acquireUseRelease(
     Effect.sync(() => Mysql.createConnection({ uri: Redacted.value(serverUrl) })),
@@ -1516,8 +1748,31 @@ const onServer = (serverUrl: Redacted.Redacted<string>, sql: string, values: Rea
         connection.query({ sql, values: [...values] }, (error, results) =>
           resume(error === null ? Effect.succeed(results) : Effect.fail(error)))
       }),
-    (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
+    (connection, exit) =>
+      Exit.isSuccess(exit)
+        ? Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
+        : Effect.sync(() => connection.destroy())
   )
+
+/** Error codes that mean no server answers at all (a server that answers with an error fails the suite). */
+const unreachable: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN"
+])
+
+/** Why the suite cannot run here when no server answers (then it is skipped, not failed); none if one does. */
+const serverAbsent = Effect.gen(function*() {
+  const answered = yield* Effect.either(onServer(Redacted.make(mysqlServer), "SELECT 1"))
+  if (Either.isRight(answered)) return Option.none<string>()
+  const { code } = answered.left
+  return unreachable.has(code)
+    ? Option.some(`no MariaDB/MySQL server answers at ${mysqlHost} (${code}): start one to run this suite`)
+    : yield* Effect.fail(answered.left)
+})
 
 /**
  * A fresh database `dbscope_bench_<pid>` for the suite's scope, created with
@@ -1765,6 +2020,8 @@ const mysqlMemoryPhase = (url: Redacted.Redacted<string>, reps: number, childCpu
 
 const mysqlSuite = ({ rows }: SuiteOptions) =>
   Effect.gen(function*() {
+    const absent = yield* serverAbsent
+    if (Option.isSome(absent)) return skipped(absent.value)
     const reps = { pair: 5, memory: 3 }
     const database = yield* scratchDatabase
     const context = yield* Layer.build(mysqlLayer(database.url))
@@ -1923,6 +2180,35 @@ const mysqlSuite = ({ rows }: SuiteOptions) =>
         `vs repo.all() ${growthMb("repo.all(), then sum").toFixed(1)} MB in ${timeOf("repo.all(), then sum")}; ` +
         `row counts and age sums agree`
     )
+    const streamed = (kind: MysqlProbeKind, name: string) =>
+      compare({
+        suite: "mysql",
+        name: `RSS growth streaming, ${name}`,
+        ours: growthMb(kind),
+        against: "repo.all()",
+        baseline: growthMb("repo.all(), then sum"),
+        unit: "MB",
+        ratio: null,
+        better: "lower",
+        goal: oursAtMost(rssGoalMb),
+        note: `${timeOf(kind)}; repo.all() ${timeOf("repo.all(), then sum")}`
+      })
+    return measured(busy, [
+      compare({
+        suite: "mysql",
+        name: `seed pair, ${pairRows}, ${mysqlReaders.size} reader workers`,
+        ours: withWorkers.median,
+        against: "one after the other",
+        baseline: sequential.median,
+        unit: "ms",
+        ratio: Number(pairRatio),
+        better: "higher",
+        goal: ratioAtLeast(1.5),
+        note: `perfect overlap ${idealRatio}x`
+      }),
+      streamed("streamUsers(), keyset pages", "streamUsers()"),
+      streamed("sql`...`.stream, lazy rows", "sql`...`.stream")
+    ])
   }).pipe(Effect.scoped)
 
 // ---------------------------------------------------------------------------------------------
@@ -1935,13 +2221,27 @@ interface SuiteOptions {
   readonly dir: string
 }
 
+/** How a suite ends: the comparisons of its summary line, or why it could not run here. */
+type SuiteResult =
+  | { readonly status: "ok"; readonly unreliable: boolean; readonly results: ReadonlyArray<Comparison> }
+  | { readonly status: "skipped"; readonly reason: string }
+
+/** A suite's comparisons; `unreliable` when other processes competed for the cores meanwhile. */
+const measured = (unreliable: boolean, results: ReadonlyArray<Comparison>): SuiteResult => ({
+  status: "ok",
+  unreliable,
+  results
+})
+
+const skipped = (reason: string): SuiteResult => ({ status: "skipped", reason })
+
 interface Suite {
   readonly description: string
-  readonly run: (options: SuiteOptions) => Effect.Effect<void, unknown>
+  readonly run: (options: SuiteOptions) => Effect.Effect<SuiteResult, unknown>
 }
 
-/** Every suite, by the name given on the command line. */
-const suites: Record<string, Suite> = {
+/** Every suite, by the name given on the command line (the names `dbscope bench` runs). */
+const suites: Record<SuiteName, Suite> = {
   import: {
     description: "import N synthetic users, scan age > 40, point lookups, index on age or not (SQLite)",
     run: importSuite
@@ -1959,24 +2259,49 @@ const suites: Record<string, Suite> = {
     run: combinatorsSuite
   },
   mysql: {
-    description: `seed pair concurrent vs sequential, streaming vs repo.all() RSS (MariaDB at ${mysqlServer})`,
+    description: `seed pair concurrent vs sequential, streaming vs repo.all() RSS (MariaDB at ${mysqlHost})`,
     run: mysqlSuite
   }
 }
 
+const isSuiteName = Schema.is(SuiteName)
+
+/** One line saying why a suite failed (the whole cause goes to stderr). */
+const reasonOf = (cause: Cause.Cause<unknown>): string => {
+  if (Cause.isInterruptedOnly(cause)) return "interrupted"
+  const error = Cause.squash(cause)
+  const message = error instanceof Error ? error.message : String(error)
+  return message.trim().split("\n")[0] ?? ""
+}
+
+/** What `--results` records: the suite's comparisons, or why it was skipped or failed, and this process's peak RSS. */
+const outcomeOf = (exit: Exit.Exit<SuiteResult, unknown>): SuiteOutcome => {
+  const peakRssMb = process.resourceUsage().maxRSS / 1024
+  if (Exit.isFailure(exit)) {
+    return { status: "failed", reason: reasonOf(exit.cause), unreliable: false, peakRssMb, results: [] }
+  }
+  const result = exit.value
+  return result.status === "ok"
+    ? { status: "ok", unreliable: result.unreliable, peakRssMb, results: result.results }
+    : { status: "skipped", reason: result.reason, unreliable: false, peakRssMb, results: [] }
+}
+
 const usage = () =>
   [
-    "usage: npm run bench -- <suite> [--rows N]",
+    "usage: npm run bench -- <suite> [--rows N] [--results FILE]",
     "suites:",
     ...Object.entries(suites).map(([name, suite]) => `  ${name.padEnd(12)} ${suite.description}`),
     "options:",
-    "  --rows N     rows to generate (default 1,000,000)"
+    "  --rows N        rows to generate (default 1,000,000)",
+    "  --results FILE  also write the suite's comparisons (or why it was skipped or failed) to FILE as JSON",
+    "environment:",
+    "  DBSCOPE_BENCH_MYSQL  the mysql suite's server (default mysql://root@127.0.0.1:3306; none answering: skipped)"
   ].join("\n")
 
 const main = async () => {
   const { positionals, values } = parseArgs({
     args: process.argv.slice(2),
-    options: { rows: { type: "string", default: "1000000" } },
+    options: { rows: { type: "string", default: "1000000" }, results: { type: "string" } },
     allowPositionals: true
   })
   const [name] = positionals
@@ -1992,7 +2317,7 @@ const main = async () => {
     )
     return
   }
-  const suite = name === undefined ? undefined : suites[name]
+  const suite = name !== undefined && isSuiteName(name) ? suites[name] : undefined
   const rows = Number(values.rows.replaceAll(/[_,]/g, ""))
   if (suite === undefined || positionals.length !== 1 || !Number.isSafeInteger(rows) || rows < 1) {
     console.error(name !== undefined && suite === undefined ? `unknown suite: ${name}\n${usage()}` : usage())
@@ -2008,9 +2333,19 @@ const main = async () => {
   try {
     console.log(`dbscope bench: suite ${name}, ${int(rows)} rows`)
     console.log(`machine: ${machine()}\n`)
-    await Effect.runPromise(suite.run({ rows, dir }).pipe(Logger.withMinimumLogLevel(LogLevel.Warning)), {
-      signal: abort.signal
-    })
+    const exit = await Effect.runPromiseExit(
+      suite.run({ rows, dir }).pipe(Logger.withMinimumLogLevel(LogLevel.Warning)),
+      { signal: abort.signal }
+    )
+    const outcome = outcomeOf(exit)
+    if (outcome.status === "skipped") console.log(`${name}: SKIPPED: ${outcome.reason}`)
+    if (Exit.isFailure(exit)) {
+      console.error(Cause.pretty(exit.cause))
+      process.exitCode = 1
+    }
+    if (values.results !== undefined) {
+      fs.writeFileSync(values.results, JSON.stringify(Schema.encodeSync(SuiteOutcome)(outcome)) + "\n")
+    }
   } finally {
     process.off("SIGINT", stop)
     process.off("SIGTERM", stop)

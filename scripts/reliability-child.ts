@@ -27,7 +27,8 @@ const reportRows = Layer.succeed(Progress.Progress, {
     Effect.sync(() => {
       let rows = 0
       return {
-        advance: (amount: number) => Effect.sync(() => void process.stdout.write(`rows ${(rows += amount)}\n`))
+        advance: (amount: number) => Effect.sync(() => void process.stdout.write(`rows ${(rows += amount)}\n`)),
+        status: () => Effect.void
       }
     })
 })

@@ -20,6 +20,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { benchCommand } from "./bench/BenchCommand.js"
 import { sampleCsv } from "./BundledData.js"
 import * as CacheQuery from "./CacheQuery.js"
 import { cacheQuery } from "./CacheQuery.js"
@@ -459,7 +460,8 @@ export const command = dbscope.pipe(
     global(batchesCommand),
     global(paginateCommand),
     global(averageAgeCommand),
-    global(demoCommand)
+    global(demoCommand),
+    global(benchCommand)
   ])
 )
 

@@ -1,0 +1,104 @@
+/**
+ * `dbscope bench` end to end: spawns the built executable (`npm test` builds it first) with 3,000
+ * rows and checks the report it prints and writes (what was measured, not how fast: no timing is
+ * asserted), and the suites' script on its own for the mysql suite's skip.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import { execFile } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { BenchReport, suiteNames, SuiteOutcome } from "../../src/bench/BenchReport.js"
+import { tempDirectory } from "../../src/TestDatabase.js"
+
+const bin = fileURLToPath(new URL("../../dist/src/bin.js", import.meta.url))
+const benchScript = fileURLToPath(new URL("../../dist/scripts/bench.js", import.meta.url))
+
+interface Result {
+  readonly status: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `node <args>` without blocking the test process (the bench takes a minute); killed if interrupted. */
+const node = (args: ReadonlyArray<string>, options: { readonly cwd: string; readonly env?: Record<string, string> }) =>
+  Effect.async<Result>((resume) => {
+    const child = execFile(process.execPath, args, {
+      encoding: "utf8",
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      maxBuffer: 64 * 1024 * 1024
+    }, (_error, stdout, stderr) => resume(Effect.succeed({ status: child.exitCode, stdout, stderr })))
+    return Effect.sync(() => child.kill())
+  })
+
+describe("dbscope bench", () => {
+  it.scoped(
+    "runs every suite and reports each comparison as JSON on stdout, in report.json and in REPORT.md",
+    () =>
+      Effect.gen(function*() {
+        // Run from a temp folder, so that nothing could land in the checkout's bench/.
+        const cwd = yield* tempDirectory
+        const out = path.join(cwd, "report")
+        const result = yield* node([bin, "bench", "--rows", "3000", "--json", "--out", out], { cwd })
+        assert.strictEqual(result.status, 0, result.stderr)
+        const report = Schema.decodeUnknownSync(BenchReport)(JSON.parse(result.stdout))
+        assert.strictEqual(report.rows, 3000)
+        assert.deepStrictEqual(report.suites.map((run) => run.suite), [...suiteNames])
+
+        for (const run of report.suites.filter((run) => run.suite !== "mysql")) {
+          assert.strictEqual(run.status, "ok", `${run.suite}: ${run.reason}`)
+          assert.include(run.output, "summary")
+          assert.isTrue(run.results.some((c) => c.ratio !== null), `${run.suite} has a ratio`)
+          for (const c of run.results) {
+            const what = `${run.suite}: ${c.name}`
+            assert.strictEqual(c.suite, run.suite, what)
+            // A comparison without a ratio is a bound on dbscope's own figure (a lag, an RSS growth).
+            if (c.ratio === null) assert.strictEqual(c.goal?.of, "ours", what)
+            else assert.isTrue(Number.isFinite(c.ratio) && c.ratio > 0, `${what}: ratio ${c.ratio}`)
+            assert.isTrue(Number.isFinite(c.ours) && Number.isFinite(c.baseline), what)
+            assert.strictEqual(c.ok === undefined, c.goal === undefined, `${what}: a verdict exactly with a goal`)
+          }
+        }
+        const mysql = report.suites.find((run) => run.suite === "mysql")
+        assert.oneOf(mysql?.status, ["ok", "skipped"], mysql?.reason)
+
+        assert.deepStrictEqual(
+          JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")),
+          JSON.parse(result.stdout)
+        )
+        const markdown = fs.readFileSync(path.join(out, "REPORT.md"), "utf8")
+        assert.include(markdown, "| suite | measurement | dbscope | compared with | its figure | ratio | goal |")
+        assert.include(markdown, `${report.machine.cpu}, ${report.machine.cores} cores, Node ${process.version}`)
+        for (const suite of suiteNames) assert.include(markdown, `\n## ${suite}\n`)
+        assert.deepStrictEqual(fs.readdirSync(cwd), ["report"])
+      }),
+    { timeout: 300_000 }
+  )
+
+  it.scoped("--rows 0 is a usage error (exit 2) and runs nothing", () =>
+    Effect.gen(function*() {
+      const cwd = yield* tempDirectory
+      const result = yield* node([bin, "bench", "--rows", "0"], { cwd })
+      assert.strictEqual(result.status, 2, result.stderr)
+      assert.include(result.stderr, "--rows must be at least 1")
+      assert.deepStrictEqual(fs.readdirSync(cwd), [])
+    }))
+
+  it.scoped("the mysql suite is skipped with one line saying why when no server answers (exit 0)", () =>
+    Effect.gen(function*() {
+      const cwd = yield* tempDirectory
+      const results = path.join(cwd, "mysql.json")
+      const result = yield* node([benchScript, "mysql", "--rows", "100", "--results", results], {
+        cwd,
+        env: { DBSCOPE_BENCH_MYSQL: "mysql://root@127.0.0.1:1" }
+      })
+      assert.strictEqual(result.status, 0, result.stderr)
+      assert.include(result.stdout, "mysql: SKIPPED: no MariaDB/MySQL server answers at 127.0.0.1:1 (ECONNREFUSED)")
+      const outcome = Schema.decodeUnknownSync(Schema.parseJson(SuiteOutcome))(fs.readFileSync(results, "utf8"))
+      assert.strictEqual(outcome.status, "skipped")
+      assert.deepStrictEqual(outcome.results, [])
+    }))
+})
