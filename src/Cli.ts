@@ -1,8 +1,8 @@
 /**
  * The `dbscope` command line: `setup`, `users`, `query`, `count`, the concurrency and stream
- * commands and `demo`, each opening the database (a SQLite file, or a MySQL/MariaDB server with
- * `--url`) for exactly as long as the command runs. Data goes to stdout (a table, or JSON with
- * `--json`); problems go to stderr as one line.
+ * commands, `demo` and `bench`, each opening the database (a SQLite file, or a MySQL/MariaDB server
+ * with `--url`) for exactly as long as the command runs. Data goes to stdout (a table, or JSON with
+ * `--json`); problems go to stderr as one line. `--log-queries` and `--trace` wrap any command.
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
