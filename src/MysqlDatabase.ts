@@ -311,13 +311,14 @@ export const make = (options: MysqlOptions) =>
     }
 
     const getConnection = Effect.async<Mysql.PoolConnection, SqlError>((resume) =>
-      pool.getConnection((cause, connection) =>
+      pool.getConnection((cause, connection) => {
+        if (cause === null) OpenResources.markOpened("mysqlConnection")
         resume(
           cause === null
             ? Effect.succeed(connection)
             : Effect.fail(new SqlError({ cause, message: "Failed to acquire a connection" }))
         )
-      )
+      })
     )
 
     /** One pooled connection (in a transaction) or the pool itself (any free connection). */
@@ -471,7 +472,11 @@ export const make = (options: MysqlOptions) =>
 
     const acquireConnection = Effect.acquireRelease(
       getConnection,
-      (connection) => Effect.sync(() => connection.release())
+      (connection) =>
+        Effect.sync(() => {
+          connection.release()
+          OpenResources.markClosed("mysqlConnection")
+        })
     )
 
     const onPool = makeConnection(pool, { own: getConnection })
@@ -549,6 +554,7 @@ const streamRows = (
         Effect.sync(() => {
           if (ended) connection.release()
           else connection.destroy()
+          OpenResources.markClosed("mysqlConnection")
         }))
       : on.shared
     const rows: Array<object> = []

@@ -1,17 +1,25 @@
 /**
- * Counts the resources dbscope holds open (SQLite connections, reader worker threads, MySQL pools,
- * open cursors and transactions),
+ * Counts the resources dbscope holds open (SQLite connections, reader worker threads, MySQL pools
+ * and the connections taken out of them, open cursors and transactions),
  * so tests and health checks can prove that everything acquired was released.
  */
 import * as Effect from "effect/Effect"
 
 /** The kinds of resource dbscope tracks. */
-export type ResourceKind = "connection" | "readerWorker" | "mysqlPool" | "iterator" | "transaction"
+export type ResourceKind =
+  | "connection"
+  | "readerWorker"
+  | "mysqlPool"
+  | "mysqlConnection"
+  | "iterator"
+  | "transaction"
 
 const counts: Record<ResourceKind, number> = {
   connection: 0,
   readerWorker: 0,
   mysqlPool: 0,
+  // Connections taken out of a MySQL pool (for a transaction or a stream), until given back.
+  mysqlConnection: 0,
   // Statements still in use: an open cursor (a SQLite iterator, a MySQL row stream). A statement
   // run in one go is done before anything else can run, so it is never left in use.
   iterator: 0,

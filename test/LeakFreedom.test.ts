@@ -13,11 +13,13 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as fc from "fast-check"
 import * as CacheQuery from "../src/CacheQuery.js"
 import { cacheQuery } from "../src/CacheQuery.js"
 import { DatabaseError } from "../src/DatabaseError.js"
+import * as MysqlDatabase from "../src/MysqlDatabase.js"
 import * as OpenResources from "../src/OpenResources.js"
 import { retryOnFailure } from "../src/RetryOnFailure.js"
 import * as SqliteDatabase from "../src/SqliteDatabase.js"
@@ -26,9 +28,10 @@ import { transactional } from "../src/Transactional.js"
 import { UserRepo } from "../src/UserRepo.js"
 import { streamUsers } from "../src/UserStream.js"
 import { withDbConnection } from "../src/WithDbConnection.js"
+import { mysqlAvailable } from "./support/Backends.js"
 
 const soak = process.env.DBSCOPE_SOAK === "1"
-const runs = { single: soak ? 10_000 : 500, pooled: soak ? 1_000 : 100 }
+const runs = { single: soak ? 10_000 : 500, pooled: soak ? 1_000 : 100, mysql: soak ? 1_000 : 100 }
 
 type Fault = "fail" | "die" | "interrupt"
 
@@ -61,7 +64,7 @@ interface Program {
   readonly ops: ReadonlyArray<Op>
   /** Where a fault is injected (inside that op, where it has something open), and which. */
   readonly fault: { readonly at: number; readonly kind: Fault } | undefined
-  /** Interrupt the whole program from outside after this many scheduler turns. */
+  /** Interrupt the whole program from outside after this many steps (see `Backend.wait`). */
   readonly interruptAfter: number | undefined
 }
 
@@ -85,8 +88,11 @@ const transient = new DatabaseError({ operation: "test", reason: "locked", code:
 
 let written = 0
 
+/** Runs an effect on a connection of its own (opened and closed around it), on the backend under test. */
+type OwnConnection = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) => Effect.Effect<A, unknown>
+
 /** One op, with `fault` (if any) injected where the op holds something open. */
-const runOp = (step: Op, fault: Fault | undefined, database: string) =>
+const runOp = (step: Op, fault: Fault | undefined, own: OwnConnection) =>
   Effect.gen(function*() {
     const repo = yield* UserRepo
     const sql = yield* SqlClient.SqlClient
@@ -134,16 +140,14 @@ const runOp = (step: Op, fault: Fault | undefined, database: string) =>
         yield* repo.insert({ name: "Writer", email: `write-${written++}@leak.invalid`, age: 40 })
         return yield* maybeFault
       case "ownConnection":
-        return yield* Effect.flatMap(SqlClient.SqlClient, (own) => Effect.zipRight(own`SELECT 1`, maybeFault)).pipe(
-          withDbConnection({ filename: database, create: false })
-        )
+        return yield* own(Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.zipRight(sql`SELECT 1`, maybeFault)))
     }
   })
 
-const runProgram = (p: Program, database: string) => {
+const runProgram = (p: Program, own: OwnConnection, wait: (steps: number) => Effect.Effect<void>) => {
   const body = Effect.forEach(
     p.ops,
-    (step, index) => runOp(step, p.fault?.at === index ? p.fault.kind : undefined, database),
+    (step, index) => runOp(step, p.fault?.at === index ? p.fault.kind : undefined, own),
     {
       discard: true
     }
@@ -152,36 +156,76 @@ const runProgram = (p: Program, database: string) => {
   const steps = p.interruptAfter
   return Effect.gen(function*() {
     const fiber = yield* Effect.fork(body)
-    for (let i = 0; i < steps; i++) yield* Effect.yieldNow()
+    yield* wait(steps)
     yield* Fiber.interrupt(fiber)
     return yield* Fiber.await(fiber)
   })
 }
 
-const leakProperty = (
-  layer: Layer.Layer<UserRepo | SqliteDatabase.Services | CacheQuery.QueryCache, unknown>,
+/** What the property needs from a backend, besides its layer (whose services these may use). */
+interface Backend<R> {
+  /** A connection of its own for the `ownConnection` op. */
+  readonly own: Effect.Effect<OwnConnection, never, R>
+  /** Whether the driver itself still has a transaction open (beyond dbscope's own count). */
+  readonly inTransaction: Effect.Effect<boolean, unknown, R>
+  /** How long "N steps" lasts before an outside interruption: most programs must not finish first. */
+  readonly wait: (steps: number) => Effect.Effect<void>
+}
+
+/** SQLite runs statements synchronously: a program lasts a few scheduler turns. */
+const schedulerTurns = (steps: number) =>
+  Effect.gen(function*() {
+    for (let turn = 0; turn < steps; turn++) yield* Effect.yieldNow()
+  })
+
+const sqliteBackend: Backend<SqliteDatabase.SqliteDatabase> = {
+  own: Effect.map(
+    SqliteDatabase.SqliteDatabase,
+    (db): OwnConnection => (effect) => withDbConnection(effect, { filename: db.filename, create: false })
+  ),
+  inTransaction: Effect.flatMap(SqliteDatabase.SqliteDatabase, (db) => db.withHandle((handle) => handle.inTransaction)),
+  wait: schedulerTurns
+}
+
+const mysqlBackend: Backend<SqlClient.SqlClient> = {
+  // A pool of its own on the same database, opened and closed around the op.
+  own: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [row] = yield* Effect.orDie(sql<{ readonly name: string }>`SELECT DATABASE() AS name`)
+    const server = yield* Effect.orDie(TestDatabase.mysqlServer)
+    const url = Redacted.make(`${server.replace(/\/+$/, "")}/${row?.name ?? ""}`)
+    return (effect) => Effect.provide(effect, MysqlDatabase.layer({ url, poolSize: 1 }))
+  }),
+  // The server is shared with other test files: dbscope's counts of open transactions and of
+  // connections taken out of the pool say it instead.
+  inTransaction: Effect.succeed(false),
+  // Each statement is a round trip to the server: a step is half a millisecond.
+  wait: (steps) => Effect.sleep(`${steps / 2} millis`)
+}
+
+const leakProperty = <R>(
+  layer: Layer.Layer<NoInfer<R> | UserRepo | SqlClient.SqlClient | CacheQuery.QueryCache, unknown>,
+  backend: Backend<R>,
   count: number
 ) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(layer)
-    const db = yield* Effect.provide(SqliteDatabase.SqliteDatabase, context)
+    const own = yield* Effect.provide(backend.own, context)
     const baseline = yield* OpenResources.snapshot
     let programs = 0
     let failedOrInterrupted = 0
     yield* Effect.promise(() =>
       fc.assert(
         fc.asyncProperty(program, async (p) => {
-          const exit = await Effect.runPromise(runProgram(p, db.filename).pipe(Effect.provide(context)))
+          const exit = await Effect.runPromise(runProgram(p, own, backend.wait).pipe(Effect.provide(context)))
 
           programs++
           if (Exit.isFailure(exit)) failedOrInterrupted++
           const after = await Effect.runPromise(OpenResources.snapshot)
-          const open = await Effect.runPromise(
-            Effect.provide(db.withHandle((handle) => handle.inTransaction), context)
-          )
+          const open = await Effect.runPromise(Effect.provide(backend.inTransaction, context))
           assert.deepStrictEqual(after, baseline, `counts after ${JSON.stringify(p)}`)
           assert.isFalse(open, "no transaction left open")
-          // And every worker came back: two reads at once still find free readers at once.
+          // And every worker and connection came back: two reads at once are still answered.
           const healthy = await Effect.runPromise(
             Effect.all([UserRepo.use((repo) => repo.olderThan(100)), UserRepo.use((repo) => repo.olderThan(110))], {
               concurrency: "unbounded"
@@ -196,12 +240,30 @@ const leakProperty = (
   })
 
 describe("leak-freedom", () => {
+  it.scopedLive.skipIf(!mysqlAvailable)(
+    `${runs.mysql} random programs on MySQL/MariaDB leave every count at its baseline`,
+    () =>
+      Effect.gen(function*() {
+        const result = yield* leakProperty(
+          CacheQuery.layer().pipe(Layer.provideMerge(TestDatabase.layerMysql({ sample: true }))),
+          mysqlBackend,
+          runs.mysql
+        )
+        console.info(
+          `leak-freedom, MySQL: ${result.programs} programs (${result.failedOrInterrupted} failed, died ` +
+            `or were interrupted), 0 leaks`
+        )
+      }),
+    1_800_000
+  )
+
   it.scopedLive(
     `${runs.single} random programs on one connection leave every count at its baseline`,
     () =>
       Effect.gen(function*() {
         const result = yield* leakProperty(
           CacheQuery.layer().pipe(Layer.provideMerge(TestDatabase.layer({ sample: true }))),
+          sqliteBackend,
           runs.single
         )
         console.info(
@@ -218,6 +280,7 @@ describe("leak-freedom", () => {
       Effect.gen(function*() {
         const result = yield* leakProperty(
           CacheQuery.layer().pipe(Layer.provideMerge(TestDatabase.layerPooled({ sample: true }))),
+          sqliteBackend,
           runs.pooled
         )
         console.info(
