@@ -642,46 +642,46 @@ const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyAr
   })
 
 /**
+ * Runs `use` on one connection to the URL's server, without selecting its database (which may not
+ * exist yet), and closes it; failures read as connection errors naming the target.
+ */
+const onServer = (
+  options: MysqlOptions,
+  use: (connection: Mysql.Connection, database: string) => Effect.Effect<void, unknown>
+) =>
+  Effect.gen(function*() {
+    const where = yield* parseUrl(options.url)
+    yield* Effect.acquireUseRelease(
+      Effect.sync(() => Mysql.createConnection(connectionOptions(where.serverUrl, options))),
+      (connection) => Effect.mapError(use(connection, where.database), connectError(where.target)),
+      (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
+    )
+  })
+
+/**
  * Creates the database the URL names when it does not exist yet (utf8mb4), connecting to the
  * server without a database first. Only creating it needs the CREATE privilege: a database that
  * exists is left alone, so a least-privilege user gets as far as the first thing it may not do.
  */
 export const createDatabase = (options: MysqlOptions) =>
-  Effect.gen(function*() {
-    const where = yield* parseUrl(options.url)
-    yield* Effect.acquireUseRelease(
-      Effect.sync(() => Mysql.createConnection(connectionOptions(where.serverUrl, options))),
-      (connection) =>
-        Effect.gen(function*() {
-          const found = yield* queryOnce(
-            connection,
-            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
-            [where.database]
-          )
-          if (Array.isArray(found) && found.length > 0) return
-          // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
-          yield* queryOnce(
-            connection,
-            `CREATE DATABASE IF NOT EXISTS \`${where.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
-            []
-          )
-        }).pipe(Effect.mapError(connectError(where.target))),
-      (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
-    )
-  })
+  onServer(options, (connection, database) =>
+    Effect.gen(function*() {
+      const found = yield* queryOnce(
+        connection,
+        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+        [database]
+      )
+      if (Array.isArray(found) && found.length > 0) return
+      // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
+      yield* queryOnce(
+        connection,
+        `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+        []
+      )
+    }))
 
 /** Drops the database the URL names, if it exists (test harnesses, benchmarks). */
 export const dropDatabase = (options: MysqlOptions) =>
-  Effect.gen(function*() {
-    const where = yield* parseUrl(options.url)
-    yield* Effect.acquireUseRelease(
-      Effect.sync(() => Mysql.createConnection(connectionOptions(where.serverUrl, options))),
-      // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
-      (connection) =>
-        Effect.mapError(
-          queryOnce(connection, `DROP DATABASE IF EXISTS \`${where.database}\``, []),
-          connectError(where.target)
-        ),
-      (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
-    )
-  })
+  // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
+  onServer(options, (connection, database) =>
+    Effect.asVoid(queryOnce(connection, `DROP DATABASE IF EXISTS \`${database}\``, [])))
