@@ -7,6 +7,7 @@
  * `npm test` runs 500 programs on one connection and 100 on the reader pool; `npm run test:soak`
  * runs 10,000 and 1,000.
  */
+import type * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -203,13 +204,15 @@ const mysqlBackend: Backend<SqlClient.SqlClient> = {
   wait: (steps) => Effect.sleep(`${steps / 2} millis`)
 }
 
+/** Runs `count` random programs on `database` (with a query cache); prints what it ran. */
 const leakProperty = <R>(
-  layer: Layer.Layer<NoInfer<R> | UserRepo | SqlClient.SqlClient | CacheQuery.QueryCache, unknown>,
+  name: string,
+  database: Layer.Layer<NoInfer<R> | UserRepo | SqlClient.SqlClient | Reactivity.Reactivity, unknown>,
   backend: Backend<R>,
   count: number
 ) =>
   Effect.gen(function*() {
-    const context = yield* Layer.build(layer)
+    const context = yield* Layer.build(CacheQuery.layer().pipe(Layer.provideMerge(database)))
     const own = yield* Effect.provide(backend.own, context)
     const baseline = yield* OpenResources.snapshot
     let programs = 0
@@ -236,58 +239,31 @@ const leakProperty = <R>(
         { numRuns: count }
       )
     )
-    return { programs, failedOrInterrupted }
+    console.info(
+      `leak-freedom, ${name}: ${programs} programs (${failedOrInterrupted} failed, died or were interrupted), 0 leaks`
+    )
   })
 
 describe("leak-freedom", () => {
+  const timeout = 1_800_000
+  const property = (what: string, count: number) =>
+    `${count} random programs on ${what} leave every count at its baseline`
+
   it.scopedLive.skipIf(!mysqlAvailable)(
-    `${runs.mysql} random programs on MySQL/MariaDB leave every count at its baseline`,
-    () =>
-      Effect.gen(function*() {
-        const result = yield* leakProperty(
-          CacheQuery.layer().pipe(Layer.provideMerge(TestDatabase.layerMysql({ sample: true }))),
-          mysqlBackend,
-          runs.mysql
-        )
-        console.info(
-          `leak-freedom, MySQL: ${result.programs} programs (${result.failedOrInterrupted} failed, died ` +
-            `or were interrupted), 0 leaks`
-        )
-      }),
-    1_800_000
+    property("MySQL/MariaDB", runs.mysql),
+    () => leakProperty("MySQL", TestDatabase.layerMysql({ sample: true }), mysqlBackend, runs.mysql),
+    timeout
   )
 
   it.scopedLive(
-    `${runs.single} random programs on one connection leave every count at its baseline`,
-    () =>
-      Effect.gen(function*() {
-        const result = yield* leakProperty(
-          CacheQuery.layer().pipe(Layer.provideMerge(TestDatabase.layer({ sample: true }))),
-          sqliteBackend,
-          runs.single
-        )
-        console.info(
-          `leak-freedom, one connection: ${result.programs} programs (${result.failedOrInterrupted} failed, died ` +
-            `or were interrupted), 0 leaks`
-        )
-      }),
-    1_800_000
+    property("one connection", runs.single),
+    () => leakProperty("one connection", TestDatabase.layer({ sample: true }), sqliteBackend, runs.single),
+    timeout
   )
 
   it.scopedLive(
-    `${runs.pooled} random programs on the reader pool leave every count at its baseline`,
-    () =>
-      Effect.gen(function*() {
-        const result = yield* leakProperty(
-          CacheQuery.layer().pipe(Layer.provideMerge(TestDatabase.layerPooled({ sample: true }))),
-          sqliteBackend,
-          runs.pooled
-        )
-        console.info(
-          `leak-freedom, reader pool: ${result.programs} programs (${result.failedOrInterrupted} failed, died ` +
-            `or were interrupted), 0 leaks`
-        )
-      }),
-    1_800_000
+    property("the reader pool", runs.pooled),
+    () => leakProperty("reader pool", TestDatabase.layerPooled({ sample: true }), sqliteBackend, runs.pooled),
+    timeout
   )
 })

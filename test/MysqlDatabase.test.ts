@@ -41,6 +41,24 @@ const admin = (sql: string, values: ReadonlyArray<unknown> = []) =>
     })
   })
 
+/**
+ * A server user of the test's own (`<prefix>_<random>`, with `password`) granted `privileges` on
+ * `database`, dropped when the scope closes; gives its name and its URL to that database.
+ */
+const temporaryUser = (prefix: string, privileges: string, database: string) =>
+  Effect.gen(function*() {
+    const user = `${prefix}_${crypto.randomBytes(4).toString("hex")}`
+    yield* Effect.acquireRelease(
+      Effect.zipRight(
+        admin(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`),
+        admin(`GRANT ${privileges} ON \`${database}\`.* TO '${user}'@'%'`)
+      ),
+      () => Effect.orDie(admin(`DROP USER IF EXISTS '${user}'@'%'`))
+    )
+    const host = new URL(server.replace(/^mysql:/, "http:")).host
+    return { user, url: Redacted.make(`mysql://${user}:${password}@${host}/${database}`) }
+  })
+
 /** How many server connections are using database `name`. */
 const serverConnections = (name: string) =>
   Effect.map(
@@ -205,16 +223,8 @@ describe.skipIf(!mysqlAvailable)("MysqlDatabase", () => {
     Effect.gen(function*() {
       const repo = yield* UserRepo
       const db = yield* MysqlDatabase.MysqlDatabase
-      const user = `dbscope_ro_${crypto.randomBytes(4).toString("hex")}`
-      yield* Effect.acquireRelease(
-        Effect.zipRight(
-          admin(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`),
-          admin(`GRANT SELECT ON \`${db.database}\`.* TO '${user}'@'%'`)
-        ),
-        () => Effect.orDie(admin(`DROP USER IF EXISTS '${user}'@'%'`))
-      )
-      const host = new URL(server.replace(/^mysql:/, "http:")).host
-      const readOnly = MysqlDatabase.layer({ url: Redacted.make(`mysql://${user}:${password}@${host}/${db.database}`) })
+      const { url } = yield* temporaryUser("dbscope_ro", "SELECT", db.database)
+      const readOnly = MysqlDatabase.layer({ url })
       const asReader = <A, E>(effect: Effect.Effect<A, E, UserRepo | SqlClient.SqlClient>) =>
         Effect.provide(effect, UserRepo.Default.pipe(Layer.provideMerge(readOnly)))
 
@@ -234,16 +244,7 @@ describe.skipIf(!mysqlAvailable)("MysqlDatabase", () => {
   it.scoped("a password in the URL never reaches a log line, a span attribute or an error", () =>
     Effect.gen(function*() {
       const db = yield* MysqlDatabase.MysqlDatabase
-      const user = `dbscope_rw_${crypto.randomBytes(4).toString("hex")}`
-      yield* Effect.acquireRelease(
-        Effect.zipRight(
-          admin(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`),
-          admin(`GRANT ALL ON \`${db.database}\`.* TO '${user}'@'%'`)
-        ),
-        () => Effect.orDie(admin(`DROP USER IF EXISTS '${user}'@'%'`))
-      )
-      const host = new URL(server.replace(/^mysql:/, "http:")).host
-      const url = Redacted.make(`mysql://${user}:${password}@${host}/${db.database}`)
+      const { url, user } = yield* temporaryUser("dbscope_rw", "ALL", db.database)
       const seen: Array<string> = []
       const logger = Logger.make(({ annotations, message }) => {
         seen.push(JSON.stringify([message, Object.fromEntries(HashMap.toEntries(annotations))]))
