@@ -14,10 +14,10 @@ export default defineConfig({
       // exercise them by spawning the binary and through the reader pools. The benchmark tooling
       // is measured by running it, not by the tests.
       exclude: [
-        "src/bin.ts",
-        "src/ReaderWorker.ts",
-        "src/MysqlReaderWorker.ts",
-        "src/ReaderWorkerLoop.ts",
+        "src/cli/bin.ts",
+        "src/readers/ReaderWorker.ts",
+        "src/readers/MysqlReaderWorker.ts",
+        "src/readers/ReaderWorkerLoop.ts",
         "src/bench/**",
         "src/Bench*.ts"
       ],

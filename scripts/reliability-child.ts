@@ -12,11 +12,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import * as Progress from "../src/Progress.js"
-import { retryOnFailure } from "../src/RetryOnFailure.js"
-import * as SqliteDatabase from "../src/SqliteDatabase.js"
-import { addSynthetic } from "../src/SyntheticUsers.js"
-import { UserRepo } from "../src/UserRepo.js"
+import * as SqliteDatabase from "../src/client/SqliteDatabase.js"
+import { retryOnFailure } from "../src/combinators/RetryOnFailure.js"
+import * as Progress from "../src/users/Progress.js"
+import { addSynthetic } from "../src/users/SyntheticUsers.js"
+import { UserRepo } from "../src/users/UserRepo.js"
 
 const [mode, filename = "", countText = "0", tag = "w"] = process.argv.slice(2)
 const count = Number(countText)

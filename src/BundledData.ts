@@ -17,10 +17,16 @@ const packageRoot = (): string => {
 }
 
 /** The compiled reader-worker entry (workers need JavaScript, so tests use the build too). */
-export const readerWorkerScript: string = path.join(packageRoot(), "dist", "src", "ReaderWorker.js")
+export const readerWorkerScript: string = path.join(packageRoot(), "dist", "src", "readers", "ReaderWorker.js")
 
 /** The compiled MySQL reader-worker entry. */
-export const mysqlReaderWorkerScript: string = path.join(packageRoot(), "dist", "src", "MysqlReaderWorker.js")
+export const mysqlReaderWorkerScript: string = path.join(
+  packageRoot(),
+  "dist",
+  "src",
+  "readers",
+  "MysqlReaderWorker.js"
+)
 
 /** The sample users shipped with dbscope (1000 rows: name, email, age). */
 export const sampleCsv: string = path.join(packageRoot(), "data", "user_data.csv")

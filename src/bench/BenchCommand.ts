@@ -22,7 +22,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import { fileURLToPath } from "node:url"
-import * as Progress from "../Progress.js"
+import * as Progress from "../users/Progress.js"
 import * as BenchReport from "./BenchReport.js"
 
 /** The suites' script in the build: `dist/scripts/bench.js` (this module is `dist/src/bench/BenchCommand.js`). */

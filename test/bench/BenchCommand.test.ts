@@ -11,9 +11,9 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { BenchReport, suiteNames, SuiteOutcome } from "../../src/bench/BenchReport.js"
-import { tempDirectory } from "../../src/TestDatabase.js"
+import { tempDirectory } from "../../src/testing/TestDatabase.js"
 
-const bin = fileURLToPath(new URL("../../dist/src/bin.js", import.meta.url))
+const bin = fileURLToPath(new URL("../../dist/src/cli/bin.js", import.meta.url))
 const benchScript = fileURLToPath(new URL("../../dist/scripts/bench.js", import.meta.url))
 
 interface Result {

@@ -8,9 +8,9 @@ import type * as Reactivity from "@effect/experimental/Reactivity"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as Layer from "effect/Layer"
 import * as Mysql from "mysql2"
-import type { PreparedQueries } from "../../src/PreparedQueries.js"
-import * as TestDatabase from "../../src/TestDatabase.js"
-import type { UserRepo } from "../../src/UserRepo.js"
+import type { PreparedQueries } from "../../src/client/PreparedQueries.js"
+import * as TestDatabase from "../../src/testing/TestDatabase.js"
+import type { UserRepo } from "../../src/users/UserRepo.js"
 
 export const mysqlServer = process.env.DBSCOPE_TEST_MYSQL ?? "mysql://root@127.0.0.1:3306"
 

@@ -4,7 +4,7 @@
  */
 import Sqlite from "better-sqlite3"
 import * as Effect from "effect/Effect"
-import { SqliteDatabase } from "../../src/SqliteDatabase.js"
+import { SqliteDatabase } from "../../src/client/SqliteDatabase.js"
 
 /** A raw better-sqlite3 connection to the same file, with no busy timeout; closed with the scope. */
 export const rawConnection = Effect.flatMap(SqliteDatabase, (db) =>

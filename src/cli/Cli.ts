@@ -1,0 +1,469 @@
+/**
+ * The `dbscope` command line: `setup`, `users`, `query`, `count`, the concurrency and stream
+ * commands, `demo` and `bench`, each opening the database (a SQLite file, or a MySQL/MariaDB server
+ * with `--url`) for exactly as long as the command runs. Data goes to stdout (a table, or JSON with
+ * `--json`); problems go to stderr as one line. `--log-queries` and `--trace` wrap any command.
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import type * as Reactivity from "@effect/experimental/Reactivity"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import type { ConfigError } from "effect/ConfigError"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { benchCommand } from "../bench/BenchCommand.js"
+import { sampleCsv } from "../BundledData.js"
+import type { DatabaseConnectError, DatabaseFileError } from "../client/DatabaseError.js"
+import * as MysqlDatabase from "../client/MysqlDatabase.js"
+import type { PreparedQueries } from "../client/PreparedQueries.js"
+import * as SqliteDatabase from "../client/SqliteDatabase.js"
+import * as SqlitePool from "../client/SqlitePool.js"
+import * as Tracing from "../client/Tracing.js"
+import * as CacheQuery from "../combinators/CacheQuery.js"
+import { cacheQuery } from "../combinators/CacheQuery.js"
+import { logQueries } from "../combinators/LogQueries.js"
+import { ReaderPool, type ReaderStartError } from "../readers/ReaderPool.js"
+import { fetchUsers } from "../users/ConcurrentFetch.js"
+import { Dashboard } from "../users/Dashboard.js"
+import { executeQuery } from "../users/ExecuteQuery.js"
+import * as Progress from "../users/Progress.js"
+import { setup } from "../users/Setup.js"
+import type { User } from "../users/User.js"
+import { UserRepo } from "../users/UserRepo.js"
+import {
+  averageAge,
+  InvalidPageSize,
+  keepOlderThan,
+  lazyPaginate,
+  maxPageSize,
+  streamUsers,
+  streamUsersInBatches
+} from "../users/UserStream.js"
+import { runDemo } from "./Demo.js"
+import * as Logging from "./Logging.js"
+import * as Output from "./Output.js"
+
+/** A command-line value that makes no sense (exit code 2, like the parser's own errors). */
+export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", { reason: Schema.String }) {
+  override get message() {
+    return this.reason
+  }
+}
+
+const dbOption = Options.file("db").pipe(
+  Options.withDescription("SQLite database file (default: $DBSCOPE_DB or ./data/users.db)"),
+  Options.optional
+)
+const jsonOption = Options.boolean("json").pipe(
+  Options.withDescription("Print a JSON array of rows instead of a table")
+)
+
+const logQueriesOption = Options.boolean("log-queries").pipe(
+  Options.withDescription("Log every SQL statement (duration, rows; values hidden) to stderr as logfmt")
+)
+
+const urlOption = Options.redacted("url").pipe(
+  Options.withDescription(
+    "MySQL/MariaDB server and database, mysql://user:password@host:port/db (default: $DATABASE_URL)"
+  ),
+  Options.optional
+)
+
+const traceOption = Options.boolean("trace").pipe(
+  Options.withDescription(
+    "Export a span per statement (db.system, db.statement, rows; never values): to stderr, or to the " +
+      "OTLP/HTTP collector in $OTEL_EXPORTER_OTLP_ENDPOINT"
+  )
+)
+
+const dbscope = Command.make("dbscope", {
+  db: dbOption,
+  url: urlOption,
+  logQueries: logQueriesOption,
+  trace: traceOption
+}).pipe(
+  Command.withDescription("Resource-safe, concurrent database access on Effect: the users database.")
+)
+
+/** Applies the global options that wrap a whole command (`--log-queries`, `--trace`). */
+const withGlobalOptions = <E, R>(effect: Effect.Effect<void, E, R>) =>
+  Effect.flatMap(dbscope, (global) => {
+    const logged = global.logQueries
+      ? effect.pipe(
+        logQueries(),
+        Logger.withMinimumLogLevel(LogLevel.Info),
+        Effect.provide(Logging.layerStderrLogfmt)
+      )
+      : effect
+    // Outermost: the exporter is flushed when the command has finished, whatever its outcome.
+    return global.trace ? Effect.provide(logged, Tracing.layerFromConfig) : logged
+  })
+
+/** What every database layer provides, whichever the backend. */
+type Connected = SqlClient.SqlClient | PreparedQueries | Reactivity.Reactivity
+
+/** Why opening a database can fail, whichever the backend. */
+type OpenError = DatabaseFileError | DatabaseConnectError | ReaderStartError | UsageError | ConfigError
+
+/** A database layer seen as what all backends provide (so that either can be returned). */
+const connected = (
+  layer: Layer.Layer<Connected, OpenError, Command.Command.Context<"dbscope">>
+): Layer.Layer<Connected, OpenError, Command.Command.Context<"dbscope">> => layer
+
+/** The MySQL URL of this invocation, if any: `--url` wins over `DATABASE_URL`. */
+const mysqlUrl = Effect.gen(function*() {
+  const { db, url } = yield* dbscope
+  const chosen = Option.isSome(url) ? url : yield* Config.option(Config.redacted("DATABASE_URL"))
+  if (Option.isSome(chosen) && Option.isSome(db)) {
+    return yield* new UsageError({ reason: "--db selects a SQLite file and --url a MySQL server: give one of them" })
+  }
+  return chosen
+})
+
+/**
+ * The database for the current invocation: MySQL when `--url` or `DATABASE_URL` gives a server
+ * (`create`: the database is created when missing), else SQLite (`--db` wins over `DBSCOPE_DB`).
+ */
+const connection = (create: boolean) =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const url = yield* mysqlUrl
+    if (Option.isSome(url)) {
+      const options = { ...yield* MysqlDatabase.poolConfig, url: url.value }
+      const pool = MysqlDatabase.layer(options)
+      return connected(create ? Layer.unwrapEffect(Effect.as(MysqlDatabase.createDatabase(options), pool)) : pool)
+    }
+    const { db } = yield* dbscope
+    const settings = yield* SqliteDatabase.config
+    const filename = Option.getOrElse(db, () => settings.filename)
+    return connected(SqliteDatabase.layer({ ...settings, filename, create }))
+  }))
+
+/** The database (see `connection`) with the users repository. */
+const database = (create: boolean) => UserRepo.Default.pipe(Layer.provideMerge(connection(create)))
+
+/**
+ * For concurrent reads: a MySQL pool runs `Effect.all` on separate connections by itself; SQLite
+ * gets the writer + reader-pool client (settings from `DBSCOPE_READERS` etc.).
+ */
+const pooledDatabase = Layer.unwrapEffect(Effect.gen(function*() {
+  const { db } = yield* dbscope
+  const settings = yield* SqlitePool.config
+  const filename = Option.getOrElse(db, () => settings.filename)
+  const url = yield* mysqlUrl
+  const connectionForReads = Option.isSome(url)
+    ? connected(MysqlDatabase.layer({ ...yield* MysqlDatabase.poolConfig, url: url.value, readers: settings.readers }))
+    : connected(SqlitePool.layer({ ...settings, filename, create: false }))
+  return Layer.mergeAll(UserRepo.Default, Dashboard.Default).pipe(Layer.provideMerge(connectionForReads))
+}))
+
+/** Pooled unless `--sequential`: then the queries run one after the other (on one SQLite connection). */
+const readDatabase = (sequential: boolean) =>
+  sequential ? Layer.provideMerge(Dashboard.Default, database(false)) : pooledDatabase
+
+const poolDescription = (sequential: boolean) =>
+  Effect.gen(function*() {
+    const readers = yield* Effect.serviceOption(ReaderPool)
+    if (Option.isSome(readers)) return `concurrently on ${readers.value.size} reader workers`
+    const mysql = yield* Effect.serviceOption(MysqlDatabase.MysqlDatabase)
+    if (Option.isSome(mysql) && mysql.value.readers > 0) {
+      return `concurrently on ${mysql.value.readers} reader workers (MySQL)`
+    }
+    return sequential ? "one after the other on one connection" : "concurrently on separate pooled connections"
+  })
+
+const ms = (millis: number) => `${millis < 1 ? millis.toFixed(3) : millis.toFixed(1)} ms`.padStart(11)
+
+/** `effect`'s value and how long it took, in milliseconds. */
+const timedMillis = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.suspend(() => {
+    const since = performance.now()
+    return Effect.map(effect, (value) => ({ value, millis: performance.now() - since }))
+  })
+const sequentialOption = Options.boolean("sequential").pipe(
+  Options.withDescription("Run the queries one after the other on one connection (to compare)")
+)
+
+const print = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, json: boolean) =>
+  Console.log(json ? Output.json(rows) : Output.table(rows))
+
+const nonNegative = (name: string, value: Option.Option<number>) =>
+  Option.match(value, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (n) =>
+      n >= 0 ? Effect.succeed(n) : Effect.fail(new UsageError({ reason: `--${name} must be 0 or more, got ${n}` }))
+  })
+
+const setupCommand = Command.make("setup", {
+  csv: Options.file("csv", { exists: "yes" }).pipe(
+    Options.withDescription("CSV file with name,email,age columns (default: the bundled sample)"),
+    Options.optional
+  ),
+  reset: Options.boolean("reset").pipe(Options.withDescription("Delete existing users before importing")),
+  synthetic: Options.integer("synthetic").pipe(
+    Options.withDescription("Add N deterministic synthetic users (no CSV import unless --csv is given)"),
+    Options.optional
+  )
+}, ({ csv, reset, synthetic }) =>
+  Effect.gen(function*() {
+    const count = yield* nonNegative("synthetic", synthetic)
+    const file = Option.getOrElse(csv, () => count === undefined ? sampleCsv : undefined)
+    const result = yield* setup({ csv: file, reset, synthetic: count })
+    yield* Console.log(
+      result.migrations.length === 0
+        ? "Schema: up to date"
+        : `Schema: applied ${result.migrations.map(([id, name]) => `${id}_${name}`).join(", ")}`
+    )
+    if (result.imported !== undefined && file !== undefined) {
+      yield* Console.log(
+        `Imported ${file}: ${result.imported.inserted} inserted, ${result.imported.skipped} skipped`
+      )
+    }
+    if (result.synthetic > 0) yield* Console.log(`Added ${result.synthetic} synthetic users`)
+    yield* Console.log(`Users in database: ${result.total}`)
+  }).pipe(Effect.provide(Layer.merge(database(true), Progress.layerTerminal)))).pipe(
+    Command.withDescription("Create or migrate the database and import users (idempotent)")
+  )
+
+const usersCommand = Command.make("users", {
+  olderThan: Options.integer("older-than").pipe(
+    Options.withDescription("Only users strictly older than N (0..150)"),
+    Options.optional
+  ),
+  limit: Options.integer("limit").pipe(Options.withDescription("At most N rows"), Options.optional),
+  json: jsonOption
+}, ({ json, limit, olderThan }) =>
+  Effect.gen(function*() {
+    const repo = yield* UserRepo
+    const max = yield* nonNegative("limit", limit)
+    const users = yield* Option.match(olderThan, {
+      onNone: () => repo.all({ limit: max }),
+      onSome: (age) =>
+        repo.olderThan(age, { limit: max }).pipe(
+          Effect.catchTag("InvalidAge", (error) =>
+            Effect.fail(new UsageError({ reason: `--older-than: ${error.reason}` })))
+        )
+    })
+    yield* print(users, json)
+  }).pipe(Effect.provide(database(false)))).pipe(
+    Command.withDescription("List users, optionally only those older than an age")
+  )
+
+/** `--param` values that read as numbers are bound as numbers (`25`, `-3`, `1.5`); anything else as text. */
+const bindParam = (text: string): string | number => {
+  const n = Number(text)
+  return text.trim() !== "" && Number.isFinite(n) && String(n) === text ? n : text
+}
+
+const queryCommand = Command.make("query", {
+  sql: Args.text({ name: "sql" }).pipe(Args.withDescription("One SQL statement, with ? placeholders")),
+  params: Options.text("param").pipe(
+    Options.withDescription("A value for the next ? placeholder (repeatable)"),
+    Options.repeated
+  ),
+  write: Options.boolean("write").pipe(Options.withDescription("Allow the statement to change the database")),
+  cacheDemo: Options.boolean("cache-demo").pipe(
+    Options.withDescription("Run the query twice through cacheQuery: the second answer comes from the cache")
+  ),
+  json: jsonOption
+}, ({ cacheDemo, json, params, sql, write }) =>
+  Effect.gen(function*() {
+    const values = params.map(bindParam)
+    if (!cacheDemo) return yield* print(yield* executeQuery(sql, values, { write }), json)
+    if (write) return yield* new UsageError({ reason: "--cache-demo caches reads: it cannot be used with --write" })
+    const cached = executeQuery(sql, values).pipe(cacheQuery({ key: [sql, values] }))
+    const first = yield* timedMillis(cached)
+    const second = yield* timedMillis(cached)
+    yield* print(second.value, json)
+    const stats = yield* CacheQuery.stats
+    yield* Console.error([
+      `first run:  ${ms(first.millis)}  ran the query (cache miss)`,
+      `second run: ${ms(second.millis)}  served from the cache (hit): the same ${
+        second.value.length === 1 ? "1 row" : `${second.value.length} rows`
+      }`,
+      `cache: ${stats.hits} hit, ${stats.misses} miss; a write through dbscope to a table read here would drop it`
+    ].join("\n"))
+  }).pipe(Effect.provide(CacheQuery.layer().pipe(Layer.provideMerge(database(false)))))).pipe(
+    Command.withDescription("Run one parameterized SQL statement (read-only unless --write)")
+  )
+
+const countCommand = Command.make("count", {}, () =>
+  Effect.gen(function*() {
+    const repo = yield* UserRepo
+    yield* Console.log(String(yield* repo.count))
+  }).pipe(Effect.provide(database(false)))).pipe(Command.withDescription("Print the number of users"))
+
+const concurrentCommand = Command.make("concurrent", {
+  olderThan: Options.integer("older-than").pipe(
+    Options.withDescription("Age for the second query (0..150)"),
+    Options.withDefault(40)
+  ),
+  sequential: sequentialOption,
+  json: jsonOption
+}, ({ json, olderThan, sequential }) =>
+  Effect.gen(function*() {
+    const result = yield* fetchUsers(olderThan, { concurrent: !sequential }).pipe(
+      Effect.catchTag("InvalidAge", (error) => Effect.fail(new UsageError({ reason: `--older-than: ${error.reason}` })))
+    )
+    if (json) {
+      return yield* Console.log(
+        `{"allUsers":${Output.json(result.allUsers.value)},"olderUsers":${Output.json(result.olderUsers.value)}}`
+      )
+    }
+    const rows = (n: number) => `${n.toLocaleString("en-US")} rows`.padStart(16)
+    yield* Console.log([
+      `Fetched ${yield* poolDescription(sequential)}:`,
+      `  all users               ${rows(result.allUsers.value.length)} ${ms(result.allUsers.millis)}`,
+      `  users older than ${String(olderThan).padEnd(6)} ${rows(result.olderUsers.value.length)} ${
+        ms(result.olderUsers.millis)
+      }`,
+      `  total                   ${"".padStart(16)} ${ms(result.millis)}`
+    ].join("\n"))
+  }).pipe(Effect.provide(readDatabase(sequential)))).pipe(
+    Command.withDescription("The seed's gather: all users and users older than N, fetched concurrently")
+  )
+
+const dashboardCommand = Command.make("dashboard", { sequential: sequentialOption, json: jsonOption }, ({
+  json,
+  sequential
+}) =>
+  Effect.gen(function*() {
+    const report = yield* (yield* Dashboard).report({ concurrent: !sequential })
+    if (json) return yield* Console.log(Output.json([report]).slice(1, -1))
+    const { summary } = report
+    yield* Console.log([
+      `Users: ${summary.users}   average age: ${summary.average_age?.toFixed(3) ?? "-"}   youngest: ${
+        summary.youngest ?? "-"
+      }   oldest: ${summary.oldest ?? "-"}   older than 40: ${report.usersOver40}`,
+      `Age bands: ${report.ageBands.map((band) => `${band.band}-${band.band + 9}: ${band.users}`).join("  ")}`,
+      `Top e-mail domains: ${report.topDomains.map((domain) => `${domain.domain} ${domain.users}`).join(", ")}`,
+      `4 queries ${yield* poolDescription(sequential)}: ${report.millis.toFixed(1)} ms`
+    ].join("\n"))
+  }).pipe(Effect.provide(readDatabase(sequential)))).pipe(
+    Command.withDescription("Four aggregate queries (age bands, average age, over 40, top domains) at once")
+  )
+
+/** `--page-size` / `--batch-size` values: integers 1..100000, checked before any query runs. */
+const sizeOption = (name: string) =>
+  Options.integer(name).pipe(Options.withDescription(`Rows per ${name.split("-")[0]} (1..${maxPageSize})`))
+
+/** Page and batch sizes are command-line values: a bad one is a usage error (exit 2). */
+const streamUsage = <A, E, R>(stream: Stream.Stream<A, E, R>) =>
+  Stream.mapError(
+    stream,
+    (error) => error instanceof InvalidPageSize ? new UsageError({ reason: error.message }) : error
+  )
+
+const userLine = (user: User) =>
+  `${String(user.user_id).padStart(7)}  ${user.name.padEnd(32).slice(0, 32)}  ${user.email.padEnd(40).slice(0, 40)}  ${
+    String(user.age).padStart(3)
+  }`
+
+const streamCommand = Command.make("stream", {
+  limit: Options.integer("limit").pipe(Options.withDescription("Stop after N users"), Options.optional),
+  json: Options.boolean("json").pipe(Options.withDescription("JSON Lines: one user object per line"))
+}, ({ json, limit }) =>
+  Effect.gen(function*() {
+    const max = yield* nonNegative("limit", limit)
+    const users = max === undefined ? streamUsers() : Stream.take(streamUsers(), max)
+    yield* users.pipe(Stream.runForEach((user) => Console.log(json ? JSON.stringify(user) : userLine(user))))
+  }).pipe(Effect.provide(database(false)))).pipe(
+    Command.withDescription("Stream every user, one at a time, in constant memory (the seed's stream_users)")
+  )
+
+const batchesCommand = Command.make("batches", {
+  batchSize: sizeOption("batch-size"),
+  olderThan: Options.integer("older-than").pipe(
+    Options.withDescription("Keep users strictly older than N (0..150)"),
+    Options.withDefault(25)
+  ),
+  json: Options.boolean("json").pipe(Options.withDescription("JSON Lines: the kept users, one per line"))
+}, ({ batchSize, json, olderThan }) =>
+  Effect.gen(function*() {
+    if (!Number.isSafeInteger(olderThan) || olderThan < 0 || olderThan > 150) {
+      return yield* new UsageError({
+        reason: `--older-than: age must be an integer between 0 and 150, got ${olderThan}`
+      })
+    }
+    let index = 0
+    let kept = 0
+    yield* streamUsage(streamUsersInBatches(batchSize)).pipe(Stream.runForEach((batch) => {
+      const older = keepOlderThan(olderThan)(batch)
+      index++
+      kept += Chunk.size(older)
+      return json
+        ? Effect.forEach(older, (user) => Console.log(JSON.stringify(user)), { discard: true })
+        : Console.log(`batch ${index}: ${Chunk.size(batch)} users, ${Chunk.size(older)} older than ${olderThan}`)
+    }))
+    if (!json) yield* Console.log(`${index} batches, ${kept} users older than ${olderThan}`)
+  }).pipe(Effect.provide(database(false)))).pipe(
+    Command.withDescription("Process users in batches, keeping those older than N (the seed's batch_processing)")
+  )
+
+const paginateCommand = Command.make("paginate", {
+  pageSize: sizeOption("page-size"),
+  json: Options.boolean("json").pipe(Options.withDescription("JSON Lines: one array of users per page"))
+}, ({ json, pageSize }) =>
+  Effect.gen(function*() {
+    let pages = 0
+    yield* streamUsage(lazyPaginate(pageSize)).pipe(Stream.runForEach((users) => {
+      pages++
+      const first = users[0]?.user_id
+      const last = users.at(-1)?.user_id
+      return Console.log(json ? JSON.stringify(users) : `page ${pages}: ${users.length} users (ids ${first}..${last})`)
+    }))
+    if (!json) yield* Console.log(`${pages} pages`)
+  }).pipe(Effect.provide(database(false)))).pipe(
+    Command.withDescription("Walk all users page by page, fetching each page only when needed (lazy_paginate)")
+  )
+
+const averageAgeCommand = Command.make("average-age", { json: jsonOption }, ({ json }) =>
+  Effect.gen(function*() {
+    const average = yield* averageAge()
+    yield* Console.log(json ? JSON.stringify({ averageAge: average }) : `Average age of users: ${average.toFixed(3)}`)
+  }).pipe(Effect.provide(database(false)))).pipe(
+    Command.withDescription("The average age, folded over a stream of ages (no SQL AVG, no table in memory)")
+  )
+
+const demoCommand = Command.make("demo", {}, () =>
+  Effect.gen(function*() {
+    const { db } = yield* dbscope
+    if (Option.isSome(yield* mysqlUrl)) {
+      return yield* new UsageError({ reason: "demo runs on the embedded SQLite database: drop --url / DATABASE_URL" })
+    }
+    const settings = yield* SqliteDatabase.config
+    yield* runDemo({ ...settings, filename: Option.getOrElse(db, () => settings.filename) })
+  })).pipe(Command.withDescription("Walk through the exercises dbscope re-implements, with their output"))
+
+/** A subcommand that honours the global options. */
+const global = <Name extends string, R, E, A>(subcommand: Command.Command<Name, R, E, A>) =>
+  Command.transformHandler(subcommand, withGlobalOptions)
+
+/** The whole command tree; every subcommand honours the global options. */
+export const command = dbscope.pipe(
+  Command.withSubcommands([
+    global(setupCommand),
+    global(usersCommand),
+    global(queryCommand),
+    global(countCommand),
+    global(concurrentCommand),
+    global(dashboardCommand),
+    global(streamCommand),
+    global(batchesCommand),
+    global(paginateCommand),
+    global(averageAgeCommand),
+    global(demoCommand),
+    global(benchCommand)
+  ])
+)
+
+/** Parses `argv` (as `process.argv`) and runs the chosen command. */
+export const run = Command.run(command, { name: "dbscope", version: "0.1.0" })

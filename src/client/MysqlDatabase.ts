@@ -1,0 +1,687 @@
+/**
+ * MySQL/MariaDB behind the same `SqlClient` as SQLite: a mysql2 connection pool, opened (and
+ * probed) when its layer is built and ended when the layer's scope closes. Statements outside a
+ * transaction run on any free pooled connection, so `Effect.all` really runs them side by side
+ * on the server; a transaction holds one connection and nests as savepoints. Like dbscope's
+ * SQLite connection, it runs the fiber's `QueryHooks` (`logQueries`, `cacheQuery`), tells
+ * `Reactivity` which tables each write changed, rolls back a failed COMMIT, and streams lazily
+ * (mysql2's row stream, paused whenever the consumer is behind).
+ *
+ * The URL is `Redacted`: errors and logs name the server as `mysql://user@host:port/database`,
+ * never with its password.
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
+import * as Client from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import type { ConfigError } from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as Mysql from "mysql2"
+import { mysqlReaderWorkerScript } from "../BundledData.js"
+import * as ReaderPool from "../readers/ReaderPool.js"
+import { commitFailed, DatabaseConnectError } from "./DatabaseError.js"
+import * as OpenResources from "./OpenResources.js"
+import { PreparedQueries } from "./PreparedQueries.js"
+import * as QueryHooks from "./QueryHooks.js"
+import { anyTable, everyTable } from "./TableAccess.js"
+
+/** Settings of a MySQL/MariaDB pool. */
+export interface MysqlOptions {
+  /** `mysql://user:password@host:port/database` (also `mariadb://`). */
+  readonly url: Redacted.Redacted<string>
+  /** At most this many connections (default 10). */
+  readonly poolSize?: number | undefined
+  /** How long to wait for the server when connecting (default 5 s). */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * Reader worker threads, each with a read-only connection of its own. Decoding rows costs more
+   * on MySQL than the server's work, and it happens on the one JavaScript thread: without readers,
+   * `Effect.all` over large reads waits on the server concurrently but decodes one after the other.
+   * With them, reads outside transactions that cost more than `mainThreadBelow` (default 2 ms)
+   * are decoded on the workers' cores. Default: none.
+   */
+  readonly readers?:
+    | ReaderPool.ReaderPoolSettings & { readonly mainThreadBelow?: Duration.DurationInput | undefined }
+    | undefined
+}
+
+/**
+ * Settings from the environment: `DATABASE_URL` (read as a secret), `DBSCOPE_MYSQL_POOL_SIZE`
+ * (default 10) and `DBSCOPE_MYSQL_CONNECT_TIMEOUT` (default 5 seconds).
+ */
+export const config: Config.Config<MysqlOptions> = Config.all({
+  url: Config.redacted("DATABASE_URL"),
+  poolSize: Config.integer("DBSCOPE_MYSQL_POOL_SIZE").pipe(
+    Config.validate({ message: "DBSCOPE_MYSQL_POOL_SIZE must be 1 or more", validation: (n) => n >= 1 }),
+    Config.withDefault(10)
+  ),
+  connectTimeout: Config.duration("DBSCOPE_MYSQL_CONNECT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5)))
+})
+
+/** The pool settings of `config` alone, for a URL given some other way (`--url`). */
+export const poolConfig: Config.Config<Omit<MysqlOptions, "url">> = Config.map(
+  Config.all({
+    poolSize: Config.integer("DBSCOPE_MYSQL_POOL_SIZE").pipe(
+      Config.validate({ message: "DBSCOPE_MYSQL_POOL_SIZE must be 1 or more", validation: (n) => n >= 1 }),
+      Config.withDefault(10)
+    ),
+    connectTimeout: Config.duration("DBSCOPE_MYSQL_CONNECT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5)))
+  }),
+  (settings) => settings
+)
+
+/** What the MySQL layer provides besides the `SqlClient`. */
+export class MysqlDatabase extends Context.Tag("dbscope/MysqlDatabase")<MysqlDatabase, {
+  /** The server and database, without the password. */
+  readonly target: string
+  /** The database name. */
+  readonly database: string
+  /** At most this many connections. */
+  readonly poolSize: number
+  /** Reader worker threads (0: none). */
+  readonly readers: number
+}>() {}
+
+/** Where a URL points, safe to show, and its parts; fails for anything that is not a MySQL URL. */
+export const parseUrl = (url: Redacted.Redacted<string>) =>
+  Effect.suspend(() => {
+    let parsed: URL
+    try {
+      parsed = new URL(Redacted.value(url))
+    } catch {
+      return Effect.fail(
+        new DatabaseConnectError({ target: "the database URL", reason: "it is not a valid URL" })
+      )
+    }
+    const port = parsed.port === "" ? 3306 : Number(parsed.port)
+    const user = decodeURIComponent(parsed.username)
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""))
+    const target = `mysql://${user === "" ? "" : `${user}@`}${parsed.hostname}:${port}/${database}`
+    if (parsed.protocol !== "mysql:" && parsed.protocol !== "mariadb:") {
+      return Effect.fail(
+        new DatabaseConnectError({ target: "the database URL", reason: "it must start with mysql:// or mariadb://" })
+      )
+    }
+    // The name goes into CREATE DATABASE, where it cannot be a bound parameter: plain names only.
+    if (!/^[A-Za-z0-9_$]{1,64}$/.test(database)) {
+      return Effect.fail(
+        new DatabaseConnectError({
+          target,
+          reason:
+            "the URL must name a database made of letters, digits, _ and $ (e.g. mysql://root@127.0.0.1:3306/ALX_prodev)"
+        })
+      )
+    }
+    parsed.protocol = "mysql:"
+    const withoutDatabase = new URL(parsed.href)
+    withoutDatabase.pathname = "/"
+    return Effect.succeed({
+      target,
+      database,
+      host: parsed.hostname,
+      port,
+      url: Redacted.make(parsed.href),
+      serverUrl: Redacted.make(withoutDatabase.href)
+    })
+  })
+
+const connectReasons: Record<string, string> = {
+  ECONNREFUSED: "the server is not reachable (connection refused)",
+  ENOTFOUND: "the server's host name is unknown",
+  EAI_AGAIN: "the server's host name is unknown",
+  ETIMEDOUT: "the server did not answer in time",
+  ER_ACCESS_DENIED_ERROR: "access denied (wrong user name or password)",
+  ER_BAD_DB_ERROR: "the database does not exist (`dbscope setup --url …` creates it)",
+  ER_DBACCESS_DENIED_ERROR: "this user may not use the database",
+  PROTOCOL_CONNECTION_LOST: "the server closed the connection"
+}
+
+const errorCode = (cause: unknown): string =>
+  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : "UNKNOWN"
+
+/** A failure to connect, as one line that names the server but never the password. */
+export const connectError = (target: string) => (cause: unknown) =>
+  new DatabaseConnectError({
+    target,
+    reason: connectReasons[errorCode(cause)] ?? `the connection failed (${errorCode(cause)})`,
+    cause
+  })
+
+/** The pool's options: its size, and each connection's. */
+const poolOptions = (url: Redacted.Redacted<string>, options: MysqlOptions): Mysql.PoolOptions => ({
+  ...connectionOptions(url, options),
+  connectionLimit: options.poolSize ?? 10
+})
+
+/** The connection options dbscope uses: numbers as numbers, timestamps as SQLite-like strings. */
+const connectionOptions = (url: Redacted.Redacted<string>, options: MysqlOptions): Mysql.ConnectionOptions => ({
+  uri: Redacted.value(url),
+  connectTimeout: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
+  // Statements are one at a time: text from a user can never smuggle in a second one.
+  multipleStatements: false,
+  supportBigNumbers: true,
+  decimalNumbers: true,
+  dateStrings: true,
+  timezone: "Z"
+})
+
+/** Runs `sql` on a pool or one pooled connection; `execute` binds on the server, `query` in the client. */
+const runOn = (
+  target: Mysql.Pool | Mysql.PoolConnection,
+  sql: string,
+  params: ReadonlyArray<unknown>,
+  method: "execute" | "query",
+  rowsAsArray = false
+) =>
+  Effect.async<unknown, SqlError>((resume) => {
+    const options = { sql, values: [...params], rowsAsArray }
+    const done = (cause: Mysql.QueryError | null, results: unknown) =>
+      resume(
+        cause === null
+          ? Effect.succeed(results)
+          : Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
+      )
+    if (method === "execute") target.execute(options, done)
+    else target.query(options, done)
+  })
+
+/** Statements a reader worker may be given: plain reads (a locking read needs the writer's pool). */
+const readOnlyShape = /^\s*\(?\s*(?:SELECT|WITH)\b/i
+const lockingRead = /\bFOR\s+(?:UPDATE|SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b/i
+
+const transactionControl = /^\s*(?:BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i
+const schemaChange = /^\s*(?:CREATE|ALTER|DROP|RENAME|TRUNCATE)\b/i
+
+/**
+ * Which tables a statement touches, from the names of the database's tables: every table whose
+ * name appears in the statement counts (more than it reads, never less). A view, or a table with
+ * triggers or foreign keys pointing at it, could reach tables not named: then "any"/"every".
+ */
+const makeTableNames = (pool: Mysql.Pool) => {
+  let tables: ReadonlyArray<string> = []
+  let views: ReadonlyArray<string> = []
+  let reachesFurther = new Set<string>()
+  const load = runOn(
+    pool,
+    `SELECT t.TABLE_NAME AS name, t.TABLE_TYPE AS type,
+       EXISTS (SELECT 1 FROM information_schema.TRIGGERS g
+               WHERE g.EVENT_OBJECT_SCHEMA = t.TABLE_SCHEMA AND g.EVENT_OBJECT_TABLE = t.TABLE_NAME) AS triggers,
+       EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r
+               WHERE r.UNIQUE_CONSTRAINT_SCHEMA = t.TABLE_SCHEMA AND r.REFERENCED_TABLE_NAME = t.TABLE_NAME) AS referenced
+     FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE()`,
+    [],
+    "query"
+  ).pipe(
+    Effect.map((rows) => {
+      const list = Array.isArray(rows)
+        ? rows as Array<{ name: string; type: string; triggers: number; referenced: number }>
+        : []
+      tables = list.filter((row) => row.type === "BASE TABLE").map((row) => row.name)
+      views = list.filter((row) => row.type !== "BASE TABLE").map((row) => row.name)
+      reachesFurther = new Set(list.filter((row) => row.triggers > 0 || row.referenced > 0).map((row) => row.name))
+    }),
+    // Without the list every statement counts as touching everything: still correct, just coarser.
+    Effect.ignore
+  )
+  const named = (sql: string, names: ReadonlyArray<string>) => {
+    const words = new Set(sql.toLowerCase().match(/[a-z0-9_$]+/g) ?? [])
+    return names.filter((name) => words.has(name.toLowerCase()))
+  }
+  return {
+    load,
+    reads: (sql: string): ReadonlyArray<string> => {
+      const found = named(sql, tables)
+      return found.length === 0 || named(sql, views).length > 0 ? [anyTable] : found
+    },
+    writes: (sql: string): ReadonlyArray<string> => {
+      const found = named(sql, tables)
+      return found.length === 0 || found.some((table) => reachesFurther.has(table)) ? [everyTable] : found
+    }
+  }
+}
+
+/** Opens the pool in the current scope (probing the server) and builds the client around it. */
+export const make = (options: MysqlOptions) =>
+  Effect.gen(function*() {
+    const where = yield* parseUrl(options.url)
+    const reactivity = yield* Reactivity.Reactivity
+    const pool = yield* Effect.acquireRelease(
+      Effect.sync(() => Mysql.createPool(poolOptions(where.url, options))).pipe(
+        Effect.tap(OpenResources.opened("mysqlPool")),
+        Effect.tap(Effect.log(`Database pool opened: ${where.target}`))
+      ),
+      (pool) =>
+        Effect.async<void>((resume) => pool.end(() => resume(Effect.void))).pipe(
+          Effect.zipRight(OpenResources.closed("mysqlPool")),
+          Effect.zipRight(Effect.log(`Database pool closed: ${where.target}`))
+        )
+    )
+    yield* runOn(pool, "SELECT 1", [], "query").pipe(
+      Effect.mapError((error) => connectError(where.target)(error.cause)),
+      Effect.timeoutFail({
+        duration: Duration.sum(Duration.decode(options.connectTimeout ?? Duration.seconds(5)), Duration.seconds(1)),
+        onTimeout: () => new DatabaseConnectError({ target: where.target, reason: connectReasons.ETIMEDOUT ?? "" })
+      })
+    )
+    const names = makeTableNames(pool)
+    yield* names.load
+
+    const invalidate = (keys: ReadonlyArray<string>) => reactivity.unsafeInvalidate([...keys, anyTable])
+
+    const readers = options.readers === undefined ? undefined : yield* ReaderPool.makeWith(options.readers, {
+      script: mysqlReaderWorkerScript,
+      start: {
+        _tag: "Mysql",
+        url: Redacted.value(where.url),
+        connectTimeoutMs: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5))
+      }
+    }).pipe(
+      Effect.mapError((error) =>
+        new DatabaseConnectError({
+          target: where.target,
+          reason: `a reader worker could not connect (${error.reason})`
+        })
+      )
+    )
+    // Per SQL text, what a read costs (a moving average, ms): a read cheaper than a thread hop runs
+    // on the main thread's pool; the first run of a text goes to the readers to find out.
+    const cheapMillis = Duration.toMillis(options.readers?.mainThreadBelow ?? Duration.millis(2))
+    const costs = new Map<string, number>()
+    const remember = (sql: string, millis: number) => {
+      const known = costs.get(sql)
+      if (known === undefined && costs.size >= 1000) costs.clear()
+      costs.set(sql, known === undefined ? millis : known * 0.7 + millis * 0.3)
+    }
+    const routedToReaders = (sql: string) => {
+      if (!readOnlyShape.test(sql) || lockingRead.test(sql)) return false
+      const cost = costs.get(sql)
+      return cost === undefined || cost >= cheapMillis
+    }
+
+    const getConnection = Effect.async<Mysql.PoolConnection, SqlError>((resume) =>
+      pool.getConnection((cause, connection) => {
+        if (cause === null) OpenResources.markOpened("mysqlConnection")
+        resume(
+          cause === null
+            ? Effect.succeed(connection)
+            : Effect.fail(new SqlError({ cause, message: "Failed to acquire a connection" }))
+        )
+      })
+    )
+
+    /** One pooled connection (in a transaction) or the pool itself (any free connection). */
+    const makeConnection = (target: Mysql.Pool | Mysql.PoolConnection, streamOn: StreamSource): Connection => {
+      // Tables written inside the open transaction, told again when it ends (see SqliteDatabase).
+      const pending = new Set<string>()
+      const inTransaction = target !== pool
+
+      const afterWrite = (sql: string, changed: number): Effect.Effect<void> => {
+        if (schemaChange.test(sql)) return Effect.zipRight(names.load, Effect.sync(() => invalidate([everyTable])))
+        if (changed === 0) return Effect.void
+        const keys = names.writes(sql)
+        if (inTransaction) { for (const key of keys) pending.add(key) }
+        return Effect.sync(() => invalidate(keys))
+      }
+      const transactionEnded = Effect.sync(() => {
+        if (pending.size === 0) return
+        const keys = [...pending]
+        pending.clear()
+        invalidate(keys)
+      })
+
+      // InnoDB rolls back the whole transaction of a deadlock victim. Until the transaction ends,
+      // nothing more may run on this connection: it would run outside any transaction (autocommit),
+      // and a nested savepoint's ROLLBACK TO would fail (a defect in `@effect/sql`).
+      let aborted: SqlError | undefined
+      const failUnlessAborted = <A>(effect: Effect.Effect<A, SqlError>) =>
+        Effect.suspend(() => aborted === undefined ? effect : Effect.fail(aborted)).pipe(
+          Effect.tapError((error) =>
+            Effect.sync(() => {
+              if (inTransaction && errorCode(error.cause) === "ER_LOCK_DEADLOCK") aborted = error
+            })
+          )
+        )
+
+      const onReaders = (sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<object>, SqlError> =>
+        readers === undefined ? statement(sql, params, "execute") : QueryHooks.observe(
+          "mysql",
+          sql,
+          params,
+          () => names.reads(sql),
+          Effect.suspend(() => {
+            const since = performance.now()
+            return Effect.map(readers.query(sql, QueryHooks.bindable(params)), (rows) => {
+              remember(sql, performance.now() - since)
+              return rows as ReadonlyArray<object>
+            })
+          }),
+          (error) => error._tag === "ReaderWriteRejected"
+        ).pipe(
+          Effect.catchTag("ReaderWriteRejected", () => statement(sql, params, "execute")),
+          Effect.mapError((error) =>
+            error instanceof SqlError ? error : new SqlError({ cause: error, message: error.message })
+          )
+        )
+
+      const statement = (
+        sql: string,
+        params: ReadonlyArray<unknown>,
+        method: "execute" | "query",
+        rowsAsArray = false
+      ) =>
+        QueryHooks.observe(
+          "mysql",
+          sql,
+          params,
+          () => names.reads(sql),
+          failUnlessAborted(Effect.flatMap(
+            runOn(target, sql, QueryHooks.bindable(params), method, rowsAsArray),
+            (results) =>
+              Array.isArray(results)
+                ? Effect.succeed(results as ReadonlyArray<object>)
+                : Effect.as(afterWrite(sql, affectedRows(results)), [] as ReadonlyArray<object>)
+          ))
+        )
+
+      const control = (sql: string, params: ReadonlyArray<unknown>) =>
+        Effect.ensuring(controlNow(sql, params), Effect.sync(() => countTransaction(sql)))
+
+      // Open transactions, for leak tests: BEGIN opens one, COMMIT or a full ROLLBACK ends it.
+      let open = false
+      const countTransaction = (sql: string) => {
+        const begins = /^\s*(?:BEGIN|START\s+TRANSACTION)\b/i.test(sql)
+        const ends = /^\s*(?:COMMIT|ROLLBACK\s*$)/i.test(sql)
+        if (begins && !open) {
+          open = true
+          OpenResources.markOpened("transaction")
+        } else if (ends && open) {
+          open = false
+          OpenResources.markClosed("transaction")
+        }
+      }
+
+      const controlNow = (sql: string, params: ReadonlyArray<unknown>) => {
+        const lost = aborted
+        if (/^\s*(?:BEGIN|START|ROLLBACK\s*$)/i.test(sql)) aborted = undefined
+        // The deadlock already undid everything: there is no savepoint left to roll back to.
+        if (lost !== undefined && /^\s*ROLLBACK\s+TO\b/i.test(sql)) return Effect.succeed([] as ReadonlyArray<object>)
+        if (/^\s*COMMIT\b/i.test(sql)) {
+          // MySQL ends the transaction even when COMMIT fails; ROLLBACK makes sure of it.
+          const commit = lost === undefined ? runOn(target, sql, [], "query") : Effect.fail(lost)
+          return commit.pipe(
+            Effect.catchAll((error) =>
+              Effect.zipRight(
+                Effect.ignore(runOn(target, "ROLLBACK", [], "query")),
+                Effect.fail(new SqlError({ cause: error.cause, message: commitFailed }))
+              )
+            ),
+            Effect.ensuring(transactionEnded),
+            Effect.as([] as ReadonlyArray<object>)
+          )
+        }
+        const ran = Effect.as(runOn(target, sql, params, "query"), [] as ReadonlyArray<object>)
+        return /^\s*ROLLBACK\s*$/i.test(sql) ? Effect.ensuring(ran, transactionEnded) : ran
+      }
+
+      const run = (sql: string, params: ReadonlyArray<unknown>) =>
+        readers !== undefined && target === pool && routedToReaders(sql)
+          ? onReaders(sql, params)
+          : statement(sql, params, "execute")
+
+      return {
+        execute: (sql, params, transformRows) =>
+          transformRows === undefined ? run(sql, params) : Effect.map(run(sql, params), transformRows),
+        executeRaw: (sql, params) =>
+          Effect.map(runOn(target, sql, QueryHooks.bindable(params), "execute"), (results) => [results]),
+        executeValues: (sql, params) =>
+          Effect.map(
+            statement(sql, params, "execute", true),
+            (rows) => rows as unknown as ReadonlyArray<ReadonlyArray<unknown>>
+          ),
+        executeUnprepared: (sql, params, transformRows) => {
+          const rows = transactionControl.test(sql)
+            ? QueryHooks.observe("mysql", sql, params, () => [], control(sql, params))
+            : statement(sql, params, "query")
+          return transformRows === undefined ? rows : Effect.map(rows, transformRows)
+        },
+        executeStream: (sql, params, transformRows) => {
+          const rows = streamRows(
+            streamOn,
+            sql,
+            QueryHooks.bindable(params),
+            params
+          )
+          return transformRows === undefined
+            ? rows
+            : Stream.mapChunks(rows, (chunk) => Chunk.unsafeFromArray(transformRows(Chunk.toReadonlyArray(chunk))))
+        }
+      }
+    }
+
+    const acquireConnection = Effect.acquireRelease(
+      getConnection,
+      (connection) =>
+        Effect.sync(() => {
+          connection.release()
+          OpenResources.markClosed("mysqlConnection")
+        })
+    )
+
+    const onPool = makeConnection(pool, { own: getConnection })
+    const client = yield* Client.make({
+      acquirer: Effect.succeed(onPool),
+      transactionAcquirer: Effect.map(
+        acquireConnection,
+        (connection) => makeConnection(connection, { shared: connection })
+      ),
+      compiler: MysqlClient.makeCompiler(),
+      spanAttributes: [
+        ["db.system", "mysql"],
+        ["db.system.name", "mysql"],
+        ["server.address", where.host],
+        ["server.port", where.port],
+        ["db.namespace", where.database]
+      ]
+    })
+    // Prepared statements skip `@effect/sql`'s span and scope per statement (see PreparedQueries):
+    // a 1M-row keyset walk made a span and a scope per page, garbage that outlived minor GCs.
+    const prepared = {
+      prepare: (text: string) => (params: ReadonlyArray<unknown>) =>
+        Effect.flatMap(
+          Effect.serviceOption(Client.TransactionConnection),
+          (transaction) =>
+            (transaction._tag === "Some" ? transaction.value[0] : onPool).execute(text, params, undefined)
+        )
+    }
+    return {
+      client,
+      prepared,
+      database: {
+        target: where.target,
+        database: where.database,
+        poolSize: options.poolSize ?? 10,
+        readers: readers?.size ?? 0
+      }
+    }
+  })
+
+const affectedRows = (results: unknown): number =>
+  typeof results === "object" && results !== null && "affectedRows" in results &&
+    typeof results.affectedRows === "number"
+    ? results.affectedRows
+    : 1
+
+const streamChunkSize = 512
+
+/** Where a stream runs: a connection of its own (outside transactions), or the transaction's. */
+type StreamSource =
+  | { readonly own: Effect.Effect<Mysql.PoolConnection, SqlError> }
+  | { readonly shared: Mysql.PoolConnection }
+
+/**
+ * A lazy row stream: rows are pulled from mysql2's row stream a chunk at a time, and the socket is
+ * paused while two chunks wait unread, so the server sends only as fast as the consumer reads.
+ * Outside a transaction the stream has a connection of its own, destroyed when the stream stops
+ * early: a MySQL connection cannot drop a result half-read, it would read the rest first and stay
+ * busy meanwhile. Logged (under `logQueries`) once, when the stream ends.
+ */
+const streamRows = (
+  on: StreamSource,
+  sql: string,
+  params: ReadonlyArray<unknown>,
+  shownParams: ReadonlyArray<unknown>
+) =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    const logging = yield* FiberRef.get(QueryHooks.currentLogging)
+    const countRows = yield* QueryHooks.streamSpan("mysql", sql)
+    const since = performance.now()
+    let streamed = 0
+    let ended = false
+    const connection = "own" in on
+      ? yield* Effect.acquireRelease(on.own, (connection) =>
+        Effect.sync(() => {
+          if (ended) connection.release()
+          else connection.destroy()
+          OpenResources.markClosed("mysqlConnection")
+        }))
+      : on.shared
+    const rows: Array<object> = []
+    let failure: SqlError | undefined
+    let wake: (() => void) | undefined
+    const query = yield* Effect.acquireRelease(
+      Effect.sync(() => connection.query({ sql, values: [...params] }).stream()).pipe(
+        Effect.tap(OpenResources.opened("iterator"))
+      ),
+      (query) =>
+        Effect.withFiberRuntime<void>((fiber) => {
+          OpenResources.markClosed("iterator")
+          countRows(streamed)
+          if (!ended) query.destroy()
+          if (logging !== undefined) {
+            QueryHooks.emitLog(fiber, logging, sql, shownParams, performance.now() - since, { rows: streamed })
+          }
+          return Effect.void
+        })
+    )
+    query.on("data", (row: object) => {
+      rows.push(row)
+      if (rows.length >= 2 * streamChunkSize) query.pause()
+      if (rows.length >= streamChunkSize) wake?.()
+    })
+    query.on("end", () => {
+      ended = true
+      wake?.()
+    })
+    query.on("error", (cause: unknown) => {
+      failure = new SqlError({ cause, message: "Failed to stream statement" })
+      ended = true
+      wake?.()
+    })
+    const ready = Effect.async<void>((resume) => {
+      if (rows.length >= streamChunkSize || ended) return resume(Effect.void)
+      wake = () => {
+        wake = undefined
+        resume(Effect.void)
+      }
+      return Effect.sync(() => void (wake = undefined))
+    })
+    const pull = Effect.zipRight(
+      ready,
+      Effect.suspend(() => {
+        if (failure !== undefined) return Effect.fail(Option.some(failure))
+        if (rows.length === 0) return Effect.fail(Option.none())
+        const chunk = rows.splice(0, streamChunkSize)
+        streamed += chunk.length
+        if (!ended && rows.length < streamChunkSize) query.resume()
+        return Effect.succeed(Chunk.unsafeFromArray(chunk))
+      })
+    )
+    return Stream.repeatEffectChunkOption(pull)
+  }))
+
+/** Context the MySQL layer provides: the standard client, prepared queries, `Reactivity`, the target. */
+export type Services = Client.SqlClient | PreparedQueries | MysqlDatabase | Reactivity.Reactivity
+
+const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
+  Context.make(Client.SqlClient, built.client).pipe(
+    Context.add(MysqlDatabase, built.database),
+    Context.add(PreparedQueries, built.prepared)
+  )
+
+/** A scoped layer holding one pool with the given settings. */
+export const layer = (options: MysqlOptions): Layer.Layer<Services, DatabaseConnectError> =>
+  Layer.scopedContext(Effect.map(make(options), toContext)).pipe(Layer.provideMerge(Reactivity.layer))
+
+/** The same layer with settings from `Config` (see `config`). */
+export const layerConfig = (
+  options: Config.Config<MysqlOptions> = config
+): Layer.Layer<Services, DatabaseConnectError | ConfigError> =>
+  Layer.scopedContext(Effect.flatMap(options, (resolved) => Effect.map(make(resolved), toContext))).pipe(
+    Layer.provideMerge(Reactivity.layer)
+  )
+
+/** Runs one statement on a single connection of its own (`runOn` typing for a plain connection). */
+const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyArray<unknown>) =>
+  Effect.async<unknown, unknown>((resume) => {
+    connection.query(
+      { sql, values: [...params] },
+      (cause, results) => resume(cause === null ? Effect.succeed(results) : Effect.fail(cause))
+    )
+  })
+
+/**
+ * Runs `use` on one connection to the URL's server, without selecting its database (which may not
+ * exist yet), and closes it; failures read as connection errors naming the target.
+ */
+const onServer = (
+  options: MysqlOptions,
+  use: (connection: Mysql.Connection, database: string) => Effect.Effect<void, unknown>
+) =>
+  Effect.gen(function*() {
+    const where = yield* parseUrl(options.url)
+    yield* Effect.acquireUseRelease(
+      Effect.sync(() => Mysql.createConnection(connectionOptions(where.serverUrl, options))),
+      (connection) => Effect.mapError(use(connection, where.database), connectError(where.target)),
+      (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
+    )
+  })
+
+/**
+ * Creates the database the URL names when it does not exist yet (utf8mb4), connecting to the
+ * server without a database first. Only creating it needs the CREATE privilege: a database that
+ * exists is left alone, so a least-privilege user gets as far as the first thing it may not do.
+ */
+export const createDatabase = (options: MysqlOptions) =>
+  onServer(options, (connection, database) =>
+    Effect.gen(function*() {
+      const found = yield* queryOnce(
+        connection,
+        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+        [database]
+      )
+      if (Array.isArray(found) && found.length > 0) return
+      // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
+      yield* queryOnce(
+        connection,
+        `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+        []
+      )
+    }))
+
+/** Drops the database the URL names, if it exists (test harnesses, benchmarks). */
+export const dropDatabase = (options: MysqlOptions) =>
+  // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
+  onServer(options, (connection, database) =>
+    Effect.asVoid(queryOnce(connection, `DROP DATABASE IF EXISTS \`${database}\``, [])))

@@ -1,0 +1,48 @@
+/**
+ * `@transactional`: the wrapped effect runs in one transaction. It commits when the effect succeeds
+ * and rolls back when it fails, dies or is interrupted; nested inside another, it becomes a
+ * savepoint, so an inner failure the caller catches undoes only the inner part. Reads inside see
+ * the transaction's own writes (they run on its connection). On dbscope's SQLite client the
+ * transaction starts with `BEGIN IMMEDIATE`: two writers cannot deadlock upgrading read locks.
+ *
+ * `@effect/sql` turns a failed COMMIT into a defect; here it is `CommitFailed`, a typed error that
+ * says whether trying again may work (`retryOnFailure` retries it when it does). The transaction
+ * has been rolled back by then: nothing of it was written.
+ *
+ * @example
+ * yield* transfer.pipe(transactional, retryOnFailure())
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { commitFailed, driverCode, isTransientCode, reasonFor } from "../client/DatabaseError.js"
+
+/** The transaction's COMMIT failed; it was rolled back, so none of its writes are in the database. */
+export class CommitFailed extends Data.TaggedError("CommitFailed")<{
+  /** The driver's error code (`SQLITE_BUSY`, `SQLITE_CONSTRAINT_FOREIGNKEY`, ...). */
+  readonly code: string
+  readonly cause: SqlError
+}> {
+  /** Whether the same transaction may succeed if run again (the database was locked). */
+  get transient(): boolean {
+    return isTransientCode(this.code)
+  }
+  override get message() {
+    return `the transaction could not be committed and was rolled back: ${reasonFor(this.code)}`
+  }
+}
+
+const asCommitFailed = (defect: unknown) =>
+  defect instanceof SqlError && defect.message === commitFailed
+    ? Option.some(Effect.fail(new CommitFailed({ code: driverCode(defect), cause: defect })))
+    : Option.none()
+
+/** Runs `self` in a transaction (or a savepoint, when one is open already); see the module doc. */
+export const transactional = <A, E, R>(
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | SqlError | CommitFailed, R | SqlClient.SqlClient> =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(self)).pipe(
+    Effect.catchSomeDefect(asCommitFailed)
+  )

@@ -1,0 +1,77 @@
+/**
+ * The `ExecuteQuery` counterpart: run one parameterized statement written by the caller and get
+ * its rows. Parameters are always bound, never spliced into the text; a query is read-only unless
+ * the caller asks to write, and a rejected query leaves the database as it was.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import { type DatabaseError, driverCode, driverMessage, fromSqlError } from "../client/DatabaseError.js"
+
+/** The statement itself is wrong (syntax, unknown table or column, several statements, ...). */
+export class QueryError extends Schema.TaggedError<QueryError>()("QueryError", { reason: Schema.String }) {
+  override get message() {
+    return `query failed: ${this.reason}`
+  }
+}
+
+/** A write was attempted through a read-only query. */
+export class ReadOnlyQuery extends Schema.TaggedError<ReadOnlyQuery>()("ReadOnlyQuery", {}) {
+  override get message() {
+    return "this statement writes to the database; pass --write to allow it"
+  }
+}
+
+/** A row as the driver returns it: column name to value. */
+export type Row = Readonly<Record<string, unknown>>
+
+export interface ExecuteQueryOptions {
+  /** Allow statements that change the database. Default false. */
+  readonly write?: boolean | undefined
+}
+
+const userCodes = ["SQLITE_ERROR", "SQLITE_RANGE", "SQLITE_MISMATCH", "SQLITE_CONSTRAINT", "ER_PARSE_ERROR"]
+
+const classify = (error: SqlError): QueryError | ReadOnlyQuery | DatabaseError => {
+  const code = driverCode(error)
+  const message = driverMessage(error)
+  if (code === "SQLITE_READONLY" || /query_only|read[- ]only transaction/i.test(message)) return new ReadOnlyQuery()
+  // Errors about the caller's own statement are shown in full: the caller wrote that SQL.
+  if (code === "UNKNOWN" || userCodes.some((prefix) => code.startsWith(prefix))) {
+    return new QueryError({ reason: message })
+  }
+  return fromSqlError("running the query")(error)
+}
+
+/**
+ * Runs one statement with bound parameters and returns its rows.
+ *
+ * @example
+ * executeQuery("SELECT * FROM users WHERE age > ?", [25])
+ */
+export const executeQuery = (
+  text: string,
+  params: ReadonlyArray<unknown> = [],
+  options: ExecuteQueryOptions = {}
+): Effect.Effect<ReadonlyArray<Row>, QueryError | ReadOnlyQuery | DatabaseError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    if (options.write === true) return yield* sql.unsafe<Row>(text, params)
+    // Read-only: the connection itself refuses writes for the duration of the statement.
+    const guard = sql.onDialectOrElse({
+      mysql: () => ({ on: "SET SESSION TRANSACTION READ ONLY", off: "SET SESSION TRANSACTION READ WRITE" }),
+      orElse: () => ({ on: "PRAGMA query_only = ON", off: "PRAGMA query_only = OFF" })
+    })
+    return yield* Effect.scoped(Effect.gen(function*() {
+      const connection = yield* sql.reserve
+      yield* Effect.acquireRelease(
+        connection.executeUnprepared(guard.on, [], undefined),
+        () => Effect.orDie(connection.executeUnprepared(guard.off, [], undefined))
+      )
+      return (yield* connection.executeUnprepared(text, params, undefined)) as ReadonlyArray<Row>
+    }))
+  }).pipe(
+    Effect.catchTag("SqlError", (error) => Effect.fail(classify(error))),
+    Effect.withSpan("executeQuery")
+  )

@@ -1,0 +1,115 @@
+/**
+ * The command tree run inside the test process (`Cli.run`, with a console that records what it
+ * prints): the same commands the spawned-binary tests run, here also for the cases those do not
+ * reach, and so that coverage sees the CLI code, which runs in child processes elsewhere.
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { assert, describe, it } from "@effect/vitest"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as path from "node:path"
+import * as Cli from "../../src/cli/Cli.js"
+import * as dbscope from "../../src/index.js"
+import { tempDirectory } from "../../src/testing/TestDatabase.js"
+
+/** Runs `dbscope <args>` in process; gives what it printed (stdout and stderr lines). */
+const run = (args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const out: Array<string> = []
+    const err: Array<string> = []
+    const base = yield* Console.consoleWith(Effect.succeed)
+    const recording: Console.Console = {
+      ...base,
+      log: (...values) => Effect.sync(() => void out.push(values.map(String).join(" "))),
+      error: (...values) => Effect.sync(() => void err.push(values.map(String).join(" ")))
+    }
+    const exit = yield* Cli.run(["node", "dbscope", ...args]).pipe(
+      Effect.withConsole(recording),
+      Effect.provide(NodeContext.layer),
+      Effect.exit
+    )
+    return { exit, out: out.join("\n"), err: err.join("\n") }
+  })
+
+/** Runs `args` and expects success; gives stdout. */
+const ok = (args: ReadonlyArray<string>) =>
+  Effect.flatMap(run(args), ({ err, exit, out }) => {
+    assert.strictEqual(exit._tag, "Success", `${args.join(" ")}: ${String(exit._tag === "Failure" ? exit.cause : "")}`)
+    return Effect.succeed({ out, err })
+  })
+
+describe("CLI in process", () => {
+  it.scopedLive("setup, then every read command on the sample, in text and JSON", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "cli.db")
+      const at = (...args: ReadonlyArray<string>) => ["--db", db, ...args]
+      assert.include((yield* ok(at("setup"))).out, "Users in database: 1000")
+      assert.include((yield* ok(at("setup"))).out, "skipped", "idempotent")
+      assert.include((yield* ok(at("setup", "--synthetic", "50"))).out, "Added 50 synthetic users")
+      assert.include((yield* ok(at("setup", "--reset"))).out, "Users in database: 1000")
+      assert.strictEqual((yield* ok(at("count"))).out, "1000")
+
+      const older = JSON.parse((yield* ok(at("users", "--older-than", "100", "--json"))).out) as Array<unknown>
+      assert.strictEqual(older.length, 171)
+      assert.include((yield* ok(at("users", "--limit", "2"))).out, "(2 rows)")
+
+      const query = yield* ok(at("query", "SELECT COUNT(*) AS n FROM users WHERE age > ?", "--param", "40", "--json"))
+      assert.deepStrictEqual(JSON.parse(query.out), [{ n: 707 }])
+      const cached = yield* ok(at("query", "SELECT COUNT(*) AS n FROM users", "--cache-demo"))
+      assert.include(cached.out + cached.err, "cache")
+      const written = yield* ok(at("query", "UPDATE users SET age = age WHERE user_id = ?", "--param", "1", "--write"))
+      assert.isString(written.out)
+
+      assert.include((yield* ok(at("concurrent"))).out, "707")
+      assert.include((yield* ok(at("concurrent", "--sequential"))).out, "707")
+      assert.include((yield* ok(at("dashboard"))).out, "Top e-mail domains")
+      assert.include((yield* ok(at("dashboard", "--json", "--sequential"))).out, "ageBands")
+      assert.strictEqual((yield* ok(at("stream", "--limit", "3"))).out.split("\n").length, 3)
+      assert.include((yield* ok(at("stream", "--limit", "1", "--json"))).out, "\"user_id\":1")
+      assert.include((yield* ok(at("batches", "--batch-size", "300"))).out, "4 batches, 804 users older than 25")
+      assert.include((yield* ok(at("batches", "--batch-size", "600", "--json"))).out, "\"age\"")
+      assert.include((yield* ok(at("paginate", "--page-size", "400"))).out, "3 pages")
+      assert.include((yield* ok(at("paginate", "--page-size", "999", "--json"))).out, "user_id")
+      assert.match((yield* ok(at("average-age"))).out, /^Average age of users: \d+\.\d{3}$/)
+      assert.include((yield* ok(at("average-age", "--json"))).out, "averageAge")
+      assert.include((yield* ok(at("--log-queries", "count"))).out, "1000")
+      assert.include((yield* ok(at("--trace", "count"))).out, "1000")
+    }))
+
+  it.scopedLive("the demo walks through every exercise", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "demo.db")
+      const { out } = yield* ok(["--db", db, "demo"])
+      for (const heading of ["4.0", "4.1", "4.2", "4.3", "4.4"]) assert.include(out, `=== ${heading}`)
+      assert.include(out, "cache: 1 hit")
+    }))
+
+  it.scoped("bad input fails with a typed error and changes nothing", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "bad.db")
+      yield* ok(["--db", db, "setup"])
+      const failure = (args: ReadonlyArray<string>) =>
+        Effect.map(run(["--db", db, ...args]), ({ exit }) => exit._tag === "Failure" ? String(exit.cause) : "")
+      assert.include(yield* failure(["users", "--older-than", "151"]), "between 0 and 150")
+      assert.include(yield* failure(["query", "DELETE FROM users"]), "--write")
+      assert.include(yield* failure(["paginate", "--page-size", "0"]), "page size")
+      assert.include(yield* failure(["--url", "mysql://root@127.0.0.1:1/test", "count"]), "--db selects")
+      assert.strictEqual((yield* ok(["--db", db, "count"])).out, "1000")
+    }))
+
+  it("the package entry point exports the library", () => {
+    for (
+      const name of [
+        "SqliteDatabase",
+        "UserRepo",
+        "logQueries",
+        "transactional",
+        "retryOnFailure",
+        "cacheQuery",
+        "Tracing"
+      ]
+    ) {
+      assert.property(dbscope, name)
+    }
+  })
+})
