@@ -44,12 +44,6 @@ export class DatabaseError extends Data.TaggedError("DatabaseError")<{
   }
 }
 
-/**
- * The message of the `SqlError` a dbscope connection fails a COMMIT with, after rolling the
- * transaction back (`@effect/sql` turns it into a defect; `transactional` makes it typed again).
- */
-export const commitFailed = "COMMIT failed; the transaction was rolled back"
-
 /** The driver's error code (`SQLITE_BUSY`, `ER_DUP_ENTRY`, ...) when there is one. */
 export const driverCode = (error: SqlError): string => {
   const cause: unknown = error.cause

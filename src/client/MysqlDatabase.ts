@@ -13,7 +13,6 @@
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import * as Client from "@effect/sql/SqlClient"
-import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
@@ -21,7 +20,6 @@ import type { ConfigError } from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -29,20 +27,23 @@ import * as Stream from "effect/Stream"
 import * as Mysql from "mysql2"
 import { mysqlReaderWorkerScript } from "../BundledData.js"
 import * as ReaderPool from "../readers/ReaderPool.js"
-import { commitFailed, DatabaseConnectError } from "./DatabaseError.js"
+import * as ClientCore from "./core/ClientCore.js"
+import type { DriverConnection, Ran, Request } from "./core/Driver.js"
+import { anyTable, everyTable } from "./core/StatementObserver.js"
+import { DatabaseConnectError } from "./DatabaseError.js"
 import * as OpenResources from "./OpenResources.js"
 import { PreparedQueries } from "./PreparedQueries.js"
-import * as QueryHooks from "./QueryHooks.js"
-import { anyTable, everyTable } from "./TableAccess.js"
 
 /** Settings of a MySQL/MariaDB pool. */
-export interface MysqlOptions {
+export interface MysqlOptions extends ClientCore.ClientOptions {
   /** `mysql://user:password@host:port/database` (also `mariadb://`). */
   readonly url: Redacted.Redacted<string>
   /** At most this many connections (default 10). */
   readonly poolSize?: number | undefined
   /** How long to wait for the server when connecting (default 5 s). */
   readonly connectTimeout?: Duration.DurationInput | undefined
+  /** DATE/DATETIME/TIMESTAMP as strings (`2026-12-04 10:00:00`, UTC) instead of `Date`s (the default, as upstream). */
+  readonly dateStrings?: boolean | undefined
   /**
    * Reader worker threads, each with a read-only connection of its own. Decoding rows costs more
    * on MySQL than the server's work, and it happens on the one JavaScript thread: without readers,
@@ -159,21 +160,25 @@ export const connectError = (target: string) => (cause: unknown) =>
     cause
   })
 
-/** The pool's options: its size, and each connection's. */
+/**
+ * The pool's options: its size, and each connection's. Several statements in one `.unprepared`
+ * call are allowed, as upstream (`Model.makeRepository` sends `insert …; select … LAST_INSERT_ID()`);
+ * text a user typed is only ever run as a prepared statement, which the server limits to one.
+ */
 const poolOptions = (url: Redacted.Redacted<string>, options: MysqlOptions): Mysql.PoolOptions => ({
   ...connectionOptions(url, options),
+  multipleStatements: true,
   connectionLimit: options.poolSize ?? 10
 })
 
-/** The connection options dbscope uses: numbers as numbers, timestamps as SQLite-like strings. */
+/** The connection options dbscope uses: numbers as numbers, times in UTC. */
 const connectionOptions = (url: Redacted.Redacted<string>, options: MysqlOptions): Mysql.ConnectionOptions => ({
   uri: Redacted.value(url),
   connectTimeout: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
-  // Statements are one at a time: text from a user can never smuggle in a second one.
   multipleStatements: false,
   supportBigNumbers: true,
   decimalNumbers: true,
-  dateStrings: true,
+  dateStrings: options.dateStrings ?? false,
   timezone: "Z"
 })
 
@@ -201,7 +206,6 @@ const runOn = (
 const readOnlyShape = /^\s*\(?\s*(?:SELECT|WITH)\b/i
 const lockingRead = /\bFOR\s+(?:UPDATE|SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b/i
 
-const transactionControl = /^\s*(?:BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i
 const schemaChange = /^\s*(?:CREATE|ALTER|DROP|RENAME|TRUNCATE)\b/i
 
 /**
@@ -252,11 +256,23 @@ const makeTableNames = (pool: Mysql.Pool) => {
   }
 }
 
+/** How many rows a write changed, from mysql2's result (one header, or several for several statements). */
+const affectedRows = (results: unknown): number => {
+  if (Array.isArray(results)) return results.reduce((sum: number, result) => sum + affectedRows(result), 0)
+  return typeof results === "object" && results !== null && "affectedRows" in results &&
+      typeof results.affectedRows === "number"
+    ? results.affectedRows
+    : 0
+}
+
+/** Whether mysql2's result holds rows (a read), rather than only write headers. */
+const isRows = (results: unknown): results is ReadonlyArray<unknown> =>
+  Array.isArray(results) && (results.length === 0 || !("affectedRows" in Object(results[0])))
+
 /** Opens the pool in the current scope (probing the server) and builds the client around it. */
 export const make = (options: MysqlOptions) =>
   Effect.gen(function*() {
     const where = yield* parseUrl(options.url)
-    const reactivity = yield* Reactivity.Reactivity
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() => Mysql.createPool(poolOptions(where.url, options))).pipe(
         Effect.tap(OpenResources.opened("mysqlPool")),
@@ -278,37 +294,32 @@ export const make = (options: MysqlOptions) =>
     const names = makeTableNames(pool)
     yield* names.load
 
-    const invalidate = (keys: ReadonlyArray<string>) => reactivity.unsafeInvalidate([...keys, anyTable])
+    /** What a statement's writes invalidate; a schema change reloads the table names first. */
+    const writtenBy = (sql: string, results: unknown): Effect.Effect<ReadonlyArray<string>> => {
+      if (schemaChange.test(sql)) return Effect.as(names.load, [everyTable])
+      return Effect.succeed(affectedRows(results) > 0 ? names.writes(sql) : [])
+    }
 
-    const readers = options.readers === undefined ? undefined : yield* ReaderPool.makeWith(options.readers, {
-      script: mysqlReaderWorkerScript,
-      start: {
-        _tag: "Mysql",
-        url: Redacted.value(where.url),
-        connectTimeoutMs: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5))
-      }
-    }).pipe(
-      Effect.mapError((error) =>
-        new DatabaseConnectError({
-          target: where.target,
-          reason: `a reader worker could not connect (${error.reason})`
-        })
+    const run = (target: Mysql.Pool | Mysql.PoolConnection) => (request: Request): Effect.Effect<Ran, SqlError> =>
+      Effect.flatMap(
+        runOn(
+          target,
+          request.sql,
+          request.params,
+          request.unprepared ? "query" : "execute",
+          request.shape === "values"
+        ),
+        (results) => {
+          if (request.shape !== "raw" && isRows(results) && !request.unprepared) {
+            return Effect.succeed<Ran>({ result: results, count: results.length, written: [] })
+          }
+          return Effect.map(writtenBy(request.sql, results), (written): Ran => ({
+            result: request.shape === "raw" ? results : Array.isArray(results) ? results : [],
+            count: isRows(results) ? results.length : affectedRows(results),
+            written
+          }))
+        }
       )
-    )
-    // Per SQL text, what a read costs (a moving average, ms): a read cheaper than a thread hop runs
-    // on the main thread's pool; the first run of a text goes to the readers to find out.
-    const cheapMillis = Duration.toMillis(options.readers?.mainThreadBelow ?? Duration.millis(2))
-    const costs = new Map<string, number>()
-    const remember = (sql: string, millis: number) => {
-      const known = costs.get(sql)
-      if (known === undefined && costs.size >= 1000) costs.clear()
-      costs.set(sql, known === undefined ? millis : known * 0.7 + millis * 0.3)
-    }
-    const routedToReaders = (sql: string) => {
-      if (!readOnlyShape.test(sql) || lockingRead.test(sql)) return false
-      const cost = costs.get(sql)
-      return cost === undefined || cost >= cheapMillis
-    }
 
     const getConnection = Effect.async<Mysql.PoolConnection, SqlError>((resume) =>
       pool.getConnection((cause, connection) => {
@@ -321,193 +332,66 @@ export const make = (options: MysqlOptions) =>
       })
     )
 
-    /** One pooled connection (in a transaction) or the pool itself (any free connection). */
-    const makeConnection = (target: Mysql.Pool | Mysql.PoolConnection, streamOn: StreamSource): Connection => {
-      // Tables written inside the open transaction, told again when it ends (see SqliteDatabase).
-      const pending = new Set<string>()
-      const inTransaction = target !== pool
+    const driverConnection = (target: Mysql.Pool | Mysql.PoolConnection, streamOn: StreamSource): DriverConnection => ({
+      runner: { _tag: "Async", run: run(target) },
+      control: (sql) => Effect.asVoid(runOn(target, sql, [], "query")),
+      stream: (sql, params) => streamRows(streamOn, sql, params)
+    })
 
-      const afterWrite = (sql: string, changed: number): Effect.Effect<void> => {
-        if (schemaChange.test(sql)) return Effect.zipRight(names.load, Effect.sync(() => invalidate([everyTable])))
-        if (changed === 0) return Effect.void
-        const keys = names.writes(sql)
-        if (inTransaction) { for (const key of keys) pending.add(key) }
-        return Effect.sync(() => invalidate(keys))
+    const readers = options.readers === undefined ? undefined : yield* ReaderPool.makeWith(options.readers, {
+      script: mysqlReaderWorkerScript,
+      start: {
+        _tag: "Mysql",
+        url: Redacted.value(where.url),
+        connectTimeoutMs: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
+        dateStrings: options.dateStrings ?? false
       }
-      const transactionEnded = Effect.sync(() => {
-        if (pending.size === 0) return
-        const keys = [...pending]
-        pending.clear()
-        invalidate(keys)
-      })
-
-      // InnoDB rolls back the whole transaction of a deadlock victim. Until the transaction ends,
-      // nothing more may run on this connection: it would run outside any transaction (autocommit),
-      // and a nested savepoint's ROLLBACK TO would fail (a defect in `@effect/sql`).
-      let aborted: SqlError | undefined
-      const failUnlessAborted = <A>(effect: Effect.Effect<A, SqlError>) =>
-        Effect.suspend(() => aborted === undefined ? effect : Effect.fail(aborted)).pipe(
-          Effect.tapError((error) =>
-            Effect.sync(() => {
-              if (inTransaction && errorCode(error.cause) === "ER_LOCK_DEADLOCK") aborted = error
-            })
-          )
-        )
-
-      const onReaders = (sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<object>, SqlError> =>
-        readers === undefined ? statement(sql, params, "execute") : QueryHooks.observe(
-          "mysql",
-          sql,
-          params,
-          () => names.reads(sql),
-          Effect.suspend(() => {
-            const since = performance.now()
-            return Effect.map(readers.query(sql, QueryHooks.bindable(params)), (rows) => {
-              remember(sql, performance.now() - since)
-              return rows as ReadonlyArray<object>
-            })
-          }),
-          (error) => error._tag === "ReaderWriteRejected"
-        ).pipe(
-          Effect.catchTag("ReaderWriteRejected", () => statement(sql, params, "execute")),
-          Effect.mapError((error) =>
-            error instanceof SqlError ? error : new SqlError({ cause: error, message: error.message })
-          )
-        )
-
-      const statement = (
-        sql: string,
-        params: ReadonlyArray<unknown>,
-        method: "execute" | "query",
-        rowsAsArray = false
-      ) =>
-        QueryHooks.observe(
-          "mysql",
-          sql,
-          params,
-          () => names.reads(sql),
-          failUnlessAborted(Effect.flatMap(
-            runOn(target, sql, QueryHooks.bindable(params), method, rowsAsArray),
-            (results) =>
-              Array.isArray(results)
-                ? Effect.succeed(results as ReadonlyArray<object>)
-                : Effect.as(afterWrite(sql, affectedRows(results)), [] as ReadonlyArray<object>)
-          ))
-        )
-
-      const control = (sql: string, params: ReadonlyArray<unknown>) =>
-        Effect.ensuring(controlNow(sql, params), Effect.sync(() => countTransaction(sql)))
-
-      // Open transactions, for leak tests: BEGIN opens one, COMMIT or a full ROLLBACK ends it.
-      let open = false
-      const countTransaction = (sql: string) => {
-        const begins = /^\s*(?:BEGIN|START\s+TRANSACTION)\b/i.test(sql)
-        const ends = /^\s*(?:COMMIT|ROLLBACK\s*$)/i.test(sql)
-        if (begins && !open) {
-          open = true
-          OpenResources.markOpened("transaction")
-        } else if (ends && open) {
-          open = false
-          OpenResources.markClosed("transaction")
-        }
-      }
-
-      const controlNow = (sql: string, params: ReadonlyArray<unknown>) => {
-        const lost = aborted
-        if (/^\s*(?:BEGIN|START|ROLLBACK\s*$)/i.test(sql)) aborted = undefined
-        // The deadlock already undid everything: there is no savepoint left to roll back to.
-        if (lost !== undefined && /^\s*ROLLBACK\s+TO\b/i.test(sql)) return Effect.succeed([] as ReadonlyArray<object>)
-        if (/^\s*COMMIT\b/i.test(sql)) {
-          // MySQL ends the transaction even when COMMIT fails; ROLLBACK makes sure of it.
-          const commit = lost === undefined ? runOn(target, sql, [], "query") : Effect.fail(lost)
-          return commit.pipe(
-            Effect.catchAll((error) =>
-              Effect.zipRight(
-                Effect.ignore(runOn(target, "ROLLBACK", [], "query")),
-                Effect.fail(new SqlError({ cause: error.cause, message: commitFailed }))
-              )
-            ),
-            Effect.ensuring(transactionEnded),
-            Effect.as([] as ReadonlyArray<object>)
-          )
-        }
-        const ran = Effect.as(runOn(target, sql, params, "query"), [] as ReadonlyArray<object>)
-        return /^\s*ROLLBACK\s*$/i.test(sql) ? Effect.ensuring(ran, transactionEnded) : ran
-      }
-
-      const run = (sql: string, params: ReadonlyArray<unknown>) =>
-        readers !== undefined && target === pool && routedToReaders(sql)
-          ? onReaders(sql, params)
-          : statement(sql, params, "execute")
-
-      return {
-        execute: (sql, params, transformRows) =>
-          transformRows === undefined ? run(sql, params) : Effect.map(run(sql, params), transformRows),
-        executeRaw: (sql, params) =>
-          Effect.map(runOn(target, sql, QueryHooks.bindable(params), "execute"), (results) => [results]),
-        executeValues: (sql, params) =>
-          Effect.map(
-            statement(sql, params, "execute", true),
-            (rows) => rows as unknown as ReadonlyArray<ReadonlyArray<unknown>>
-          ),
-        executeUnprepared: (sql, params, transformRows) => {
-          const rows = transactionControl.test(sql)
-            ? QueryHooks.observe("mysql", sql, params, () => [], control(sql, params))
-            : statement(sql, params, "query")
-          return transformRows === undefined ? rows : Effect.map(rows, transformRows)
-        },
-        executeStream: (sql, params, transformRows) => {
-          const rows = streamRows(
-            streamOn,
-            sql,
-            QueryHooks.bindable(params),
-            params
-          )
-          return transformRows === undefined
-            ? rows
-            : Stream.mapChunks(rows, (chunk) => Chunk.unsafeFromArray(transformRows(Chunk.toReadonlyArray(chunk))))
-        }
-      }
-    }
-
-    const acquireConnection = Effect.acquireRelease(
-      getConnection,
-      (connection) =>
-        Effect.sync(() => {
-          connection.release()
-          OpenResources.markClosed("mysqlConnection")
+    }).pipe(
+      Effect.mapError((error) =>
+        new DatabaseConnectError({
+          target: where.target,
+          reason: `a reader worker could not connect (${error.reason})`
         })
+      )
     )
 
-    const onPool = makeConnection(pool, { own: getConnection })
-    const client = yield* Client.make({
-      acquirer: Effect.succeed(onPool),
-      transactionAcquirer: Effect.map(
-        acquireConnection,
-        (connection) => makeConnection(connection, { shared: connection })
-      ),
-      compiler: MysqlClient.makeCompiler(),
+    const core = yield* ClientCore.make({
+      system: "mysql",
+      makeCompiler: MysqlClient.makeCompiler,
       spanAttributes: [
         ["db.system", "mysql"],
         ["db.system.name", "mysql"],
         ["server.address", where.host],
         ["server.port", where.port],
         ["db.namespace", where.database]
-      ]
-    })
-    // Prepared statements skip `@effect/sql`'s span and scope per statement (see PreparedQueries):
-    // a 1M-row keyset walk made a span and a scope per page, garbage that outlived minor GCs.
-    const prepared = {
-      prepare: (text: string) => (params: ReadonlyArray<unknown>) =>
-        Effect.flatMap(
-          Effect.serviceOption(Client.TransactionConnection),
-          (transaction) =>
-            (transaction._tag === "Some" ? transaction.value[0] : onPool).execute(text, params, undefined)
+      ],
+      beginTransaction: "BEGIN",
+      shared: driverConnection(pool, { own: getConnection }),
+      connections: {
+        _tag: "Pool",
+        reserve: Effect.map(
+          Effect.acquireRelease(getConnection, (connection) =>
+            Effect.sync(() => {
+              connection.release()
+              OpenResources.markClosed("mysqlConnection")
+            })),
+          (connection) => driverConnection(connection, { shared: connection })
         )
-    }
+      },
+      tablesRead: names.reads,
+      // InnoDB rolls back the whole transaction of a deadlock victim.
+      endedTransaction: (error) => errorCode(error.cause) === "ER_LOCK_DEADLOCK",
+      readers: readers === undefined ? undefined : {
+        size: readers.size,
+        query: readers.query,
+        mayRun: (sql) => readOnlyShape.test(sql) && !lockingRead.test(sql),
+        mainThreadBelow: Duration.toMillis(options.readers?.mainThreadBelow ?? Duration.millis(2))
+      }
+    }, options)
+
     return {
-      client,
-      prepared,
+      client: core.client,
+      prepared: { prepare: core.prepare },
       database: {
         target: where.target,
         database: where.database,
@@ -516,12 +400,6 @@ export const make = (options: MysqlOptions) =>
       }
     }
   })
-
-const affectedRows = (results: unknown): number =>
-  typeof results === "object" && results !== null && "affectedRows" in results &&
-    typeof results.affectedRows === "number"
-    ? results.affectedRows
-    : 1
 
 const streamChunkSize = 512
 
@@ -535,19 +413,10 @@ type StreamSource =
  * paused while two chunks wait unread, so the server sends only as fast as the consumer reads.
  * Outside a transaction the stream has a connection of its own, destroyed when the stream stops
  * early: a MySQL connection cannot drop a result half-read, it would read the rest first and stay
- * busy meanwhile. Logged (under `logQueries`) once, when the stream ends.
+ * busy meanwhile.
  */
-const streamRows = (
-  on: StreamSource,
-  sql: string,
-  params: ReadonlyArray<unknown>,
-  shownParams: ReadonlyArray<unknown>
-) =>
+const streamRows = (on: StreamSource, sql: string, params: ReadonlyArray<unknown>) =>
   Stream.unwrapScoped(Effect.gen(function*() {
-    const logging = yield* FiberRef.get(QueryHooks.currentLogging)
-    const countRows = yield* QueryHooks.streamSpan("mysql", sql)
-    const since = performance.now()
-    let streamed = 0
     let ended = false
     const connection = "own" in on
       ? yield* Effect.acquireRelease(on.own, (connection) =>
@@ -561,19 +430,8 @@ const streamRows = (
     let failure: SqlError | undefined
     let wake: (() => void) | undefined
     const query = yield* Effect.acquireRelease(
-      Effect.sync(() => connection.query({ sql, values: [...params] }).stream()).pipe(
-        Effect.tap(OpenResources.opened("iterator"))
-      ),
-      (query) =>
-        Effect.withFiberRuntime<void>((fiber) => {
-          OpenResources.markClosed("iterator")
-          countRows(streamed)
-          if (!ended) query.destroy()
-          if (logging !== undefined) {
-            QueryHooks.emitLog(fiber, logging, sql, shownParams, performance.now() - since, { rows: streamed })
-          }
-          return Effect.void
-        })
+      Effect.sync(() => connection.query({ sql, values: [...params] }).stream()),
+      (query) => Effect.sync(() => ended || query.destroy())
     )
     query.on("data", (row: object) => {
       rows.push(row)
@@ -603,7 +461,6 @@ const streamRows = (
         if (failure !== undefined) return Effect.fail(Option.some(failure))
         if (rows.length === 0) return Effect.fail(Option.none())
         const chunk = rows.splice(0, streamChunkSize)
-        streamed += chunk.length
         if (!ended && rows.length < streamChunkSize) query.resume()
         return Effect.succeed(Chunk.unsafeFromArray(chunk))
       })

@@ -3,34 +3,25 @@
  * reader workers, behind one standard `SqlClient`. A statement outside a transaction goes to a free
  * reader when it only reads (the reader checks; the verdict is remembered per SQL text), anywhere
  * else to the writer; a read measured cheaper than a thread hop (2 ms by default) runs on the main
- * thread when the writer is free, and moves back to the readers if it grows expensive. Transactions run on the writer, so their reads see their own writes; prepared
- * point lookups stay on the writer, where they are cheapest. `Effect.all` over reads then really
- * runs them on several cores.
+ * thread when the writer is free, and moves back to the readers if it grows expensive (see
+ * `core/ReadRouting`). Transactions run on the writer, so their reads see their own writes;
+ * prepared point lookups stay on the writer, where they are cheapest. `Effect.all` over reads then
+ * really runs them on several cores.
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
-import type { Connection } from "@effect/sql/SqlConnection"
-import { SqlError } from "@effect/sql/SqlError"
 import * as Config from "effect/Config"
 import type { ConfigError } from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
 import * as ReaderPool from "../readers/ReaderPool.js"
 import type { DatabaseFileError } from "./DatabaseError.js"
-import * as QueryHooks from "./QueryHooks.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
 
 /** The plain connection's settings plus the reader pool's. */
 export interface SqlitePoolOptions extends SqliteDatabase.SqliteOptions {
-  readonly readers?:
-    | Omit<ReaderPool.ReaderPoolOptions, "filename" | "busyTimeout"> & {
-      /** Reads measured cheaper than this run on the main thread when the writer is free. Default 2 ms. */
-      readonly mainThreadBelow?: Duration.DurationInput | undefined
-    }
-    | undefined
+  readonly readers?: SqliteDatabase.ReaderOptions | undefined
 }
 
 /**
@@ -51,89 +42,19 @@ export const config: Config.Config<SqlitePoolOptions> = Config.all({
   })
 }).pipe(Config.map(({ readers, sqlite }) => ({ ...sqlite, readers })))
 
-const toSqlError = (error: ReaderPool.ReaderError) => new SqlError({ cause: error, message: error.message })
-
-/** How many SQL texts' routes to remember. */
-const routeCapacity = 1000
-
 /** Opens the writer and the reader pool in the current scope and builds the routing client. */
 export const make = (options: SqlitePoolOptions) =>
-  Effect.gen(function*() {
-    const writer = yield* SqliteDatabase.makeWriter(options)
-    const pool = yield* ReaderPool.make({ ...options.readers, filename: writer.file, busyTimeout: options.busyTimeout })
-    const onWriter = <A>(effect: Effect.Effect<A, SqlError>) => writer.withConnection(effect)
-
-    // Per SQL text: whether it only reads, and what it costs (a moving average, in ms). Cheap reads
-    // run on the main thread when the writer is free: a thread hop costs more than they do.
-    const cheapMillis = options.readers?.mainThreadBelow === undefined
-      ? 2
-      : Duration.toMillis(options.readers.mainThreadBelow)
-    const routes = new Map<string, { readonly readOnly: boolean; cost: number }>()
-    const remember = (sql: string, readOnly: boolean, millis: number) => {
-      const route = routes.get(sql)
-      if (route !== undefined && route.readOnly === readOnly) {
-        route.cost = route.cost * 0.7 + millis * 0.3
-        return
-      }
-      if (routes.size >= routeCapacity) routes.clear()
-      routes.set(sql, { readOnly, cost: millis })
-    }
-    const elapsed = (since: number) => performance.now() - since
-
-    const routed: Connection = {
-      execute: (sql, params, transformRows) => {
-        const transform = (rows: ReadonlyArray<object>) => transformRows === undefined ? rows : transformRows(rows)
-        const onWriterNow = () => onWriter(writer.connection.execute(sql, params, transformRows))
-        const onReader = QueryHooks.observe(
-          "sqlite",
-          sql,
-          params,
-          () => writer.tablesRead(sql, params),
-          Effect.suspend(() => {
-            const since = performance.now()
-            return Effect.map(pool.query(sql, QueryHooks.bindable(params)), (rows) => {
-              remember(sql, true, elapsed(since))
-              return transform(rows)
-            })
-          }),
-          (error) => error._tag === "ReaderWriteRejected"
-        ).pipe(
-          Effect.catchTag("ReaderWriteRejected", () => {
-            remember(sql, false, 0)
-            return onWriterNow()
-          }),
-          Effect.mapError((error) => error instanceof SqlError ? error : toSqlError(error))
-        )
-        const route = routes.get(sql)
-        if (route?.readOnly === false) return onWriterNow()
-        if (route === undefined || route.cost >= cheapMillis) return onReader
-        return Effect.suspend(() => {
-          const since = performance.now()
-          return Effect.flatMap(
-            writer.runIfFree(sql, params),
-            Option.match({
-              onNone: () => onReader,
-              onSome: (rows) => {
-                remember(sql, true, elapsed(since))
-                return Effect.succeed(transform(rows))
-              }
-            })
-          )
-        })
-      },
-      executeRaw: (sql, params) => onWriter(writer.connection.executeRaw(sql, params)),
-      executeValues: (sql, params) => onWriter(writer.connection.executeValues(sql, params)),
-      executeUnprepared: (sql, params, transformRows) =>
-        onWriter(writer.connection.executeUnprepared(sql, params, transformRows)),
-      executeStream: (sql, params, transformRows) =>
-        Stream.unwrapScoped(
-          Effect.as(writer.holdConnection, writer.connection.executeStream(sql, params, transformRows))
-        )
-    }
-
-    const client = yield* SqliteDatabase.makeClient(writer, Effect.succeed(routed))
-    return { client, prepared: writer.prepared, database: writer.database, pool }
-  })
+  Effect.flatMap(
+    SqliteDatabase.makeWith(
+      options,
+      (filename) => ReaderPool.make({ ...options.readers, filename, busyTimeout: options.busyTimeout }),
+      options.readers?.mainThreadBelow
+    ),
+    (built) =>
+      built.pool === undefined
+        ? Effect.dieMessage("SqlitePool: the reader pool did not start")
+        : Effect.succeed({ ...built, pool: built.pool })
+  )
 
 /** Context the pooled layer provides: everything the plain layer does, plus the `ReaderPool`. */
 export type Services = SqliteDatabase.Services | ReaderPool.ReaderPool

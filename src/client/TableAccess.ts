@@ -6,17 +6,7 @@
  * to know which tables it was read from.
  */
 import type Sqlite from "better-sqlite3"
-
-/**
- * `Reactivity` key invalidated with every write: results whose tables are unknown depend on it.
- */
-export const anyTable = "dbscope:any-table"
-
-/**
- * `Reactivity` key invalidated by writes whose tables are unknown (schema changes, statements
- * SQLite cannot explain): every cached result depends on it.
- */
-export const everyTable = "dbscope:every-table"
+import { anyTable, everyTable } from "./core/StatementObserver.js"
 
 /** The tables one statement touches; sentinel keys stand in when SQLite cannot say. */
 export interface Access {

@@ -25,7 +25,8 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as QueryHooks from "./QueryHooks.js"
+import * as Observation from "./core/Observation.js"
+import * as StatementObserver from "./core/StatementObserver.js"
 
 /** Where spans go. */
 export type Destination =
@@ -105,8 +106,10 @@ export const layer = (destination: Destination): Layer.Layer<Resource.Resource> 
       spanProcessor: processorFor(destination),
       shutdownTimeout: "5 seconds"
     })),
-    Layer.locallyScoped(QueryHooks.currentTracing, true),
-    Statement.setTransformer(QueryHooks.shareStatementSpan)
+    Layer.scopedDiscard(
+      Effect.locallyScopedWith(StatementObserver.current, (observer) => ({ ...observer, tracing: true }))
+    ),
+    Statement.setTransformer(Observation.shareStatementSpan)
   )
 
 /** `layer` with the destination read from Config (see the module comment). */

@@ -30,8 +30,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import * as QueryHooks from "../client/QueryHooks.js"
-import { anyTable, everyTable } from "../client/TableAccess.js"
+import * as StatementObserver from "../client/core/StatementObserver.js"
 
 /** Settings of a `QueryCache`. */
 export interface QueryCacheOptions {
@@ -122,10 +121,10 @@ export const make = (
     const listen = (table: string, handler: () => void) => {
       if (!listening.has(table)) listening.set(table, reactivity.unsafeRegister([table], handler))
     }
-    listen(everyTable, dropAll)
-    listen(anyTable, () => {
+    listen(StatementObserver.everyTable, dropAll)
+    listen(StatementObserver.anyTable, () => {
       writes++
-      dropTable(anyTable)
+      dropTable(StatementObserver.anyTable)
     })
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
@@ -162,7 +161,7 @@ export const make = (
     ): Effect.Effect<A, E, R> =>
       Effect.withFiberRuntime<A, E, R>((fiber) => {
         if (Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some") return load
-        const outer = fiber.getFiberRef(QueryHooks.currentRecorder)
+        const outer = fiber.getFiberRef(StatementObserver.current).recorder
         return Effect.clockWith((clock) => {
           const now = clock.unsafeCurrentTimeMillis()
           const cached = entries.get(key)
@@ -195,18 +194,20 @@ export const make = (
           }
           entries.set(key, entry)
           const writesBefore = writes
-          const recorder: QueryHooks.ReadRecorder = {
+          const recorder: StatementObserver.ReadRecorder = {
             read: (tables) => {
               recordRead(key, entry, tables)
               outer?.read(tables)
             }
           }
           return Effect.uninterruptibleMask((restore) =>
-            restore(Effect.locally(load, QueryHooks.currentRecorder, recorder)).pipe(
+            restore(StatementObserver.locally(load, { recorder })).pipe(
               Effect.exit,
               Effect.flatMap((exit) => {
                 // A result that read no table through dbscope depends on every write.
-                if (entry.tables.size === 0 && writes === writesBefore) recordRead(key, entry, [anyTable])
+                if (entry.tables.size === 0 && writes === writesBefore) {
+                  recordRead(key, entry, [StatementObserver.anyTable])
+                }
                 if (Exit.isSuccess(exit) && entries.get(key) === entry && entry.tables.size > 0) {
                   entry.ready = true
                   entry.value = exit.value

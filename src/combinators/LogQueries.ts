@@ -11,7 +11,7 @@
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as LogLevel from "effect/LogLevel"
-import * as QueryHooks from "../client/QueryHooks.js"
+import * as StatementObserver from "../client/core/StatementObserver.js"
 
 /** How statements are logged. */
 export interface LogQueriesOptions {
@@ -28,8 +28,7 @@ export const logQueries: {
 } = dual(
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(self: Effect.Effect<A, E, R>, options: LogQueriesOptions = {}): Effect.Effect<A, E, R> =>
-    Effect.locally(self, QueryHooks.currentLogging, {
-      showParams: options.showParams ?? false,
-      level: options.level ?? LogLevel.Info
+    StatementObserver.locally(self, {
+      logging: { showParams: options.showParams ?? false, level: options.level ?? LogLevel.Info }
     })
 )

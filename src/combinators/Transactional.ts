@@ -5,19 +5,20 @@
  * the transaction's own writes (they run on its connection). On dbscope's SQLite client the
  * transaction starts with `BEGIN IMMEDIATE`: two writers cannot deadlock upgrading read locks.
  *
- * `@effect/sql` turns a failed COMMIT into a defect; here it is `CommitFailed`, a typed error that
- * says whether trying again may work (`retryOnFailure` retries it when it does). The transaction
- * has been rolled back by then: nothing of it was written.
+ * A failed COMMIT (which `@effect/sql`'s own clients turn into a defect) reaches the caller as
+ * `CommitFailed`, a typed error that says whether trying again may work (`retryOnFailure` retries
+ * it when it does). dbscope's clients have rolled the transaction back by then, and say so with
+ * a `CommitError` (see `StatementObserver`): nothing of it was written.
  *
  * @example
  * yield* transfer.pipe(transactional, retryOnFailure())
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { SqlError } from "@effect/sql/SqlError"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import { commitFailed, driverCode, isTransientCode, reasonFor } from "../client/DatabaseError.js"
+import { CommitError } from "../client/core/StatementObserver.js"
+import { driverCode, isTransientCode, reasonFor } from "../client/DatabaseError.js"
 
 /** The transaction's COMMIT failed; it was rolled back, so none of its writes are in the database. */
 export class CommitFailed extends Data.TaggedError("CommitFailed")<{
@@ -34,15 +35,13 @@ export class CommitFailed extends Data.TaggedError("CommitFailed")<{
   }
 }
 
-const asCommitFailed = (defect: unknown) =>
-  defect instanceof SqlError && defect.message === commitFailed
-    ? Option.some(Effect.fail(new CommitFailed({ code: driverCode(defect), cause: defect })))
-    : Option.none()
-
 /** Runs `self` in a transaction (or a savepoint, when one is open already); see the module doc. */
 export const transactional = <A, E, R>(
   self: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | SqlError | CommitFailed, R | SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(self)).pipe(
-    Effect.catchSomeDefect(asCommitFailed)
+    Effect.catchIf(
+      (error): error is CommitError => error instanceof CommitError,
+      (error) => Effect.fail(new CommitFailed({ code: driverCode(error), cause: error }))
+    )
   )

@@ -19,7 +19,7 @@ const connection = Mysql.createConnection({
   multipleStatements: false,
   supportBigNumbers: true,
   decimalNumbers: true,
-  dateStrings: true,
+  dateStrings: start.dateStrings,
   timezone: "Z"
 })
 // A read-only session: a write that reaches this worker fails instead of running.

@@ -13,7 +13,13 @@ export const chunksAhead = 2
 /** What a worker needs to open its connection (passed as `workerData`). */
 export type ReaderStart =
   | { readonly _tag: "Sqlite"; readonly filename: string; readonly busyTimeoutMs: number }
-  | { readonly _tag: "Mysql"; readonly url: string; readonly connectTimeoutMs: number }
+  | {
+    readonly _tag: "Mysql"
+    readonly url: string
+    readonly connectTimeoutMs: number
+    /** Dates as strings rather than `Date`s (which cross threads as they are). */
+    readonly dateStrings: boolean
+  }
 
 /** Main thread to worker. */
 export type ReaderRequest =

@@ -69,7 +69,8 @@ export const executeQuery = (
         connection.executeUnprepared(guard.on, [], undefined),
         () => Effect.orDie(connection.executeUnprepared(guard.off, [], undefined))
       )
-      return (yield* connection.executeUnprepared(text, params, undefined)) as ReadonlyArray<Row>
+      // Prepared, as with `write`: a prepared statement is one statement, on every backend.
+      return (yield* connection.execute(text, params, undefined)) as ReadonlyArray<Row>
     }))
   }).pipe(
     Effect.catchTag("SqlError", (error) => Effect.fail(classify(error))),

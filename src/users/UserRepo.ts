@@ -54,7 +54,14 @@ export interface ListOptions {
   readonly limit?: number | undefined
 }
 
-const columns = "user_id, name, email, age, created_at"
+/**
+ * The columns of a stored user. `created_at` is read as text on every backend (SQLite stores it as
+ * `YYYY-MM-DD HH:MM:SS`; MySQL's client gives a `Date`): one `User` type, whatever the database.
+ */
+const columnsFor = (dialect: "mysql" | "other") =>
+  dialect === "mysql"
+    ? "user_id, name, email, age, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s') AS created_at"
+    : "user_id, name, email, age, created_at"
 /** Rows per multi-row INSERT: 3 parameters a row stays far below every driver's placeholder limit. */
 const insertChunkSize = 500
 
@@ -109,6 +116,7 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const prepared = yield* PreparedQueries
+    const columns = columnsFor(sql.onDialectOrElse({ mysql: () => "mysql" as const, orElse: () => "other" as const }))
     const selectById = prepared.prepare(`SELECT ${columns} FROM users WHERE user_id = ?`)
 
     const readUsers = (operation: string, rows: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>

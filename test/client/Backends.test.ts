@@ -126,6 +126,15 @@ for (const backend of backends) {
         assert.strictEqual(yield* (yield* UserRepo).count, 1000)
       }).pipe(Effect.provide(sample)))
 
+    it.scoped("executeQuery refuses a second statement in the caller's text, and runs neither", () =>
+      Effect.gen(function*() {
+        for (const write of [false, true]) {
+          const error = yield* Effect.flip(executeQuery("SELECT 1; DELETE FROM users", [], { write }))
+          assert.strictEqual(error._tag, "QueryError", `write: ${write}`)
+        }
+        assert.strictEqual(yield* (yield* UserRepo).count, 1000)
+      }).pipe(Effect.provide(sample)))
+
     it.scoped("cacheQuery: a hit, then an insert drops the cached olderThan result", () =>
       Effect.gen(function*() {
         const repo = yield* UserRepo

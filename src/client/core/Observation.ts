@@ -1,8 +1,8 @@
 /**
- * What a dbscope connection does around each statement it runs, for the combinators that asked for
- * it in the running fiber: `logQueries` wants a log line and a span per statement, `cacheQuery`
- * wants to know which tables a result was read from. A fiber that asked for neither pays two
- * fiber-ref lookups per statement and nothing else.
+ * How the client core carries out what a fiber's `StatementObserver` asks for: a log line handed
+ * straight to the fiber's loggers, a span per statement (reusing `@effect/sql`'s own when a
+ * templated statement has one open), a row count when a stream ends. Backends never call this:
+ * the core does, around every statement path.
  */
 import type * as Statement from "@effect/sql/Statement"
 import * as Cause from "effect/Cause"
@@ -18,37 +18,10 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Tracer from "effect/Tracer"
-
-/** How `logQueries` wants statements logged. */
-export interface QueryLogging {
-  /** Show bound values (a `Redacted` value still shows as `<redacted>`). */
-  readonly showParams: boolean
-  readonly level: LogLevel.LogLevel
-}
-
-/** Set by `logQueries` for the effect it wraps. */
-export const currentLogging: FiberRef.FiberRef<QueryLogging | undefined> = FiberRef.unsafeMake<
-  QueryLogging | undefined
->(undefined)
-
-/**
- * Set by the `Tracing` layer: every statement gets a span (not only under `logQueries`). Off by
- * default, because a span costs more than a point lookup.
- */
-export const currentTracing: FiberRef.FiberRef<boolean> = FiberRef.unsafeMake<boolean>(false)
+import { type QueryLogging, spanName, type StatementObserver, timed } from "./StatementObserver.js"
 
 /** The database a connection talks to, as the `db.system` span attribute names it. */
 export type DbSystem = "sqlite" | "mysql"
-
-/** Told, before a statement runs, which tables it reads. */
-export interface ReadRecorder {
-  readonly read: (tables: ReadonlyArray<string>) => void
-}
-
-/** Set by `cacheQuery` while it loads a result. */
-export const currentRecorder: FiberRef.FiberRef<ReadRecorder | undefined> = FiberRef.unsafeMake<
-  ReadRecorder | undefined
->(undefined)
 
 /** Parameters as the driver takes them: a `Redacted` value is bound as its contents. */
 export const bindable = (params: ReadonlyArray<unknown>): ReadonlyArray<unknown> => {
@@ -79,9 +52,6 @@ const shownParams = (logging: QueryLogging, params: ReadonlyArray<unknown>): str
 
 /** What a statement came to: rows returned (or changed), or the error it failed with. */
 export type Outcome = { readonly rows: number } | { readonly error: { readonly message: string } }
-
-/** The span each statement gets while `logQueries` or tracing is on. */
-export const spanName = "dbscope.statement"
 
 /**
  * What a statement's span says: the database and the SQL text, under both the classic and the
@@ -127,19 +97,19 @@ const describe = (span: Tracer.Span, system: DbSystem, sql: string) => {
 
 /**
  * For a stream, whose span `@effect/sql` opened: describes it, and gives what records the row
- * count on it when the stream ends (nothing to do unless spans are wanted).
+ * count on it when the stream ends (nothing to do unless statements are timed).
  */
-export const streamSpan = (system: DbSystem, sql: string) =>
-  Effect.withFiberRuntime<(rows: number) => void>((fiber) => {
-    const span = observed(fiber) ? sqlExecuteSpan(fiber) : undefined
-    if (span === undefined) return Effect.succeed(() => {})
-    describe(span, system, sql)
-    return Effect.succeed((rows) => span.attribute("db.response.returned_rows", rows))
-  })
-
-/** Whether the fiber wants statement spans or log lines (else a statement runs bare). */
-export const observed = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
-  fiber.getFiberRef(currentLogging) !== undefined || fiber.getFiberRef(currentTracing)
+export const streamSpan = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  observer: StatementObserver,
+  system: DbSystem,
+  sql: string
+): (rows: number) => void => {
+  const span = timed(observer) ? sqlExecuteSpan(fiber) : undefined
+  if (span === undefined) return () => {}
+  describe(span, system, sql)
+  return (rows) => span.attribute("db.response.returned_rows", rows)
+}
 
 const annotate = (
   annotations: HashMap.HashMap<string, unknown>,
@@ -226,43 +196,39 @@ export const endSpan = (
 }
 
 /**
- * Runs an asynchronous statement (`execute`) with the hooks the fiber asked for: `tablesRead` is
- * only called when a recorder listens. Failures `unlogged` picks out are not the statement's own
- * (a reader refusing a write that then runs, and logs, on the writer).
+ * Runs an asynchronous statement (`execute`) under a timed observer: a span (or `@effect/sql`'s
+ * own) and a log line when it ends. Failures `unlogged` picks out are not the statement's own (a
+ * reader refusing a write that then runs, and logs, on the writer).
  */
-export const observe = <A extends ReadonlyArray<unknown>, E extends { readonly message: string }>(
+export const timedAsync = <A, E extends { readonly message: string }>(
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  observer: StatementObserver,
   system: DbSystem,
   sql: string,
   params: ReadonlyArray<unknown>,
-  tablesRead: () => ReadonlyArray<string>,
+  count: (result: A) => number,
   execute: Effect.Effect<A, E>,
   unlogged: (error: E) => boolean = () => false
 ): Effect.Effect<A, E> =>
-  Effect.withFiberRuntime((fiber) => {
-    const recorder = fiber.getFiberRef(currentRecorder)
-    if (recorder !== undefined) recorder.read(tablesRead())
-    if (!observed(fiber)) return execute
-    const logging = fiber.getFiberRef(currentLogging)
-    return Effect.suspend(() => {
-      const since = performance.now()
-      const log = (outcome: Outcome) =>
-        Effect.withFiberRuntime<void>((current) => {
-          if (logging !== undefined) emitLog(current, logging, sql, params, performance.now() - since, outcome)
-          return Effect.void
-        })
-      const run = execute.pipe(
-        Effect.tapBoth({
-          onFailure: (error) => unlogged(error) ? Effect.void : log({ error }),
-          onSuccess: (rows) =>
-            Effect.zipRight(
-              Effect.annotateCurrentSpan("db.response.returned_rows", rows.length),
-              log({ rows: rows.length })
-            )
-        })
-      )
-      const reused = sqlExecuteSpan(fiber)
-      if (reused === undefined) return Effect.withSpan(run, spanName, spanOptions(system, sql))
-      describe(reused, system, sql)
-      return run
-    })
+  Effect.suspend(() => {
+    const since = performance.now()
+    const logging = observer.logging
+    const log = (outcome: Outcome) =>
+      Effect.withFiberRuntime<void>((current) => {
+        if (logging !== undefined) emitLog(current, logging, sql, params, performance.now() - since, outcome)
+        return Effect.void
+      })
+    const run = execute.pipe(
+      Effect.tapBoth({
+        onFailure: (error) => unlogged(error) ? Effect.void : log({ error }),
+        onSuccess: (result) => {
+          const rows = count(result)
+          return Effect.zipRight(Effect.annotateCurrentSpan("db.response.returned_rows", rows), log({ rows }))
+        }
+      })
+    )
+    const reused = sqlExecuteSpan(fiber)
+    if (reused === undefined) return Effect.withSpan(run, spanName, spanOptions(system, sql))
+    describe(reused, system, sql)
+    return run
   })
