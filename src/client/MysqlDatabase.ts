@@ -10,9 +10,9 @@
  * The URL is `Redacted`: errors and logs name the server as `mysql://user@host:port/database`,
  * never with its password.
  */
-import * as Reactivity from "@effect/experimental/Reactivity"
+import type * as Reactivity from "@effect/experimental/Reactivity"
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
-import * as Client from "@effect/sql/SqlClient"
+import type * as Client from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
@@ -20,7 +20,7 @@ import type { ConfigError } from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -32,7 +32,7 @@ import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import { anyTable, everyTable } from "./core/StatementObserver.js"
 import { DatabaseConnectError } from "./DatabaseError.js"
 import * as OpenResources from "./OpenResources.js"
-import { PreparedQueries } from "./PreparedQueries.js"
+import type { PreparedQueries } from "./PreparedQueries.js"
 
 /** Settings of a MySQL/MariaDB pool. */
 export interface MysqlOptions extends ClientCore.ClientOptions {
@@ -389,16 +389,12 @@ export const make = (options: MysqlOptions) =>
       }
     }, options)
 
-    return {
-      client: core.client,
-      prepared: { prepare: core.prepare },
-      database: {
-        target: where.target,
-        database: where.database,
-        poolSize: options.poolSize ?? 10,
-        readers: readers?.size ?? 0
-      }
-    }
+    return Context.add(core.context, MysqlDatabase, {
+      target: where.target,
+      database: where.database,
+      poolSize: options.poolSize ?? 10,
+      readers: readers?.size ?? 0
+    })
   })
 
 const streamChunkSize = 512
@@ -471,23 +467,15 @@ const streamRows = (on: StreamSource, sql: string, params: ReadonlyArray<unknown
 /** Context the MySQL layer provides: the standard client, prepared queries, `Reactivity`, the target. */
 export type Services = Client.SqlClient | PreparedQueries | MysqlDatabase | Reactivity.Reactivity
 
-const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
-  Context.make(Client.SqlClient, built.client).pipe(
-    Context.add(MysqlDatabase, built.database),
-    Context.add(PreparedQueries, built.prepared)
-  )
+const layers = ClientCore.layers(make)
 
 /** A scoped layer holding one pool with the given settings. */
-export const layer = (options: MysqlOptions): Layer.Layer<Services, DatabaseConnectError> =>
-  Layer.scopedContext(Effect.map(make(options), toContext)).pipe(Layer.provideMerge(Reactivity.layer))
+export const layer = (options: MysqlOptions): Layer.Layer<Services, DatabaseConnectError> => layers.layer(options)
 
 /** The same layer with settings from `Config` (see `config`). */
 export const layerConfig = (
   options: Config.Config<MysqlOptions> = config
-): Layer.Layer<Services, DatabaseConnectError | ConfigError> =>
-  Layer.scopedContext(Effect.flatMap(options, (resolved) => Effect.map(make(resolved), toContext))).pipe(
-    Layer.provideMerge(Reactivity.layer)
-  )
+): Layer.Layer<Services, DatabaseConnectError | ConfigError> => layers.layerConfig(options)
 
 /** Runs one statement on a single connection of its own (`runOn` typing for a plain connection). */
 const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyArray<unknown>) =>

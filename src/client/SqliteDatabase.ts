@@ -8,8 +8,8 @@
  * statement touches (`TableAccess`, from SQLite's own plan) and typed open errors. With `readers`,
  * reads also run on reader workers (see `SqlitePool`).
  */
-import * as Reactivity from "@effect/experimental/Reactivity"
-import * as SqlClient from "@effect/sql/SqlClient"
+import type * as Reactivity from "@effect/experimental/Reactivity"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
 import Sqlite from "better-sqlite3"
@@ -19,7 +19,7 @@ import type { ConfigError } from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -31,7 +31,7 @@ import { anyTable } from "./core/StatementObserver.js"
 import { DatabaseFileError } from "./DatabaseError.js"
 import * as DatabaseFile from "./DatabaseFile.js"
 import * as OpenResources from "./OpenResources.js"
-import { PreparedQueries } from "./PreparedQueries.js"
+import type { PreparedQueries } from "./PreparedQueries.js"
 import * as TableAccess from "./TableAccess.js"
 
 /** Settings of a SQLite connection. */
@@ -258,7 +258,7 @@ export const makeWith = <E>(
       withHandle: <A>(f: (db: Sqlite.Database) => A) =>
         core.exclusive(Effect.try({ try: () => f(db), catch: executeFailed }))
     }
-    return { client: core.client, prepared: { prepare: core.prepare }, database, pool }
+    return { context: Context.add(core.context, SqliteDatabase, database), pool }
   })
 
 /** Opens one connection in the current scope and builds the client around it. */
@@ -270,21 +270,12 @@ export const make = (options: SqliteOptions) => makeWith(options, () => Effect.s
  */
 export type Services = SqlClient.SqlClient | PreparedQueries | SqliteDatabase | Reactivity.Reactivity
 
-/** The services of a built client, as a context. */
-export const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
-  Context.make(SqlClient.SqlClient, built.client).pipe(
-    Context.add(PreparedQueries, built.prepared),
-    Context.add(SqliteDatabase, built.database)
-  )
+const layers = ClientCore.layers((options: SqliteOptions) => Effect.map(make(options), (built) => built.context))
 
 /** A scoped layer holding one SQLite connection with the given settings. */
-export const layer = (options: SqliteOptions): Layer.Layer<Services, DatabaseFileError> =>
-  Layer.scopedContext(Effect.map(make(options), toContext)).pipe(Layer.provideMerge(Reactivity.layer))
+export const layer = (options: SqliteOptions): Layer.Layer<Services, DatabaseFileError> => layers.layer(options)
 
 /** The same layer with settings from `Config` (see `config`). */
 export const layerConfig = (
   options: Config.Config<SqliteOptions> = config
-): Layer.Layer<Services, DatabaseFileError | ConfigError> =>
-  Layer.scopedContext(Effect.flatMap(options, (resolved) => Effect.map(make(resolved), toContext))).pipe(
-    Layer.provideMerge(Reactivity.layer)
-  )
+): Layer.Layer<Services, DatabaseFileError | ConfigError> => layers.layerConfig(options)

@@ -8,14 +8,14 @@
  * prepared point lookups stay on the writer, where they are cheapest. `Effect.all` over reads then
  * really runs them on several cores.
  */
-import * as Reactivity from "@effect/experimental/Reactivity"
 import * as Config from "effect/Config"
 import type { ConfigError } from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as ReaderPool from "../readers/ReaderPool.js"
+import * as ClientCore from "./core/ClientCore.js"
 import type { DatabaseFileError } from "./DatabaseError.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
 
@@ -59,19 +59,16 @@ export const make = (options: SqlitePoolOptions) =>
 /** Context the pooled layer provides: everything the plain layer does, plus the `ReaderPool`. */
 export type Services = SqliteDatabase.Services | ReaderPool.ReaderPool
 
-const toContext = (built: Effect.Effect.Success<ReturnType<typeof make>>) =>
-  SqliteDatabase.toContext(built).pipe(Context.add(ReaderPool.ReaderPool, built.pool))
+const layers = ClientCore.layers((options: SqlitePoolOptions) =>
+  Effect.map(make(options), (built) => Context.add(built.context, ReaderPool.ReaderPool, built.pool))
+)
 
 /** Writer + reader pool with the given settings, scoped: workers stop and the file closes on release. */
 export const layer = (
   options: SqlitePoolOptions
-): Layer.Layer<Services, DatabaseFileError | ReaderPool.ReaderStartError> =>
-  Layer.scopedContext(Effect.map(make(options), toContext)).pipe(Layer.provideMerge(Reactivity.layer))
+): Layer.Layer<Services, DatabaseFileError | ReaderPool.ReaderStartError> => layers.layer(options)
 
 /** The same layer with settings from `Config` (see `config`). */
 export const layerConfig = (
   options: Config.Config<SqlitePoolOptions> = config
-): Layer.Layer<Services, DatabaseFileError | ReaderPool.ReaderStartError | ConfigError> =>
-  Layer.scopedContext(Effect.flatMap(options, (resolved) => Effect.map(make(resolved), toContext))).pipe(
-    Layer.provideMerge(Reactivity.layer)
-  )
+): Layer.Layer<Services, DatabaseFileError | ReaderPool.ReaderStartError | ConfigError> => layers.layerConfig(options)

@@ -20,16 +20,19 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Statement from "@effect/sql/Statement"
 import * as Chunk from "effect/Chunk"
+import type * as Config from "effect/Config"
+import type { ConfigError } from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
+import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as OpenResources from "../OpenResources.js"
-import type { PreparedQuery } from "../PreparedQueries.js"
+import { PreparedQueries, type PreparedQuery } from "../PreparedQueries.js"
 import type { Driver, DriverConnection, Ran, Request, Shape } from "./Driver.js"
 import * as Observation from "./Observation.js"
 import * as ReadRouting from "./ReadRouting.js"
@@ -46,6 +49,8 @@ export interface ClientOptions {
 /** What the core builds: the standard client and dbscope's extras on the same connections. */
 export interface Core {
   readonly client: Client.SqlClient
+  /** The client and `PreparedQueries`, as a context a backend's layer adds its own service to. */
+  readonly context: Context.Context<Client.SqlClient | PreparedQueries>
   /** Prepared statements that skip `@effect/sql`'s span and scope (see `PreparedQueries`). */
   readonly prepare: (text: string) => PreparedQuery
   /** Runs `effect` holding the connection exclusively (a single-connection backend); else as is. */
@@ -68,6 +73,15 @@ type Place =
   | { readonly _tag: "Shared"; readonly routed: boolean }
   | { readonly _tag: "Reserved" }
   | { readonly _tag: "Transaction"; readonly state: TransactionState }
+
+/** One statement as it runs: the driver's request, and where and for whom it runs. */
+interface Call extends Request {
+  readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
+  readonly observer: StatementObserver.StatementObserver
+  /** The parameters as given (a log shows `<redacted>` where `params` has the secret). */
+  readonly shownParams: ReadonlyArray<unknown>
+  readonly place: Place
+}
 
 /**
  * The permit of a single-connection backend. `held` mirrors it synchronously, so a statement can
@@ -113,32 +127,37 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
       return error
     }
 
-    /** One statement on a synchronous connection, in the caller's step, under the fiber's observer. */
-    const runSync = (
-      fiber: Fiber.RuntimeFiber<unknown, unknown>,
-      observer: StatementObserver.StatementObserver,
-      run: (request: Request) => Ran,
-      request: Request,
-      shownParams: ReadonlyArray<unknown>,
-      place: Place
-    ): Effect.Effect<unknown, SqlError> => {
+    /**
+     * Before any statement: a transaction the database ended refuses it (it would run in
+     * autocommit); a recording `cacheQuery` is told the tables it reads.
+     */
+    const prologue = (call: Call): Effect.Effect<never, SqlError> | undefined => {
+      const { observer, place } = call
       if (place._tag === "Transaction" && place.state.lost !== undefined) return Effect.fail(place.state.lost)
-      if (observer.recorder !== undefined) observer.recorder.read(driver.tablesRead(request.sql, request.params))
+      if (observer.recorder !== undefined) observer.recorder.read(driver.tablesRead(call.sql, call.params))
+      return undefined
+    }
+
+    /** One statement on a synchronous connection, in the caller's step, under the fiber's observer. */
+    const runSync = (call: Call, run: (request: Request) => Ran): Effect.Effect<unknown, SqlError> => {
+      const refused = prologue(call)
+      if (refused !== undefined) return refused
+      const { fiber, observer, place } = call
       if (!StatementObserver.timed(observer)) {
         try {
-          const ran = run(request)
+          const ran = run(call)
           written(ran, place)
           return Effect.succeed(ran.result)
         } catch (cause) {
           return Effect.fail(failed(cause, place))
         }
       }
-      const started = Observation.startSpan(fiber, system, request.sql)
+      const started = Observation.startSpan(fiber, system, call.sql)
       const since = performance.now()
       let outcome: Observation.Outcome
       let settled: Effect.Effect<unknown, SqlError>
       try {
-        const ran = run(request)
+        const ran = run(call)
         written(ran, place)
         outcome = { rows: ran.count }
         settled = Effect.succeed(ran.result)
@@ -150,23 +169,20 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
       const millis = performance.now() - since
       Observation.endSpan(fiber, started, outcome)
       if (observer.logging !== undefined) {
-        Observation.emitLog(fiber, observer.logging, request.sql, shownParams, millis, outcome)
+        Observation.emitLog(fiber, observer.logging, call.sql, call.shownParams, millis, outcome)
       }
       return settled
     }
 
     /** One statement on an asynchronous connection, under the fiber's observer. */
     const runAsync = (
-      fiber: Fiber.RuntimeFiber<unknown, unknown>,
-      observer: StatementObserver.StatementObserver,
-      run: (request: Request) => Effect.Effect<Ran, SqlError>,
-      request: Request,
-      shownParams: ReadonlyArray<unknown>,
-      place: Place
+      call: Call,
+      run: (request: Request) => Effect.Effect<Ran, SqlError>
     ): Effect.Effect<unknown, SqlError> => {
-      if (place._tag === "Transaction" && place.state.lost !== undefined) return Effect.fail(place.state.lost)
-      if (observer.recorder !== undefined) observer.recorder.read(driver.tablesRead(request.sql, request.params))
-      const ran = Effect.matchEffect(run(request), {
+      const refused = prologue(call)
+      if (refused !== undefined) return refused
+      const { fiber, observer, place } = call
+      const ran = Effect.matchEffect(run(call), {
         onFailure: (cause) => Effect.fail(failed(cause, place)),
         onSuccess: (ran) => {
           written(ran, place)
@@ -174,7 +190,7 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
         }
       })
       const observed = StatementObserver.timed(observer)
-        ? Observation.timedAsync(fiber, observer, system, request.sql, shownParams, (ran) => ran.count, ran)
+        ? Observation.timedAsync(fiber, observer, system, call.sql, call.shownParams, (ran) => ran.count, ran)
         : ran
       return Effect.map(observed, (ran) => ran.result)
     }
@@ -229,17 +245,18 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
       ): Effect.Effect<unknown, SqlError> =>
         Effect.withFiberRuntime((fiber) => {
           const observer = fiber.getFiberRef(StatementObserver.current)
-          const request: Request = {
+          const call: Call = {
             sql,
             params: Observation.bindable(shownParams),
             shape,
             unprepared,
-            safeIntegers: Context.get(fiber.currentContext, Client.SafeIntegers)
+            safeIntegers: Context.get(fiber.currentContext, Client.SafeIntegers),
+            fiber,
+            observer,
+            shownParams,
+            place
           }
-          const run = () =>
-            runner._tag === "Sync"
-              ? runSync(fiber, observer, runner.run, request, shownParams, place)
-              : runAsync(fiber, observer, runner.run, request, shownParams, place)
+          const run = () => runner._tag === "Sync" ? runSync(call, runner.run) : runAsync(call, runner.run)
           return gated && !gate.free() ? gate.holding(Effect.suspend(run)) : run()
         })
 
@@ -470,10 +487,26 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
         return (transaction._tag === "Some" ? transaction.value[0] : sharedMain).execute(text, params, undefined)
       })
 
+    const standard = Object.assign(client, { withTransaction })
     const core: Core = {
-      client: Object.assign(client, { withTransaction }),
+      client: standard,
+      context: Context.make(Client.SqlClient, standard).pipe(Context.add(PreparedQueries, { prepare })),
       prepare,
       exclusive: (effect) => single ? gate.holding(effect) : effect
     }
     return core
   })
+
+/**
+ * A backend's two layers from its `build` (the client's services, made in the layer's scope):
+ * with explicit options, and with options read from `Config`. Each provides the `Reactivity` its
+ * writes tell, so a `QueryCache` on top listens to the right one.
+ */
+export const layers = <Options, S, E>(
+  build: (options: Options) => Effect.Effect<Context.Context<S>, E, Scope.Scope | Reactivity.Reactivity>
+) => ({
+  layer: (options: Options): Layer.Layer<S | Reactivity.Reactivity, E> =>
+    Layer.scopedContext(build(options)).pipe(Layer.provideMerge(Reactivity.layer)),
+  layerConfig: (options: Config.Config<Options>): Layer.Layer<S | Reactivity.Reactivity, E | ConfigError> =>
+    Layer.scopedContext(Effect.flatMap(options, build)).pipe(Layer.provideMerge(Reactivity.layer))
+})
