@@ -376,43 +376,47 @@ describe.skipIf(!mysqlAvailable)("dbscope CLI on MySQL/MariaDB", () => {
   const withoutTimes = (json: string) =>
     (JSON.parse(json) as Array<Record<string, unknown>>).map(({ created_at: _, ...user }) => user)
 
-  it.scoped("setup --url creates the database; the commands print what they print on SQLite", () =>
-    Effect.gen(function*() {
-      const url = yield* freshDatabase
-      const setup = yield* dbscope(["--url", url, "setup"])
-      assert.strictEqual(setup.code, 0, setup.stderr)
-      assert.include(setup.stdout, "Imported")
-      assert.include(setup.stdout, "1000 inserted, 0 skipped")
-      assert.include((yield* dbscope(["--url", url, "setup"])).stdout, "0 inserted, 1000 skipped")
-      const db = yield* sampleDatabase
-      for (
-        const args of [["count"], ["average-age"], ["paginate", "--page-size", "300"], [
-          "batches",
-          "--batch-size",
-          "400"
-        ]]
-      ) {
-        const [onMysql, onSqlite] = yield* Effect.all([
-          dbscope(["--url", url, ...args]),
-          dbscope(["--db", db, ...args])
+  it.scoped(
+    "setup --url creates the database; the commands print what they print on SQLite",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* freshDatabase
+        const setup = yield* dbscope(["--url", url, "setup"])
+        assert.strictEqual(setup.code, 0, setup.stderr)
+        assert.include(setup.stdout, "Imported")
+        assert.include(setup.stdout, "1000 inserted, 0 skipped")
+        assert.include((yield* dbscope(["--url", url, "setup"])).stdout, "0 inserted, 1000 skipped")
+        const db = yield* sampleDatabase
+        for (
+          const args of [["count"], ["average-age"], ["paginate", "--page-size", "300"], [
+            "batches",
+            "--batch-size",
+            "400"
+          ]]
+        ) {
+          const [onMysql, onSqlite] = yield* Effect.all([
+            dbscope(["--url", url, ...args]),
+            dbscope(["--db", db, ...args])
+          ], { concurrency: 2 })
+          assert.strictEqual(onMysql.code, 0, onMysql.stderr)
+          assert.strictEqual(onMysql.stdout, onSqlite.stdout, args.join(" "))
+        }
+        const [older, olderOnSqlite] = yield* Effect.all([
+          dbscope(["--url", url, "users", "--older-than", "40", "--json"]),
+          dbscope(["--db", db, "users", "--older-than", "40", "--json"])
         ], { concurrency: 2 })
-        assert.strictEqual(onMysql.code, 0, onMysql.stderr)
-        assert.strictEqual(onMysql.stdout, onSqlite.stdout, args.join(" "))
-      }
-      const [older, olderOnSqlite] = yield* Effect.all([
-        dbscope(["--url", url, "users", "--older-than", "40", "--json"]),
-        dbscope(["--db", db, "users", "--older-than", "40", "--json"])
-      ], { concurrency: 2 })
-      assert.deepStrictEqual(withoutTimes(older.stdout), withoutTimes(olderOnSqlite.stdout))
-      const [fromEnv, text] = yield* Effect.all([
-        dbscope(["concurrent", "--json"], { DATABASE_URL: url }),
-        dbscope(["--url", url, "concurrent"])
-      ], { concurrency: 2 })
-      assert.strictEqual(fromEnv.code, 0, fromEnv.stderr)
-      const pair = JSON.parse(fromEnv.stdout) as { allUsers: Array<unknown>; olderUsers: Array<unknown> }
-      assert.deepStrictEqual([pair.allUsers.length, pair.olderUsers.length], [1000, 707])
-      assert.include(text.stdout, "reader workers (MySQL)")
-    }))
+        assert.deepStrictEqual(withoutTimes(older.stdout), withoutTimes(olderOnSqlite.stdout))
+        const [fromEnv, text] = yield* Effect.all([
+          dbscope(["concurrent", "--json"], { DATABASE_URL: url }),
+          dbscope(["--url", url, "concurrent"])
+        ], { concurrency: 2 })
+        assert.strictEqual(fromEnv.code, 0, fromEnv.stderr)
+        const pair = JSON.parse(fromEnv.stdout) as { allUsers: Array<unknown>; olderUsers: Array<unknown> }
+        assert.deepStrictEqual([pair.allUsers.length, pair.olderUsers.length], [1000, 707])
+        assert.include(text.stdout, "reader workers (MySQL)")
+      }),
+    180_000
+  )
 
   it.scoped("an unreachable server, a wrong password, a missing database: one line, exit 1, no password", () =>
     Effect.gen(function*() {
