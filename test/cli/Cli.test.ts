@@ -34,7 +34,13 @@ const sampleDatabase = Effect.gen(function*() {
   return db
 })
 
-describe("dbscope CLI", () => {
+/**
+ * Tests here run up to fifteen CLI processes of ~1 s each (two at a time), and every run is killed
+ * after 120 s: a test's own limit of 3 minutes leaves room for a loaded 2-core machine.
+ */
+const slow = { timeout: 180_000 }
+
+describe("dbscope CLI", slow, () => {
   it.effect("--help lists the commands and exits 0", () =>
     Effect.gen(function*() {
       const result = yield* dbscope(["--help"])
@@ -364,7 +370,7 @@ describe("dbscope CLI", () => {
     }))
 })
 
-describe.skipIf(!mysqlAvailable)("dbscope CLI on MySQL/MariaDB", () => {
+describe.skipIf(!mysqlAvailable)("dbscope CLI on MySQL/MariaDB", slow, () => {
   const server = mysqlServer.replace(/\/+$/, "")
 
   /** A database name of its own on the server, dropped when the test ends. */
@@ -414,8 +420,7 @@ describe.skipIf(!mysqlAvailable)("dbscope CLI on MySQL/MariaDB", () => {
         const pair = JSON.parse(fromEnv.stdout) as { allUsers: Array<unknown>; olderUsers: Array<unknown> }
         assert.deepStrictEqual([pair.allUsers.length, pair.olderUsers.length], [1000, 707])
         assert.include(text.stdout, "reader workers (MySQL)")
-      }),
-    180_000
+      })
   )
 
   it.scoped("an unreachable server, a wrong password, a missing database: one line, exit 1, no password", () =>
