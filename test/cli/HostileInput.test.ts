@@ -5,16 +5,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { spawnSync } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { tempDirectory } from "../../src/testing/TestDatabase.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { UserRepo } from "../../src/users/UserRepo.js"
-
-const bin = fileURLToPath(new URL("../../dist/src/cli/bin.js", import.meta.url))
+import { cliPath, runCli, runProcess } from "../support/RunCli.js"
 
 /**
  * Root may write any file: a read-only file is only read-only to another user. Under root the
@@ -24,23 +21,12 @@ const otherUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefi
 
 /** Whether `nobody` can run the CLI here (a checkout under a private home folder would stop it). */
 const otherUserCanRun = otherUser === undefined ||
-  spawnSync(process.execPath, ["-e", "require('node:fs').accessSync(process.argv[1], 4)", bin], otherUser).status === 0
+  (await Effect.runPromise(
+      runProcess(process.execPath, ["-e", "require('node:fs').accessSync(process.argv[1], 4)", cliPath], otherUser)
+    )).code === 0
 
-const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}, asOtherUser = false) => {
-  const result = spawnSync(process.execPath, [bin, ...args], {
-    encoding: "utf8",
-    env: { ...process.env, ...env, NO_COLOR: "1" },
-    timeout: 120_000,
-    ...(asOtherUser ? otherUser : undefined)
-  })
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
-}
-
-/**
- * Lets the event loop turn between spawned runs: a long run of `spawnSync` calls starves the test
- * worker's messages to vitest, which gives up on them after a while (seen under CI load).
- */
-const breathe = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}, asOtherUser = false) =>
+  runCli(args, { env: { ...env, NO_COLOR: "1" }, ...(asOtherUser ? otherUser : undefined) })
 
 /** A file's bytes, hashed (a missing file hashes as "missing"). */
 const checksum = (file: string) =>
@@ -64,6 +50,7 @@ interface Case {
   readonly asOtherUser?: boolean
 }
 
+/** A case's own folder, holding its own copy of the set-up database: cases run two at a time. */
 interface Files {
   readonly db: string
   readonly dir: string
@@ -289,48 +276,62 @@ describe("hostile input catalogue", () => {
     `${cases.length} cases: one line, non-zero exit, no leak, database unchanged`,
     () =>
       Effect.gen(function*() {
-        const dir = yield* tempDirectory
-        const db = path.join(dir, "users.db")
-        assert.strictEqual(run(["--db", db, "setup"]).code, 0)
-        const csv = (name: string, content: string | Buffer) => {
-          const file = path.join(dir, name)
-          // Private, as dbscope makes its own files: a shared one would (rightly) add a warning line.
-          fs.writeFileSync(file, content, { mode: 0o600 })
-          return file
-        }
-        const readOnlyCopy = () => {
-          const file = path.join(dir, "read-only.db")
-          fs.copyFileSync(db, file)
-          fs.chmodSync(file, 0o400)
-          if (otherUser !== undefined) {
-            fs.chownSync(file, otherUser.uid, otherUser.gid)
-            fs.chmodSync(dir, 0o755) // so that the other user can reach the file
+        const root = yield* tempDirectory
+        const setUp = path.join(root, "users.db")
+        assert.strictEqual((yield* run(["--db", setUp, "setup"])).code, 0)
+        /** A folder of the case's own, with a private copy of the set-up database in it. */
+        const filesFor = (index: number): Files => {
+          const dir = path.join(root, `case-${index}`)
+          fs.mkdirSync(dir)
+          const db = path.join(dir, "users.db")
+          fs.copyFileSync(setUp, db)
+          fs.chmodSync(db, 0o600)
+          const csv = (name: string, content: string | Buffer) => {
+            const file = path.join(dir, name)
+            // Private, as dbscope makes its own files: a shared one would (rightly) add a warning line.
+            fs.writeFileSync(file, content, { mode: 0o600 })
+            return file
           }
-          return file
+          const readOnlyCopy = () => {
+            const file = path.join(dir, "read-only.db")
+            fs.copyFileSync(db, file)
+            fs.chmodSync(file, 0o400)
+            if (otherUser !== undefined) {
+              fs.chownSync(file, otherUser.uid, otherUser.gid)
+              // So that the other user can reach the file.
+              fs.chmodSync(root, 0o755)
+              fs.chmodSync(dir, 0o755)
+            }
+            return file
+          }
+          return { db, dir, csv, readOnlyCopy }
         }
-        const failed: Array<string> = []
         if (!otherUserCanRun) {
-          console.warn(`hostile input: skipping the read-only file case: user nobody cannot read ${bin}`)
+          console.warn(`hostile input: skipping the read-only file case: user nobody cannot read ${cliPath}`)
         }
         const runnable = cases.filter((hostile) => otherUserCanRun || hostile.asOtherUser !== true)
-        for (const hostile of runnable) {
-          const args = hostile.args({ db, dir, csv, readOnlyCopy })
-          const target = args[args.indexOf("--db") + 1] ?? db
-          const before = [checksum(db), checksum(target)]
-          const result = run(args, hostile.env, hostile.asOtherUser)
-          yield* breathe
-          const lines = result.stderr.trim().split("\n")
-          const problems = [
-            result.code === (hostile.exit ?? 1) ? undefined : `exit ${result.code}`,
-            lines.length === 1 ? undefined : `${lines.length} lines on stderr`,
-            result.stderr.includes(hostile.says) ? undefined : `stderr does not say "${hostile.says}"`,
-            result.stderr.includes("    at ") ? "a stack trace" : undefined,
-            hostile.ownSql === true || !leaks.test(result.stderr) ? undefined : "SQL or schema detail",
-            result.stderr.includes("hunter2") ? "the password" : undefined,
-            [checksum(db), checksum(target)].join() === before.join() ? undefined : "the database changed"
-          ].filter((problem) => problem !== undefined)
-          if (problems.length > 0) failed.push(`${hostile.name}: ${problems.join(", ")} -- ${result.stderr.trim()}`)
-        }
+        const verdicts = yield* Effect.forEach(runnable, (hostile, index) =>
+          Effect.gen(function*() {
+            const files = filesFor(index)
+            const args = hostile.args(files)
+            const target = args[args.indexOf("--db") + 1] ?? files.db
+            const before = [checksum(files.db), checksum(target)]
+            const result = yield* run(args, hostile.env, hostile.asOtherUser)
+            const lines = result.stderr.trim().split("\n")
+            const problems = [
+              result.code === (hostile.exit ?? 1) ? undefined : `exit ${result.code}`,
+              lines.length === 1 ? undefined : `${lines.length} lines on stderr`,
+              result.stderr.includes(hostile.says) ? undefined : `stderr does not say "${hostile.says}"`,
+              result.stderr.includes("    at ") ? "a stack trace" : undefined,
+              hostile.ownSql === true || !leaks.test(result.stderr) ? undefined : "SQL or schema detail",
+              result.stderr.includes("hunter2") ? "the password" : undefined,
+              [checksum(files.db), checksum(target)].join() === before.join() ? undefined : "the database changed"
+            ].filter((problem) => problem !== undefined)
+            return problems.length > 0
+              ? `${hostile.name}: ${problems.join(", ")} -- ${result.stderr.trim()}`
+              : undefined
+          }), { concurrency: 2 })
+        const failed = verdicts.filter((verdict) => verdict !== undefined)
         assert.isAtLeast(runnable.length, 30)
         assert.deepStrictEqual(failed, [])
         console.info(`hostile input: ${runnable.length} cases, ${failed.length} broke the contract`)
@@ -342,31 +343,42 @@ describe("hostile input catalogue", () => {
     Effect.gen(function*() {
       const dir = yield* tempDirectory
       const rows = ["name,email,age", "\"Ann, Jr.\",ann@example.com,30", "Ben,ben@example.com,40"]
-      const stored = (name: string, content: string) => {
-        const csv = path.join(dir, `${name}.csv`)
-        fs.writeFileSync(csv, content)
-        const db = path.join(dir, `${name}.db`)
-        assert.strictEqual(run(["--db", db, "setup", "--csv", csv]).code, 0)
-        const users = JSON.parse(run(["--db", db, "users", "--json"]).stdout) as Array<Record<string, unknown>>
-        return users.map(({ created_at: _, ...user }) => user)
-      }
-      const lf = stored("lf", `${rows.join("\n")}\n`)
+      const stored = (name: string, content: string) =>
+        Effect.gen(function*() {
+          const csv = path.join(dir, `${name}.csv`)
+          fs.writeFileSync(csv, content)
+          const db = path.join(dir, `${name}.db`)
+          assert.strictEqual((yield* run(["--db", db, "setup", "--csv", csv])).code, 0)
+          const listed = yield* run(["--db", db, "users", "--json"])
+          const users = JSON.parse(listed.stdout) as Array<Record<string, unknown>>
+          return users.map(({ created_at: _, ...user }) => user)
+        })
+      const [lf, crlf, bom] = yield* Effect.all([
+        stored("lf", `${rows.join("\n")}\n`),
+        stored("crlf", `${rows.join("\r\n")}\r\n`),
+        stored("bom", `\uFEFF${rows.join("\r\n")}`)
+      ], { concurrency: 2 })
       assert.strictEqual(lf.length, 2)
-      assert.deepStrictEqual(stored("crlf", `${rows.join("\r\n")}\r\n`), lf)
-      assert.deepStrictEqual(stored("bom", `\uFEFF${rows.join("\r\n")}`), lf)
+      assert.deepStrictEqual(crlf, lf)
+      assert.deepStrictEqual(bom, lf)
     }))
 
   it.scoped("injection strings are data: bound as parameters they match nothing and change nothing", () =>
     Effect.gen(function*() {
       const dir = yield* tempDirectory
       const db = path.join(dir, "users.db")
-      assert.strictEqual(run(["--db", db, "setup"]).code, 0)
+      assert.strictEqual((yield* run(["--db", db, "setup"])).code, 0)
       const before = checksum(db)
-      for (const text of [injection, "' OR '1'='1", "1; DELETE FROM users", "\" OR 1=1 --"]) {
-        const result = run(["--db", db, "query", "SELECT name FROM users WHERE name = ?", "--param", text, "--json"])
-        assert.strictEqual(result.code, 0, result.stderr)
+      const texts = [injection, "' OR '1'='1", "1; DELETE FROM users", "\" OR 1=1 --"]
+      const results = yield* Effect.forEach(
+        texts,
+        (text) => run(["--db", db, "query", "SELECT name FROM users WHERE name = ?", "--param", text, "--json"]),
+        { concurrency: 2 }
+      )
+      results.forEach((result, i) => {
+        assert.strictEqual(result.code, 0, `${texts[i]}: ${result.stderr}`)
         assert.deepStrictEqual(JSON.parse(result.stdout), [])
-      }
+      })
       assert.strictEqual(checksum(db), before)
     }))
 

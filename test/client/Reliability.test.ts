@@ -7,15 +7,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { spawn } from "node:child_process"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { sampleCsv } from "../../src/BundledData.js"
 import * as SqliteDatabase from "../../src/client/SqliteDatabase.js"
 import { tempDirectory } from "../../src/testing/TestDatabase.js"
 import * as Progress from "../../src/users/Progress.js"
 import { setup } from "../../src/users/Setup.js"
 import { UserRepo } from "../../src/users/UserRepo.js"
+import { built, runScript } from "../support/RunCli.js"
 
 const soak = process.env.DBSCOPE_SOAK === "1"
 const counts = {
@@ -24,27 +23,17 @@ const counts = {
   importRows: soak ? 1_000_000 : 100_000
 }
 
-const child = fileURLToPath(new URL("../../dist/scripts/reliability-child.js", import.meta.url))
-
-interface Ran {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly stderr: string
-}
+const child = built("scripts/reliability-child.js")
 
 /** Runs the child program; `killAtRows` sends it SIGKILL once it reports that many rows written. */
 const runChild = (args: ReadonlyArray<string>, killAtRows?: number) =>
-  Effect.async<Ran>((resume) => {
-    const process_ = spawn(process.execPath, [child, ...args], { stdio: ["ignore", "pipe", "pipe"] })
-    let stderr = ""
-    process_.stderr.on("data", (data: Buffer) => (stderr += data.toString()))
-    process_.stdout.on("data", (data: Buffer) => {
-      if (killAtRows === undefined) return
-      const reported = Array.from(data.toString().matchAll(/rows (\d+)/g), (match) => Number(match[1]))
-      if (reported.some((rows) => rows >= killAtRows)) process_.kill("SIGKILL")
-    })
-    process_.on("exit", (code, signal) => resume(Effect.succeed({ code, signal, stderr })))
-    return Effect.sync(() => process_.kill("SIGKILL"))
+  runScript(child, args, {
+    // Long enough for the soak counts on a loaded 2-core machine.
+    timeout: 1_200_000,
+    killWhen: killAtRows === undefined ?
+      undefined :
+      (stdout) =>
+        Array.from(stdout.matchAll(/rows (\d+)/g), (match) => Number(match[1])).some((rows) => rows >= killAtRows)
   })
 
 const database = (filename: string) =>

@@ -10,30 +10,19 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { execFile } from "node:child_process"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import * as Tracing from "../../src/client/Tracing.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { UserRepo } from "../../src/users/UserRepo.js"
+import { runCli } from "../support/RunCli.js"
 
 const marker = "tracing-marker-7f3a@example.com"
 
-const bin = fileURLToPath(new URL("../../dist/src/cli/bin.js", import.meta.url))
-
-/** Runs the CLI without blocking the event loop (the test's collector must answer meanwhile). */
+/** Runs the CLI (asynchronously: the test's collector must answer meanwhile). */
 const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  Effect.async<{ readonly code: number; readonly stdout: string; readonly stderr: string }>((resume) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { ...process.env, ...env, NO_COLOR: "1" } },
-      (error, stdout, stderr) =>
-        resume(Effect.succeed({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }))
-    )
-  })
+  runCli(args, { env: { ...env, NO_COLOR: "1" } })
 
 /** A local OTLP/HTTP collector that records the bodies posted to /v1/traces. */
 const collector = Effect.gen(function*() {
