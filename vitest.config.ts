@@ -18,8 +18,7 @@ export default defineConfig({
         "src/readers/ReaderWorker.ts",
         "src/readers/MysqlReaderWorker.ts",
         "src/readers/ReaderWorkerLoop.ts",
-        "src/bench/**",
-        "src/Bench*.ts"
+        "src/bench/**"
       ],
       reporter: ["text-summary", "json-summary"],
       thresholds: { lines: 90 }
