@@ -56,7 +56,10 @@ const parse = (argv: ReadonlyArray<string>): Either.Either<Request, string> => {
       allowPositionals: true
     })
   )
-  if (Either.isLeft(parsed)) return Either.left(`${String(parsed.left).split("\n")[0]}; ${usage}`)
+  if (Either.isLeft(parsed)) {
+    const error = parsed.left
+    return Either.left(`${(error instanceof Error ? error.message : String(error)).split(".")[0]}; ${usage}`)
+  }
   const { positionals, values } = parsed.right
   const [name, arg, ...extra] = positionals
   if (name === undefined) return Either.left(usage)
