@@ -81,6 +81,27 @@ export const spawnProbe = <A, I>(schema: Schema.Schema<A, I>, request: ProbeRequ
       )
   })
 
+/**
+ * Runs each of `kinds` in `reps` fresh processes (`probe`), alternated round by round like
+ * `Measure.alternate`; gives the results of each kind in the order they ran.
+ */
+export const probeRounds = <K extends string, A, E, R>(
+  label: string,
+  kinds: ReadonlyArray<K>,
+  reps: number,
+  probe: (kind: K) => Effect.Effect<A, E, R>
+) =>
+  Effect.gen(function*() {
+    const results = new Map<K, Array<A>>(kinds.map((kind) => [kind, []]))
+    for (let rep = 0; rep < reps; rep++) {
+      for (const kind of kinds) {
+        yield* Console.error(`  ${label}: ${kind} run ${rep + 1}/${reps} (fresh process)`)
+        results.get(kind)?.push(yield* probe(kind))
+      }
+    }
+    return (kind: K): ReadonlyArray<A> => results.get(kind) ?? []
+  })
+
 /** The child's side: prints `result` as the one JSON line its parent reads. */
 export const reportProbe = <A, I>(schema: Schema.Schema<A, I>, result: A) =>
   Effect.flatMap(Schema.encode(Schema.parseJson(schema))(result), Console.log)

@@ -22,7 +22,7 @@ import { UserRepo } from "../users/UserRepo.js"
 import { streamUsers } from "../users/UserStream.js"
 import { addAge, type AgeTotal, columns, loadUsers, noAges, usersLayer } from "./BenchDatabase.js"
 import { compare, oursAtMost, ratioAtLeast } from "./BenchReport.js"
-import { reportProbe, spawnProbe } from "./ChildProbe.js"
+import { probeRounds, reportProbe, spawnProbe } from "./ChildProbe.js"
 import { pairAge, pairCount, poolReaders } from "./ConcurrencySuite.js"
 import {
   alternate,
@@ -210,22 +210,19 @@ const runMysqlProbe = (kind: MysqlProbeKind) =>
  */
 const mysqlMemoryPhase = (url: Redacted.Redacted<string>, reps: number, childCpu: { ms: number }) =>
   Effect.gen(function*() {
-    const kinds = mysqlProbeKindNames
-    const results = new Map(kinds.map((kind) => [kind, [] as Array<typeof MysqlProbeResult.Type>]))
-    for (let rep = 0; rep < reps; rep++) {
-      for (const kind of kinds) {
-        yield* Console.error(`  memory (MySQL): ${kind} run ${rep + 1}/${reps} (fresh process)`)
-        const result = yield* spawnProbe(MysqlProbeResult, {
-          suite: "mysql",
-          kind,
-          env: { [mysqlUrlVariable]: Redacted.value(url) }
-        })
-        childCpu.ms += result.cpu
-        results.get(kind)?.push(result)
-      }
-    }
-    return kinds.map((kind) => {
-      const runs = results.get(kind) ?? []
+    const results = yield* probeRounds(
+      "memory (MySQL)",
+      mysqlProbeKindNames,
+      reps,
+      (kind) =>
+        spawnProbe(MysqlProbeResult, { suite: "mysql", kind, env: { [mysqlUrlVariable]: Redacted.value(url) } }).pipe(
+          Effect.tap((result) => {
+            childCpu.ms += result.cpu
+          })
+        )
+    )
+    return mysqlProbeKindNames.map((kind) => {
+      const runs = results(kind)
       const ms = runs.map((r) => r.ms)
       return {
         kind,

@@ -17,7 +17,7 @@ import { UserRepo } from "../users/UserRepo.js"
 import { averageAge, lazyPaginate, streamUsers } from "../users/UserStream.js"
 import { addAge, type AgeTotal, buildUsers, columns, dbscopeLayer, noAges, scopedRaw } from "./BenchDatabase.js"
 import { compare, oursAtMost, ratioAtMost } from "./BenchReport.js"
-import { reportProbe, spawnProbe } from "./ChildProbe.js"
+import { probeRounds, reportProbe, spawnProbe } from "./ChildProbe.js"
 import {
   alternate,
   busyCores,
@@ -103,16 +103,14 @@ const runProbe = (kind: ProbeKind, file: string) =>
 /** Each kind in `reps` fresh processes, alternated; the median peak growth of each. */
 const memoryPhase = (file: string, reps: number) =>
   Effect.gen(function*() {
-    const kinds = probeKindNames
-    const results = new Map(kinds.map((kind) => [kind, [] as Array<ProbeResult>]))
-    for (let rep = 0; rep < reps; rep++) {
-      for (const kind of kinds) {
-        yield* Console.error(`  memory: ${kind} run ${rep + 1}/${reps} (fresh process)`)
-        results.get(kind)?.push(yield* spawnProbe(ProbeResult, { suite: "streams", kind, arg: file }))
-      }
-    }
-    return kinds.map((kind) => {
-      const runs = results.get(kind) ?? []
+    const results = yield* probeRounds(
+      "memory",
+      probeKindNames,
+      reps,
+      (kind) => spawnProbe(ProbeResult, { suite: "streams", kind, arg: file })
+    )
+    return probeKindNames.map((kind) => {
+      const runs = results(kind)
       return {
         kind,
         growth: runs.map((r) => r.growth),
