@@ -30,3 +30,6 @@ export const mysqlReaderWorkerScript: string = path.join(
 
 /** The sample users shipped with dbscope (1000 rows: name, email, age). */
 export const sampleCsv: string = path.join(packageRoot(), "data", "user_data.csv")
+
+/** The compiled entry of one benchmark suite's process (`dbscope bench` runs each suite in a process of its own). */
+export const benchSuiteScript: string = path.join(packageRoot(), "dist", "src", "bench", "SuiteMain.js")

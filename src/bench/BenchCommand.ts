@@ -1,7 +1,7 @@
 /**
- * `dbscope bench`: runs every benchmark suite (`scripts/bench.ts`, built beside this module as
- * `dist/scripts/bench.js`) one after the other, each in a fresh Node process of its own: its own heap
- * and peak RSS, and a crash loses only that suite. A terminal gets a progress bar on stderr. Prints
+ * `dbscope bench`: runs the benchmark suites (every one, or those named with `--suite`) one after
+ * the other, each in a fresh Node process of its own (the compiled `SuiteMain.js`, found from the
+ * package root): its own heap and peak RSS, and a crash loses only that suite. A terminal gets a progress bar on stderr. Prints
  * one table of the suites' side-by-side ratios (or the JSON report with `--json`) and writes
  * `REPORT.md` and `report.json` to the output folder. A skipped suite (no MySQL server) is reported as
  * such; only a failed one makes the command fail, after the report is written.
@@ -21,12 +21,9 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as os from "node:os"
-import { fileURLToPath } from "node:url"
+import { benchSuiteScript } from "../BundledData.js"
 import * as Progress from "../users/Progress.js"
 import * as BenchReport from "./BenchReport.js"
-
-/** The suites' script in the build: `dist/scripts/bench.js` (this module is `dist/src/bench/BenchCommand.js`). */
-const benchScript = fileURLToPath(new URL("../../scripts/bench.js", import.meta.url))
 
 /** The installation has no built suites (a checkout that was never built). */
 export class BenchUnavailable extends Schema.TaggedError<BenchUnavailable>()("BenchUnavailable", {
@@ -82,7 +79,7 @@ const runSuite = (suite: BenchReport.SuiteName, rows: number, bar: Progress.Prog
     const resultsFile = path.join(dir, "results.json")
     yield* bar.status(`${suite}: starting`)
     const child = yield* Command.start(
-      Command.make(process.execPath, benchScript, suite, "--rows", String(rows), "--results", resultsFile)
+      Command.make(process.execPath, benchSuiteScript, suite, "--rows", String(rows), "--results", resultsFile)
     )
     const tail: Array<string> = []
     const [output] = yield* Effect.all([
@@ -139,24 +136,26 @@ export interface BenchOptions {
   readonly json: boolean
   /** Folder for `REPORT.md` and `report.json`, created if missing. */
   readonly out: string
+  /** The suites to run (in the usual order, each once); none means every suite. */
+  readonly suite?: ReadonlyArray<BenchReport.SuiteName> | undefined
 }
 
-/** Runs every suite, writes the report to `out`, prints it; fails (after writing) if a suite failed. */
-export const runBench = Effect.fn("BenchCommand.runBench")(function*({ json, out, rows }: BenchOptions) {
+/** Runs the suites, writes the report to `out`, prints it; fails (after writing) if a suite failed. */
+export const runBench = Effect.fn("BenchCommand.runBench")(function*({ json, out, rows, suite }: BenchOptions) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  if (!(yield* fs.exists(benchScript))) {
+  if (!(yield* fs.exists(benchSuiteScript))) {
     return yield* new BenchUnavailable({
       reason: "the benchmark suites are not built in this installation: run npm run build, then try again"
     })
   }
+  const chosen = suite === undefined || suite.length === 0
+    ? BenchReport.suiteNames
+    : BenchReport.suiteNames.filter((name) => suite.includes(name))
   const progress = yield* Progress.Progress
   const suites = yield* Effect.scoped(Effect.gen(function*() {
-    const bar = yield* progress.start("bench", BenchReport.suiteNames.length)
-    return yield* Effect.forEach(
-      BenchReport.suiteNames,
-      (suite) => Effect.zipLeft(runSuite(suite, rows, bar), bar.advance(1))
-    )
+    const bar = yield* progress.start("bench", chosen.length)
+    return yield* Effect.forEach(chosen, (name) => Effect.zipLeft(runSuite(name, rows, bar), bar.advance(1)))
   }))
   const report: BenchReport.BenchReport = { machine: yield* machine, rows, suites }
   const markdownFile = path.join(out, "REPORT.md")
@@ -182,9 +181,13 @@ export const benchCommand = CliCommand.make("bench", {
   out: Options.directory("out").pipe(
     Options.withDescription("Folder to write REPORT.md and report.json to (default ./bench)"),
     Options.withDefault("bench")
+  ),
+  suite: Options.choice("suite", BenchReport.suiteNames).pipe(
+    Options.repeated,
+    Options.withDescription(`A suite to run, repeatable (default: every one: ${BenchReport.suiteNames.join(", ")})`)
   )
 }, (options) => Effect.provide(runBench(options), Progress.layerStderr)).pipe(
   CliCommand.withDescription(
-    "Run every benchmark suite (each in a process of its own) and report dbscope against its baselines side by side"
+    "Run the benchmark suites (each in a process of its own) and report dbscope against its baselines side by side"
   )
 )

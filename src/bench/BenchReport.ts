@@ -2,7 +2,7 @@
  * What a benchmark run reports: one record per measured comparison (dbscope's figure, the
  * baseline's, the ratio the suite's summary prints and the goal it is held to), grouped by suite,
  * with the machine it ran on; rendered as a text table, as Markdown (`REPORT.md`) and as JSON.
- * The suites (`scripts/bench.ts`) build the records; `dbscope bench` collects and renders them.
+ * The suites (`src/bench/*Suite.ts`) build the records; `dbscope bench` collects and renders them.
  */
 import * as Schema from "effect/Schema"
 
@@ -43,7 +43,7 @@ export const Comparison = Schema.Struct({
 })
 export type Comparison = typeof Comparison.Type
 
-/** What one suite's process reports about itself (`bench.js <suite> --results FILE` writes it). */
+/** What one suite's process reports about itself (`SuiteMain.js <suite> --results FILE` writes it). */
 export const SuiteOutcome = Schema.Struct({
   status: Schema.Literal("ok", "skipped", "failed"),
   /** Why it was skipped or failed, in one line. */

@@ -1,38 +1,20 @@
 /**
  * `dbscope bench` end to end: spawns the built executable (`npm test` builds it first) with 3,000
  * rows and checks the report it prints and writes (what was measured, not how fast: no timing is
- * asserted), and the suites' script on its own for the mysql suite's skip.
+ * asserted), and the suite entry on its own for the mysql suite's skip.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { BenchReport, suiteNames, SuiteOutcome } from "../../src/bench/BenchReport.js"
 import { tempDirectory } from "../../src/testing/TestDatabase.js"
+import { node } from "./NodeProcess.js"
 
 const bin = fileURLToPath(new URL("../../dist/src/cli/bin.js", import.meta.url))
-const benchScript = fileURLToPath(new URL("../../dist/scripts/bench.js", import.meta.url))
-
-interface Result {
-  readonly status: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Runs `node <args>` without blocking the test process (the bench takes a minute); killed if interrupted. */
-const node = (args: ReadonlyArray<string>, options: { readonly cwd: string; readonly env?: Record<string, string> }) =>
-  Effect.async<Result>((resume) => {
-    const child = execFile(process.execPath, args, {
-      encoding: "utf8",
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      maxBuffer: 64 * 1024 * 1024
-    }, (_error, stdout, stderr) => resume(Effect.succeed({ status: child.exitCode, stdout, stderr })))
-    return Effect.sync(() => child.kill())
-  })
+const suiteMain = fileURLToPath(new URL("../../dist/src/bench/SuiteMain.js", import.meta.url))
 
 describe("dbscope bench", () => {
   it.scoped(
@@ -87,11 +69,20 @@ describe("dbscope bench", () => {
       assert.deepStrictEqual(fs.readdirSync(cwd), [])
     }))
 
+  it.scoped("--suite with a name that is not a suite is a usage error (exit 2) and runs nothing", () =>
+    Effect.gen(function*() {
+      const cwd = yield* tempDirectory
+      const result = yield* node([bin, "bench", "--suite", "nosuch"], { cwd })
+      assert.strictEqual(result.status, 2, result.stderr)
+      assert.include(result.stderr, suiteNames.join(", "))
+      assert.deepStrictEqual(fs.readdirSync(cwd), [])
+    }))
+
   it.scoped("the mysql suite is skipped with one line saying why when no server answers (exit 0)", () =>
     Effect.gen(function*() {
       const cwd = yield* tempDirectory
       const results = path.join(cwd, "mysql.json")
-      const result = yield* node([benchScript, "mysql", "--rows", "100", "--results", results], {
+      const result = yield* node([suiteMain, "mysql", "--rows", "100", "--results", results], {
         cwd,
         env: { DBSCOPE_BENCH_MYSQL: "mysql://root@127.0.0.1:1" }
       })
