@@ -7,7 +7,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { OpenResources, SqliteDatabase, type User } from "dbscope"
+import { SqliteDatabase, type User } from "dbscope"
+import { OpenResources } from "dbscope/testing"
 import { Console, Effect } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 

@@ -8,7 +8,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { OpenResources, SqliteDatabase, UserRepo, UserStream } from "dbscope"
+import { SqliteDatabase, UserRepo, UserStream } from "dbscope"
+import { OpenResources } from "dbscope/testing"
 import { Console, Effect, Layer, Stream } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 

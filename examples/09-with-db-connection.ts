@@ -8,7 +8,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { OpenResources, UserRepo, withDbConnection } from "dbscope"
+import { UserRepo, withDbConnection } from "dbscope"
+import { OpenResources } from "dbscope/testing"
 import { Console, Deferred, Effect, Fiber, Option } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 

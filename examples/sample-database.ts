@@ -3,7 +3,8 @@
  * the 1000 sample users dbscope ships, and deleted when the scope that made it closes. Every example
  * starts from the same data, so it prints the same numbers on every run.
  */
-import { BundledData, Progress, setup, SqliteDatabase, UserRepo } from "dbscope"
+import { Progress, setup, SqliteDatabase, UserRepo } from "dbscope"
+import { sampleCsv } from "dbscope/testing"
 import { Effect, Layer, Logger, LogLevel } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -19,7 +20,7 @@ const tempFolder = Effect.acquireRelease(
 export const sampleDatabase = Effect.gen(function*() {
   const filename = path.join(yield* tempFolder, "users.db")
   // `setup` is what `dbscope setup` runs: migrate, then import the CSV in one transaction.
-  yield* setup({ csv: BundledData.sampleCsv }).pipe(
+  yield* setup({ csv: sampleCsv }).pipe(
     Effect.provide(Layer.mergeAll(
       UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ filename }))),
       Progress.layerSilent

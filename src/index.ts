@@ -1,26 +1,30 @@
 /**
- * dbscope's public API: the connection layer, the users repository and schema, `executeQuery`,
- * migrations, import, streams, the combinators (`logQueries`, `withDbConnection`, `transactional`,
- * `retryOnFailure`, `cacheQuery`) and the test-harness layer.
+ * dbscope's public API. The clients (each a module with `layer`, `layerConfig`, `config` and its
+ * options), the contract combinators and clients share (`StatementObserver`), the combinators
+ * (`logQueries`, `withDbConnection`, `transactional`, `retryOnFailure`, `cacheQuery`), and the users
+ * domain built on them. The test harness is `dbscope/testing`.
  */
-export * as BundledData from "./BundledData.js"
-export * as DatabaseError from "./client/DatabaseError.js"
-export * as OpenResources from "./client/OpenResources.js"
+
+// Clients
+export type { ClientOptions } from "./client/core/ClientCore.js"
+export * as StatementObserver from "./client/core/StatementObserver.js"
+export { DatabaseConnectError, DatabaseError, DatabaseFileError } from "./client/DatabaseError.js"
+export * as MysqlDatabase from "./client/MysqlDatabase.js"
 export { PreparedQueries } from "./client/PreparedQueries.js"
 export * as SqliteDatabase from "./client/SqliteDatabase.js"
 export * as SqlitePool from "./client/SqlitePool.js"
-export * as TableAccess from "./client/TableAccess.js"
 export * as Tracing from "./client/Tracing.js"
+export * as ReaderPool from "./readers/ReaderPool.js"
+
+// Combinators
 export * as CacheQuery from "./combinators/CacheQuery.js"
-export { cacheQuery, QueryCache } from "./combinators/CacheQuery.js"
 export { logQueries, type LogQueriesOptions } from "./combinators/LogQueries.js"
 export { isTransient, retryOnFailure, type RetryOptions, transientBackoff } from "./combinators/RetryOnFailure.js"
 export { CommitFailed, transactional } from "./combinators/Transactional.js"
 export { withDbConnection } from "./combinators/WithDbConnection.js"
-export * as ReaderPool from "./readers/ReaderPool.js"
-export * as TestDatabase from "./testing/TestDatabase.js"
+
+// The users domain
 export { fetchConcurrently, fetchUsers } from "./users/ConcurrentFetch.js"
-export * as CsvImport from "./users/CsvImport.js"
 export { CsvError, importCsv } from "./users/CsvImport.js"
 export { Dashboard } from "./users/Dashboard.js"
 export { executeQuery, QueryError, ReadOnlyQuery, type Row } from "./users/ExecuteQuery.js"

@@ -1,11 +1,12 @@
 /**
  * MySQL/MariaDB behind the same `SqlClient` as SQLite: a mysql2 connection pool, opened (and
- * probed) when its layer is built and ended when the layer's scope closes. Statements outside a
- * transaction run on any free pooled connection, so `Effect.all` really runs them side by side
- * on the server; a transaction holds one connection and nests as savepoints. Like dbscope's
- * SQLite connection, it runs the fiber's `QueryHooks` (`logQueries`, `cacheQuery`), tells
- * `Reactivity` which tables each write changed, rolls back a failed COMMIT, and streams lazily
- * (mysql2's row stream, paused whenever the consumer is behind).
+ * probed) when its layer is built and ended when the layer's scope closes. It is the MySQL driver
+ * of the client core (`core/ClientCore`), which does everything shared; this module says only what
+ * MySQL does differently: statements outside a transaction run on any free pooled connection (so
+ * `Effect.all` really runs them side by side on the server), a transaction or a stream takes a
+ * connection of its own, a deadlock victim's transaction is over, which tables a statement touches
+ * (from the database's table names), and reader workers that decode large reads off the main
+ * thread.
  *
  * The URL is `Redacted`: errors and logs name the server as `mysql://user@host:port/database`,
  * never with its password.

@@ -7,6 +7,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
+import * as StatementObserver from "../../src/client/core/StatementObserver.js"
 import { logQueries } from "../../src/combinators/LogQueries.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { UserRepo } from "../../src/users/UserRepo.js"
@@ -126,7 +127,7 @@ describe("logQueries", () => {
       assert.strictEqual(log.lines.length, 0)
     }).pipe(Effect.provide(TestDatabase.layer({ sample: true }))))
 
-  it.scoped("gives each prepared statement a span with its SQL and row count", () =>
+  it.scoped("under tracing each prepared statement gets a span with its SQL and row count; logQueries alone none", () =>
     Effect.gen(function*() {
       const repo = yield* UserRepo
       const spans: Array<Tracer.Span> = []
@@ -139,7 +140,10 @@ describe("logQueries", () => {
         },
         context: base.context
       })
+      // A span nobody exports costs as much as the lookup: logQueries alone opens none.
       yield* repo.byId(2).pipe(logQueries(), Effect.withTracer(tracer))
+      assert.isUndefined(spans.find((span) => span.name === "dbscope.statement"))
+      yield* StatementObserver.locally(repo.byId(2), { tracing: true }).pipe(Effect.withTracer(tracer))
       const statement = spans.find((span) => span.name === "dbscope.statement")
       assert.isDefined(statement)
       assert.strictEqual(

@@ -143,7 +143,8 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
       const refused = prologue(call)
       if (refused !== undefined) return refused
       const { fiber, observer, place } = call
-      if (!StatementObserver.timed(observer)) {
+      const logging = Observation.loggingNow(fiber, observer)
+      if (logging === undefined && !observer.tracing) {
         try {
           const ran = run(call)
           written(ran, place)
@@ -152,7 +153,7 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
           return Effect.fail(failed(cause, place))
         }
       }
-      const started = Observation.startSpan(fiber, system, call.sql)
+      const started = observer.tracing ? Observation.startSpan(fiber, system, call.sql) : undefined
       const since = performance.now()
       let outcome: Observation.Outcome
       let settled: Effect.Effect<unknown, SqlError>
@@ -167,10 +168,8 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
         settled = Effect.fail(error)
       }
       const millis = performance.now() - since
-      Observation.endSpan(fiber, started, outcome)
-      if (observer.logging !== undefined) {
-        Observation.emitLog(fiber, observer.logging, call.sql, call.shownParams, millis, outcome)
-      }
+      if (started !== undefined) Observation.endSpan(fiber, started, outcome)
+      if (logging !== undefined) Observation.emitLog(fiber, logging, call.sql, call.shownParams, millis, outcome)
       return settled
     }
 
@@ -189,7 +188,7 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
           return Effect.succeed(ran)
         }
       })
-      const observed = StatementObserver.timed(observer)
+      const observed = Observation.active(fiber, observer)
         ? Observation.timedAsync(fiber, observer, system, call.sql, call.shownParams, (ran) => ran.count, ran)
         : ran
       return Effect.map(observed, (ran) => ran.result)
@@ -199,7 +198,7 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
     const control = (connection: DriverConnection, sql: string) =>
       Effect.withFiberRuntime<void, SqlError>((fiber) => {
         const observer = fiber.getFiberRef(StatementObserver.current)
-        return StatementObserver.timed(observer)
+        return Observation.active(fiber, observer)
           ? Observation.timedAsync(fiber, observer, system, sql, [], () => 0, connection.control(sql))
           : connection.control(sql)
       })
@@ -314,7 +313,7 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
           return Effect.tap(readers.query(sql, bound), () => routing.measured(sql, performance.now() - since))
         })
         const refused = (error: { readonly _tag: string }) => error._tag === "ReaderWriteRejected"
-        const observed = StatementObserver.timed(observer)
+        const observed = Observation.active(fiber, observer)
           ? Observation.timedAsync(fiber, observer, system, sql, params, (rows) => rows.length, query, refused)
           : query
         return Effect.catchAll(observed, (error) => {

@@ -18,7 +18,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Tracer from "effect/Tracer"
-import { type QueryLogging, spanName, type StatementObserver, timed } from "./StatementObserver.js"
+import { type QueryLogging, spanName, type StatementObserver } from "./StatementObserver.js"
 
 /** The database a connection talks to, as the `db.system` span attribute names it. */
 export type DbSystem = "sqlite" | "mysql"
@@ -96,6 +96,26 @@ const describe = (span: Tracer.Span, system: DbSystem, sql: string) => {
 }
 
 /**
+ * The fiber's `logQueries` settings, if a statement's line would be written now: a level the
+ * fiber's minimum filters out costs no timing and no line.
+ */
+export const loggingNow = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  observer: StatementObserver
+): QueryLogging | undefined => {
+  const logging = observer.logging
+  if (logging === undefined) return undefined
+  return LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), logging.level) ? undefined : logging
+}
+
+/**
+ * Whether statements are observed beyond a recorder: traced (a span each, only under the
+ * `Tracing` layer: a span nobody exports costs as much as a point lookup), or logged now.
+ */
+export const active = (fiber: Fiber.RuntimeFiber<unknown, unknown>, observer: StatementObserver): boolean =>
+  observer.tracing || loggingNow(fiber, observer) !== undefined
+
+/**
  * For a stream, whose span `@effect/sql` opened: describes it, and gives what records the row
  * count on it when the stream ends (nothing to do unless statements are timed).
  */
@@ -105,7 +125,7 @@ export const streamSpan = (
   system: DbSystem,
   sql: string
 ): (rows: number) => void => {
-  const span = timed(observer) ? sqlExecuteSpan(fiber) : undefined
+  const span = observer.tracing ? sqlExecuteSpan(fiber) : undefined
   if (span === undefined) return () => {}
   describe(span, system, sql)
   return (rows) => span.attribute("db.response.returned_rows", rows)
@@ -196,8 +216,8 @@ export const endSpan = (
 }
 
 /**
- * Runs an asynchronous statement (`execute`) under a timed observer: a span (or `@effect/sql`'s
- * own) and a log line when it ends. Failures `unlogged` picks out are not the statement's own (a
+ * Runs an asynchronous statement (`execute`) under an active observer: a span when tracing (or
+ * `@effect/sql`'s own, described) and a log line when it ends. Failures `unlogged` picks out are not the statement's own (a
  * reader refusing a write that then runs, and logs, on the writer).
  */
 export const timedAsync = <A, E extends { readonly message: string }>(
@@ -212,7 +232,7 @@ export const timedAsync = <A, E extends { readonly message: string }>(
 ): Effect.Effect<A, E> =>
   Effect.suspend(() => {
     const since = performance.now()
-    const logging = observer.logging
+    const logging = loggingNow(fiber, observer)
     const log = (outcome: Outcome) =>
       Effect.withFiberRuntime<void>((current) => {
         if (logging !== undefined) emitLog(current, logging, sql, params, performance.now() - since, outcome)
@@ -223,10 +243,13 @@ export const timedAsync = <A, E extends { readonly message: string }>(
         onFailure: (error) => unlogged(error) ? Effect.void : log({ error }),
         onSuccess: (result) => {
           const rows = count(result)
-          return Effect.zipRight(Effect.annotateCurrentSpan("db.response.returned_rows", rows), log({ rows }))
+          return observer.tracing
+            ? Effect.zipRight(Effect.annotateCurrentSpan("db.response.returned_rows", rows), log({ rows }))
+            : log({ rows })
         }
       })
     )
+    if (!observer.tracing) return run
     const reused = sqlExecuteSpan(fiber)
     if (reused === undefined) return Effect.withSpan(run, spanName, spanOptions(system, sql))
     describe(reused, system, sql)

@@ -27,9 +27,9 @@ export interface ReadRecorder {
 
 /** What the running fiber wants to know about its statements. */
 export interface StatementObserver {
-  /** Set by `logQueries`: a log line per statement. */
+  /** Set by `logQueries`: a log line per statement (when its level is not filtered out). */
   readonly logging: QueryLogging | undefined
-  /** Set by the `Tracing` layer: a span per statement. */
+  /** Set by the `Tracing` layer: a span per statement (`dbscope.statement`, or `@effect/sql`'s own). */
   readonly tracing: boolean
   /** Set by `cacheQuery` while it loads a result: the tables each statement reads. */
   readonly recorder: ReadRecorder | undefined
@@ -46,9 +46,6 @@ export const locally = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   patch: Partial<StatementObserver>
 ): Effect.Effect<A, E, R> => Effect.locallyWith(self, current, (observer) => ({ ...observer, ...patch }))
-
-/** Whether statements want a span or a log line (a recorder alone costs no timing). */
-export const timed = (observer: StatementObserver): boolean => observer.logging !== undefined || observer.tracing
 
 /** `Reactivity` key invalidated with every write: results whose tables are unknown depend on it. */
 export const anyTable = "dbscope:any-table"
