@@ -21,12 +21,9 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as os from "node:os"
-import { fileURLToPath } from "node:url"
+import { benchScript } from "../BundledData.js"
 import * as Progress from "../users/Progress.js"
 import * as BenchReport from "./BenchReport.js"
-
-/** The suites' script in the build: `dist/scripts/bench.js` (this module is `dist/src/bench/BenchCommand.js`). */
-const benchScript = fileURLToPath(new URL("../../scripts/bench.js", import.meta.url))
 
 /** The installation has no built suites (a checkout that was never built). */
 export class BenchUnavailable extends Schema.TaggedError<BenchUnavailable>()("BenchUnavailable", {
