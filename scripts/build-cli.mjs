@@ -1,10 +1,14 @@
-// Bundles the `dbscope` executable into dist/bin/ (run by `npm run build`, after tsc). Loading
-// Effect, @effect/cli and @effect/sql as hundreds of separate ES modules made every command start in
-// ~0.7 s warm (~1 s cold); one bundle starts in a fraction of that. Native and optional heavy
-// packages stay external, and what only some commands use (MySQL, --trace, demo) is split into
-// chunks loaded by dynamic import. The reader workers and the bench suites still run from tsc's
+// Bundles the `dbscope` executable into dist/bin/ (run by `npm run build`, after tsc):
+// - dbscope.cjs: the whole CLI (src/cli/bin.ts) in one script. Loading Effect, @effect/cli and
+//   @effect/sql as hundreds of ES modules made every command start in ~0.7 s warm (~1 s cold).
+//   CommonJS rather than ESM so that the launcher can give V8 a code cache (see src/cli/launcher.ts);
+//   what only some commands use (MySQL, --trace, demo) is behind `import()`, which esbuild turns
+//   into lazy initialisers: it is compiled and run only when used.
+// - dbscope.js: the launcher, the package's `bin`.
+// Native and optional heavy packages stay external (better-sqlite3, mysql2, OpenTelemetry), required
+// only by the code that uses them. The reader workers and the bench suites still run from tsc's
 // output in dist/src/ and dist/scripts/ (see src/BundledData.ts).
-// `node scripts/build-cli.mjs --analyze` also prints what takes room in each output file.
+// `node scripts/build-cli.mjs --analyze` also prints what takes room in the bundle.
 import * as esbuild from "esbuild"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -15,34 +19,35 @@ const outdir = path.join(root, "dist", "bin")
 
 fs.rmSync(outdir, { recursive: true, force: true })
 
-const result = await esbuild.build({
+const shared = {
   absWorkingDir: root,
-  entryPoints: { dbscope: "src/cli/bin.ts" },
   outdir,
-  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
-  splitting: true,
-  format: "esm",
   platform: "node",
   target: "node20",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning"
+}
+
+const cli = await esbuild.build({
+  ...shared,
+  entryPoints: { dbscope: "src/cli/bin.ts" },
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
   sourcemap: "linked",
-  minifySyntax: true,
-  minifyWhitespace: true,
-  minifyIdentifiers: true,
-  legalComments: "linked",
   metafile: true,
-  logLevel: "warning",
-  // Native bindings cannot be bundled; mysql2 and OpenTelemetry are loaded only by the chunks that need them.
   external: ["better-sqlite3", "mysql2", "mysql2/*", "@opentelemetry/*"],
-  // CommonJS dependencies bundled into ESM call `require` for Node's built-ins.
-  banner: {
-    js:
-      "import { createRequire as __dbscopeRequire } from \"node:module\"\nconst require = __dbscopeRequire(import.meta.url)"
-  }
+  // The one `import.meta` in the sources (src/BundledData.ts finds the package from it). The banner
+  // comes before esbuild's own "use strict", so it repeats the directive: the ES modules were strict.
+  define: { "import.meta.url": "__dbscopeUrl" },
+  banner: { js: "\"use strict\";const __dbscopeUrl = require(\"node:url\").pathToFileURL(__filename).href;" }
 })
+
+await esbuild.build({ ...shared, entryPoints: { dbscope: "src/cli/launcher.ts" }, format: "esm" })
 
 fs.chmodSync(path.join(outdir, "dbscope.js"), 0o755)
 
 if (process.argv.includes("--analyze")) {
-  process.stdout.write(await esbuild.analyzeMetafile(result.metafile, { verbose: false }))
+  process.stdout.write(await esbuild.analyzeMetafile(cli.metafile))
 }

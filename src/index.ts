@@ -1,9 +1,11 @@
 /**
- * dbscope's public API: the connection layer, the users repository and schema, `executeQuery`,
- * migrations, import, streams, the combinators (`logQueries`, `withDbConnection`, `transactional`,
- * `retryOnFailure`, `cacheQuery`) and the test-harness layer.
+ * dbscope's public API: the connection layers (and `Database`, which picks one from Config), the
+ * users repository and schema, `executeQuery`, migrations, import, streams, the combinators
+ * (`logQueries`, `withDbConnection`, `transactional`, `retryOnFailure`, `cacheQuery`) and the
+ * test-harness layer.
  */
 export * as BundledData from "./BundledData.js"
+export * as Database from "./client/Database.js"
 export * as DatabaseError from "./client/DatabaseError.js"
 export * as OpenResources from "./client/OpenResources.js"
 export { PreparedQueries } from "./client/PreparedQueries.js"
