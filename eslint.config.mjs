@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     files: ["src/**/*.ts"],
-    ignores: ["src/bin.ts"],
+    ignores: ["src/cli/bin.ts"],
     rules: { "no-console": "error" }
   }
 )

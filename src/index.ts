@@ -1,6 +1,6 @@
 /**
  * dbscope's public API. The clients (each a module with `layer`, `layerConfig`, `config` and its
- * options), the contract combinators and clients share (`StatementObserver`), the combinators
+ * options; `Database` picks one from `Config`), the contract combinators and clients share (`StatementObserver`), the combinators
  * (`logQueries`, `withDbConnection`, `transactional`, `retryOnFailure`, `cacheQuery`), and the users
  * domain built on them. The test harness is `dbscope/testing`.
  */
@@ -8,6 +8,7 @@
 // Clients
 export type { ClientOptions } from "./client/core/ClientCore.js"
 export * as StatementObserver from "./client/core/StatementObserver.js"
+export * as Database from "./client/Database.js"
 export { DatabaseConnectError, DatabaseError, DatabaseFileError } from "./client/DatabaseError.js"
 export * as MysqlDatabase from "./client/MysqlDatabase.js"
 export { PreparedQueries } from "./client/PreparedQueries.js"

@@ -7,11 +7,7 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import type * as Reactivity from "@effect/experimental/Reactivity"
-import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Chunk from "effect/Chunk"
-import * as Config from "effect/Config"
-import type { ConfigError } from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -22,16 +18,10 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { benchCommand } from "../bench/BenchCommand.js"
 import { sampleCsv } from "../BundledData.js"
-import type { DatabaseConnectError, DatabaseFileError } from "../client/DatabaseError.js"
-import * as MysqlDatabase from "../client/MysqlDatabase.js"
-import type { PreparedQueries } from "../client/PreparedQueries.js"
-import * as SqliteDatabase from "../client/SqliteDatabase.js"
-import * as SqlitePool from "../client/SqlitePool.js"
-import * as Tracing from "../client/Tracing.js"
+import * as Database from "../client/Database.js"
 import * as CacheQuery from "../combinators/CacheQuery.js"
 import { cacheQuery } from "../combinators/CacheQuery.js"
 import { logQueries } from "../combinators/LogQueries.js"
-import { ReaderPool, type ReaderStartError } from "../readers/ReaderPool.js"
 import { fetchUsers } from "../users/ConcurrentFetch.js"
 import { Dashboard } from "../users/Dashboard.js"
 import { executeQuery } from "../users/ExecuteQuery.js"
@@ -48,7 +38,6 @@ import {
   streamUsers,
   streamUsersInBatches
 } from "../users/UserStream.js"
-import { runDemo } from "./Demo.js"
 import * as Logging from "./Logging.js"
 import * as Output from "./Output.js"
 
@@ -94,6 +83,11 @@ const dbscope = Command.make("dbscope", {
   Command.withDescription("Resource-safe, concurrent database access on Effect: the users database.")
 )
 
+/** `--trace`: OpenTelemetry is loaded only when asked for (~0.9 s of modules a plain command never needs). */
+const tracing = Layer.unwrapEffect(
+  Effect.map(Effect.promise(() => import("../client/Tracing.js")), (Tracing) => Tracing.layerFromConfig)
+)
+
 /** Applies the global options that wrap a whole command (`--log-queries`, `--trace`). */
 const withGlobalOptions = <E, R>(effect: Effect.Effect<void, E, R>) =>
   Effect.flatMap(dbscope, (global) => {
@@ -105,77 +99,43 @@ const withGlobalOptions = <E, R>(effect: Effect.Effect<void, E, R>) =>
       )
       : effect
     // Outermost: the exporter is flushed when the command has finished, whatever its outcome.
-    return global.trace ? Effect.provide(logged, Tracing.layerFromConfig) : logged
+    return global.trace ? Effect.provide(logged, tracing) : logged
   })
 
-/** What every database layer provides, whichever the backend. */
-type Connected = SqlClient.SqlClient | PreparedQueries | Reactivity.Reactivity
-
-/** Why opening a database can fail, whichever the backend. */
-type OpenError = DatabaseFileError | DatabaseConnectError | ReaderStartError | UsageError | ConfigError
-
-/** A database layer seen as what all backends provide (so that either can be returned). */
-const connected = (
-  layer: Layer.Layer<Connected, OpenError, Command.Command.Context<"dbscope">>
-): Layer.Layer<Connected, OpenError, Command.Command.Context<"dbscope">> => layer
-
-/** The MySQL URL of this invocation, if any: `--url` wins over `DATABASE_URL`. */
-const mysqlUrl = Effect.gen(function*() {
+/**
+ * The backend of this invocation, the flags mapped onto `Database`: `--url` wins over
+ * `DATABASE_URL`, `--db` over `DBSCOPE_DB`; `--db` with a MySQL URL is a usage error.
+ */
+const backend = Effect.gen(function*() {
   const { db, url } = yield* dbscope
-  const chosen = Option.isSome(url) ? url : yield* Config.option(Config.redacted("DATABASE_URL"))
-  if (Option.isSome(chosen) && Option.isSome(db)) {
+  const chosen = Option.isSome(url) ? Database.Backend.Mysql({ url: url.value }) : yield* Database.backendConfig
+  if (Option.isNone(db)) return chosen
+  if (chosen._tag === "Mysql") {
     return yield* new UsageError({ reason: "--db selects a SQLite file and --url a MySQL server: give one of them" })
   }
-  return chosen
+  return Database.Backend.Sqlite({ filename: db.value })
 })
 
 /**
- * The database for the current invocation: MySQL when `--url` or `DATABASE_URL` gives a server
- * (`create`: the database is created when missing), else SQLite (`--db` wins over `DBSCOPE_DB`).
+ * The database for the current invocation (`create`: `setup` creates a missing file or MySQL
+ * database; `readers`: concurrent reads on reader workers), with the users repository.
  */
-const connection = (create: boolean) =>
-  Layer.unwrapEffect(Effect.gen(function*() {
-    const url = yield* mysqlUrl
-    if (Option.isSome(url)) {
-      const options = { ...yield* MysqlDatabase.poolConfig, url: url.value }
-      const pool = MysqlDatabase.layer(options)
-      return connected(create ? Layer.unwrapEffect(Effect.as(MysqlDatabase.createDatabase(options), pool)) : pool)
-    }
-    const { db } = yield* dbscope
-    const settings = yield* SqliteDatabase.config
-    const filename = Option.getOrElse(db, () => settings.filename)
-    return connected(SqliteDatabase.layer({ ...settings, filename, create }))
-  }))
-
-/** The database (see `connection`) with the users repository. */
-const database = (create: boolean) => UserRepo.Default.pipe(Layer.provideMerge(connection(create)))
+const database = (options: { readonly create?: boolean; readonly readers?: boolean }) =>
+  UserRepo.Default.pipe(
+    Layer.provideMerge(Layer.unwrapEffect(Effect.map(backend, (chosen) =>
+      Database.layer({ backend: chosen, create: options.create ?? false, readers: options.readers ?? false }))))
+  )
 
 /**
- * For concurrent reads: a MySQL pool runs `Effect.all` on separate connections by itself; SQLite
- * gets the writer + reader-pool client (settings from `DBSCOPE_READERS` etc.).
+ * For concurrent reads, reader workers (a MySQL pool also runs `Effect.all` on separate
+ * connections by itself); with `--sequential` the queries run one after the other, without them.
  */
-const pooledDatabase = Layer.unwrapEffect(Effect.gen(function*() {
-  const { db } = yield* dbscope
-  const settings = yield* SqlitePool.config
-  const filename = Option.getOrElse(db, () => settings.filename)
-  const url = yield* mysqlUrl
-  const connectionForReads = Option.isSome(url)
-    ? connected(MysqlDatabase.layer({ ...yield* MysqlDatabase.poolConfig, url: url.value, readers: settings.readers }))
-    : connected(SqlitePool.layer({ ...settings, filename, create: false }))
-  return Layer.mergeAll(UserRepo.Default, Dashboard.Default).pipe(Layer.provideMerge(connectionForReads))
-}))
-
-/** Pooled unless `--sequential`: then the queries run one after the other (on one SQLite connection). */
-const readDatabase = (sequential: boolean) =>
-  sequential ? Layer.provideMerge(Dashboard.Default, database(false)) : pooledDatabase
+const readDatabase = (sequential: boolean) => Layer.provideMerge(Dashboard.Default, database({ readers: !sequential }))
 
 const poolDescription = (sequential: boolean) =>
-  Effect.gen(function*() {
-    const readers = yield* Effect.serviceOption(ReaderPool)
-    if (Option.isSome(readers)) return `concurrently on ${readers.value.size} reader workers`
-    const mysql = yield* Effect.serviceOption(MysqlDatabase.MysqlDatabase)
-    if (Option.isSome(mysql) && mysql.value.readers > 0) {
-      return `concurrently on ${mysql.value.readers} reader workers (MySQL)`
+  Effect.map(Database.Database, (opened) => {
+    if (opened.readers > 0) {
+      return `concurrently on ${opened.readers} reader workers${opened.backend === "mysql" ? " (MySQL)" : ""}`
     }
     return sequential ? "one after the other on one connection" : "concurrently on separate pooled connections"
   })
@@ -229,7 +189,7 @@ const setupCommand = Command.make("setup", {
     }
     if (result.synthetic > 0) yield* Console.log(`Added ${result.synthetic} synthetic users`)
     yield* Console.log(`Users in database: ${result.total}`)
-  }).pipe(Effect.provide(Layer.merge(database(true), Progress.layerTerminal)))).pipe(
+  }).pipe(Effect.provide(Layer.merge(database({ create: true }), Progress.layerTerminal)))).pipe(
     Command.withDescription("Create or migrate the database and import users (idempotent)")
   )
 
@@ -253,7 +213,7 @@ const usersCommand = Command.make("users", {
         )
     })
     yield* print(users, json)
-  }).pipe(Effect.provide(database(false)))).pipe(
+  }).pipe(Effect.provide(database({})))).pipe(
     Command.withDescription("List users, optionally only those older than an age")
   )
 
@@ -291,7 +251,7 @@ const queryCommand = Command.make("query", {
       }`,
       `cache: ${stats.hits} hit, ${stats.misses} miss; a write through dbscope to a table read here would drop it`
     ].join("\n"))
-  }).pipe(Effect.provide(CacheQuery.layer().pipe(Layer.provideMerge(database(false)))))).pipe(
+  }).pipe(Effect.provide(CacheQuery.layer().pipe(Layer.provideMerge(database({})))))).pipe(
     Command.withDescription("Run one parameterized SQL statement (read-only unless --write)")
   )
 
@@ -299,7 +259,7 @@ const countCommand = Command.make("count", {}, () =>
   Effect.gen(function*() {
     const repo = yield* UserRepo
     yield* Console.log(String(yield* repo.count))
-  }).pipe(Effect.provide(database(false)))).pipe(Command.withDescription("Print the number of users"))
+  }).pipe(Effect.provide(database({})))).pipe(Command.withDescription("Print the number of users"))
 
 const concurrentCommand = Command.make("concurrent", {
   olderThan: Options.integer("older-than").pipe(
@@ -375,7 +335,7 @@ const streamCommand = Command.make("stream", {
     const max = yield* nonNegative("limit", limit)
     const users = max === undefined ? streamUsers() : Stream.take(streamUsers(), max)
     yield* users.pipe(Stream.runForEach((user) => Console.log(json ? JSON.stringify(user) : userLine(user))))
-  }).pipe(Effect.provide(database(false)))).pipe(
+  }).pipe(Effect.provide(database({})))).pipe(
     Command.withDescription("Stream every user, one at a time, in constant memory (the seed's stream_users)")
   )
 
@@ -404,7 +364,7 @@ const batchesCommand = Command.make("batches", {
         : Console.log(`batch ${index}: ${Chunk.size(batch)} users, ${Chunk.size(older)} older than ${olderThan}`)
     }))
     if (!json) yield* Console.log(`${index} batches, ${kept} users older than ${olderThan}`)
-  }).pipe(Effect.provide(database(false)))).pipe(
+  }).pipe(Effect.provide(database({})))).pipe(
     Command.withDescription("Process users in batches, keeping those older than N (the seed's batch_processing)")
   )
 
@@ -421,7 +381,7 @@ const paginateCommand = Command.make("paginate", {
       return Console.log(json ? JSON.stringify(users) : `page ${pages}: ${users.length} users (ids ${first}..${last})`)
     }))
     if (!json) yield* Console.log(`${pages} pages`)
-  }).pipe(Effect.provide(database(false)))).pipe(
+  }).pipe(Effect.provide(database({})))).pipe(
     Command.withDescription("Walk all users page by page, fetching each page only when needed (lazy_paginate)")
   )
 
@@ -429,18 +389,21 @@ const averageAgeCommand = Command.make("average-age", { json: jsonOption }, ({ j
   Effect.gen(function*() {
     const average = yield* averageAge()
     yield* Console.log(json ? JSON.stringify({ averageAge: average }) : `Average age of users: ${average.toFixed(3)}`)
-  }).pipe(Effect.provide(database(false)))).pipe(
+  }).pipe(Effect.provide(database({})))).pipe(
     Command.withDescription("The average age, folded over a stream of ages (no SQL AVG, no table in memory)")
   )
 
 const demoCommand = Command.make("demo", {}, () =>
   Effect.gen(function*() {
-    const { db } = yield* dbscope
-    if (Option.isSome(yield* mysqlUrl)) {
+    const chosen = yield* backend
+    if (chosen._tag === "Mysql") {
       return yield* new UsageError({ reason: "demo runs on the embedded SQLite database: drop --url / DATABASE_URL" })
     }
-    const settings = yield* SqliteDatabase.config
-    yield* runDemo({ ...settings, filename: Option.getOrElse(db, () => settings.filename) })
+    const resolved = yield* Database.resolve({ backend: chosen, readers: false })
+    if (resolved._tag === "Sqlite") {
+      const { runDemo } = yield* Effect.promise(() => import("./Demo.js"))
+      yield* runDemo(resolved.options)
+    }
   })).pipe(Command.withDescription("Walk through the exercises dbscope re-implements, with their output"))
 
 /** A subcommand that honours the global options. */

@@ -178,7 +178,7 @@ export const runDemo = (options: SqliteDatabase.SqliteOptions) =>
         `fetch_users() -> ${concurrent.result.allUsers.value.length} users; fetch_older_users() -> ${concurrent.result.olderUsers.value.length} users older than 40`,
         `concurrently on ${concurrent.workers} reader workers: ${concurrent.result.millis.toFixed(1)} ms`,
         `one after the other on one connection: ${sequential.millis.toFixed(1)} ms`,
-        "(on 1000 rows messages between threads cost about what they save; `npm run bench -- concurrency` measures 1M rows)"
+        "(on 1000 rows messages between threads cost about what they save; `npm run bench -- --suite concurrency` measures 1M rows)"
       ].join("\n")
     )
 

@@ -11,9 +11,9 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { BenchReport, suiteNames, SuiteOutcome } from "../../src/bench/BenchReport.js"
 import { tempDirectory } from "../../src/testing/TestDatabase.js"
+import { cliPath as bin } from "../support/RunCli.js"
 import { node } from "./NodeProcess.js"
 
-const bin = fileURLToPath(new URL("../../dist/src/cli/bin.js", import.meta.url))
 const suiteMain = fileURLToPath(new URL("../../dist/src/bench/SuiteMain.js", import.meta.url))
 
 describe("dbscope bench", () => {

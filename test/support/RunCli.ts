@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url"
 export const built = (file: string): string => fileURLToPath(new URL(`../../dist/${file}`, import.meta.url))
 
 /** The `dbscope` executable under test: the one place to change when the binary moves. */
-export const cliPath = built("src/cli/bin.js")
+export const cliPath = built("bin/dbscope.js")
 
 export interface RunOptions {
   /** Variables added to (or overriding) this process's environment. */
