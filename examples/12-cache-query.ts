@@ -8,7 +8,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { CacheQuery, SqliteDatabase, UserRepo } from "dbscope"
+import { CacheQuery, cacheQuery, SqliteDatabase, UserRepo } from "dbscope"
 import { Console, Effect, Layer } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 
@@ -17,16 +17,16 @@ const program = Effect.gen(function*() {
   const repo = yield* UserRepo
 
   // `@cache_query def fetch_users_with_cache(conn, query)`, called twice: the second answer is cached.
-  const fetchUsersWithCache = CacheQuery.cacheQuery(sql`SELECT * FROM users`)
+  const fetchUsersWithCache = cacheQuery(sql`SELECT * FROM users`)
   yield* Console.log(`first call -> ${(yield* fetchUsersWithCache).length} users (runs the query)`)
   yield* Console.log(`second call -> ${(yield* fetchUsersWithCache).length} users (from the cache)`)
 
   // Same SQL text, different values: two entries, never each other's rows.
-  const olderThan = (age: number) => CacheQuery.cacheQuery(sql`SELECT * FROM users WHERE age > ${age}`)
+  const olderThan = (age: number) => cacheQuery(sql`SELECT * FROM users WHERE age > ${age}`)
   yield* Console.log(`age > 40 -> ${(yield* olderThan(40)).length}, age > 100 -> ${(yield* olderThan(100)).length}`)
 
   // Any effect can be cached under a key compared by value.
-  const over100 = repo.olderThan(100).pipe(CacheQuery.cacheQuery({ key: ["olderThan", 100], timeToLive: "5 minutes" }))
+  const over100 = repo.olderThan(100).pipe(cacheQuery({ key: ["olderThan", 100], timeToLive: "5 minutes" }))
   yield* Console.log(`repo.olderThan(100), twice -> ${(yield* over100).length}, ${(yield* over100).length}`)
 
   // A write to `users` drops every result read from it: the next calls see the new user.

@@ -18,7 +18,9 @@ export * as Tracing from "./client/Tracing.js"
 export * as ReaderPool from "./readers/ReaderPool.js"
 
 // Combinators
+// The decorators by their own names; `CacheQuery` holds the cache service behind `cacheQuery`.
 export * as CacheQuery from "./combinators/CacheQuery.js"
+export { cacheQuery } from "./combinators/CacheQuery.js"
 export { logQueries, type LogQueriesOptions } from "./combinators/LogQueries.js"
 export { isTransient, retryOnFailure, type RetryOptions, transientBackoff } from "./combinators/RetryOnFailure.js"
 export { CommitFailed, transactional } from "./combinators/Transactional.js"

@@ -15,6 +15,7 @@ import * as Option from "effect/Option"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as CacheQuery from "../combinators/CacheQuery.js"
+import { logfmtLogger } from "../combinators/LogfmtLogger.js"
 import { logQueries } from "../combinators/LogQueries.js"
 import { UserRepo } from "../users/UserRepo.js"
 import { buildUsers, byIdSql, columns, dbscopeLayer } from "./BenchDatabase.js"
@@ -83,7 +84,8 @@ const cachePhase = (file: string, reps: number) =>
   }).pipe(Effect.provide(cachedLayer(file)))
 
 /**
- * A logger that formats each entry with `Logger.logfmtLogger` and appends it to `file`, `logBuffer`
+ * A logger that formats each entry with dbscope's `logfmtLogger` (what `--log-queries` writes; the
+ * same text as Effect's `Logger.logfmtLogger`) and appends it to `file`, `logBuffer`
  * lines per `fs.writeSync`; `flush` writes the lines still buffered, `lines` counts every line logged.
  */
 const openLogFile = (file: string) =>
@@ -97,7 +99,7 @@ const openLogFile = (file: string) =>
         fs.writeSync(fd, pending.join("\n") + "\n")
         pending.length = 0
       }
-      const logger = Logger.map(Logger.logfmtLogger, (line) => {
+      const logger = Logger.map(logfmtLogger, (line) => {
         pending.push(line)
         lines++
         if (pending.length >= logBuffer) flush()

@@ -4,12 +4,13 @@
  */
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import { logfmtLogger } from "../combinators/LogfmtLogger.js"
 
 const toStderr = Logger.prettyLogger({ stderr: true, colors: "auto" })
 const toStdout = Logger.prettyLogger({ stderr: false, colors: "auto" })
 
 /** One logfmt line per entry on stderr: what `--log-queries` writes, easy to grep and parse. */
-const logfmtToStderr = Logger.withConsoleError(Logger.logfmtLogger)
+const logfmtToStderr = Logger.withConsoleError(logfmtLogger)
 
 /** Replaces the default logger with one writing to stderr. */
 export const layerStderr: Layer.Layer<never> = Logger.replace(Logger.defaultLogger, toStderr)

@@ -137,13 +137,14 @@ const annotate = (
   params: ReadonlyArray<unknown>,
   millis: number,
   outcome: Outcome
-) => {
-  const timed = HashMap.set(annotations, "durationMs", Math.round(millis * 1000) / 1000)
-  const counted = "rows" in outcome
-    ? HashMap.set(timed, "rows", outcome.rows)
-    : HashMap.set(timed, "failed", outcome.error.message)
-  return HashMap.set(counted, "params", shownParams(logging, params))
-}
+) =>
+  // One mutation for the three fields: three `set`s copied the map's path three times.
+  HashMap.mutate(annotations, (fields) => {
+    HashMap.set(fields, "durationMs", Math.round(millis * 1000) / 1000)
+    if ("rows" in outcome) HashMap.set(fields, "rows", outcome.rows)
+    else HashMap.set(fields, "failed", outcome.error.message)
+    HashMap.set(fields, "params", shownParams(logging, params))
+  })
 
 /**
  * Logs one statement from inside a fiber's synchronous step, as `Effect.log` would: the message is
@@ -172,7 +173,7 @@ export const emitLog = (
     annotations: annotate(fiber.getFiberRef(FiberRef.currentLogAnnotations), logging, params, millis, outcome),
     date: new Date(clock.unsafeCurrentTimeMillis())
   }
-  for (const logger of loggers) logger.log(entry)
+  HashSet.forEach(loggers, (logger) => logger.log(entry))
 }
 
 /**
