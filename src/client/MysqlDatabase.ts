@@ -27,12 +27,12 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Mysql from "mysql2"
 import { mysqlReaderWorkerScript } from "../BundledData.js"
+import * as OpenResources from "../OpenResources.js"
 import * as ReaderPool from "../readers/ReaderPool.js"
 import * as ClientCore from "./core/ClientCore.js"
 import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import { anyTable, everyTable } from "./core/StatementObserver.js"
 import { DatabaseConnectError } from "./DatabaseError.js"
-import * as OpenResources from "./OpenResources.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
 
 /** Settings of a MySQL/MariaDB pool. */

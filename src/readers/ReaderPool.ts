@@ -16,7 +16,7 @@ import type * as Scope from "effect/Scope"
 import * as os from "node:os"
 import { Worker } from "node:worker_threads"
 import { readerWorkerScript } from "../BundledData.js"
-import * as OpenResources from "../client/OpenResources.js"
+import * as OpenResources from "../OpenResources.js"
 import * as FreeList from "./FreeList.js"
 import { appendRows, type ReaderRequest, type ReaderResponse, type ReaderStart } from "./ReaderProtocol.js"
 

@@ -3,5 +3,5 @@
  * (`TestDatabase`), the counters that prove nothing leaks (`OpenResources`), and the bundled sample.
  */
 export { sampleCsv } from "../BundledData.js"
-export * as OpenResources from "../client/OpenResources.js"
+export * as OpenResources from "../OpenResources.js"
 export * as TestDatabase from "./TestDatabase.js"
