@@ -177,6 +177,33 @@ describe("SqliteDatabase", () => {
       assert.deepStrictEqual(counts, [1, 1])
     }))
 
+  it.scoped("a transaction waiting for the connection can be interrupted at once, and holds nothing", () =>
+    Effect.gen(function*() {
+      const file = path.join(yield* tempDirectory, "wait.db")
+      const result = yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const holding = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        const first = yield* Effect.fork(
+          sql.withTransaction(Effect.zipRight(Deferred.succeed(holding, undefined), Deferred.await(release)))
+        )
+        yield* Deferred.await(holding)
+        const waiting = yield* Effect.fork(sql.withTransaction(sql`SELECT 1`))
+        yield* Effect.yieldNow()
+        // Returns only once the waiting transaction has stopped: it must not wait for the first.
+        const interrupted = yield* Fiber.interrupt(waiting)
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(first)
+        const [row] = yield* sql.withTransaction(sql<{ one: number }>`SELECT 1 AS one`)
+        return {
+          interrupted: Exit.isInterrupted(interrupted),
+          after: row?.one,
+          open: yield* OpenResources.current("transaction")
+        }
+      }).pipe(Effect.provide(SqliteDatabase.layer({ filename: file })))
+      assert.deepStrictEqual(result, { interrupted: true, after: 1, open: 0 })
+    }))
+
   it.scoped("concurrent statements from many fibers all run, one at a time, on one connection", () =>
     Effect.gen(function*() {
       const file = path.join(yield* tempDirectory, "fibers.db")

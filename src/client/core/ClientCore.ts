@@ -381,7 +381,8 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
       span: Tracer.Span
     ): Effect.Effect<A, E | SqlError, R> =>
       Effect.flatMap(Scope.make(), (scope) =>
-        Effect.flatMap(Effect.exit(Scope.extend(own, scope)), (acquired) => {
+        // Waiting for a connection (or the single one) can be interrupted; nothing is held until it is had.
+        Effect.flatMap(Effect.exit(restore(Scope.extend(own, scope))), (acquired) => {
           if (Exit.isFailure(acquired)) {
             return Effect.zipRight(Scope.close(scope, acquired), Effect.failCause(acquired.cause))
           }
