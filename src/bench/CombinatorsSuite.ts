@@ -296,7 +296,7 @@ const combinatorsSuite = ({ dir, rows }: SuiteOptions) =>
     yield* Console.log(
       `(time ratio = with logQueries() / without: lower is better; logfmt lines to a file, ` +
         `${logBuffer} lines per fs.writeSync, the last flush timed; "below log level": logQueries at Debug ` +
-        `under an Info minimum, so spans and hooks run but no line is built or written)\n` +
+        `under an Info minimum, so nothing is timed, built or written)\n` +
         `checked: ${logged.byId.file} and ${logged.sql.file} hold ${int(2 * reps.log * logLookups)} lines each, ` +
         `one per logged lookup, none from the unlogged runs; e.g.\n  ${logged.byId.sample}`
     )
