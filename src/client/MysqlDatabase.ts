@@ -15,16 +15,13 @@ import type * as Reactivity from "@effect/experimental/Reactivity"
 import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import type * as Client from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
-import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import type { ConfigError } from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 import * as Mysql from "mysql2"
 import { mysqlReaderWorkerScript } from "../BundledData.js"
 import * as OpenResources from "../OpenResources.js"
@@ -33,6 +30,8 @@ import * as ClientCore from "./core/ClientCore.js"
 import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import { anyTable, everyTable } from "./core/StatementObserver.js"
 import { DatabaseConnectError } from "./DatabaseError.js"
+import { connectError, connectionOptions, connectReasons, errorCode, parseUrl } from "./MysqlServer.js"
+import { streamRows, type StreamSource } from "./MysqlStream.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
 
 /** Settings of a MySQL/MariaDB pool. */
@@ -94,73 +93,6 @@ export class MysqlDatabase extends Context.Tag("dbscope/MysqlDatabase")<MysqlDat
   readonly readers: number
 }>() {}
 
-/** Where a URL points, safe to show, and its parts; fails for anything that is not a MySQL URL. */
-export const parseUrl = (url: Redacted.Redacted<string>) =>
-  Effect.suspend(() => {
-    let parsed: URL
-    try {
-      parsed = new URL(Redacted.value(url))
-    } catch {
-      return Effect.fail(
-        new DatabaseConnectError({ target: "the database URL", reason: "it is not a valid URL" })
-      )
-    }
-    const port = parsed.port === "" ? 3306 : Number(parsed.port)
-    const user = decodeURIComponent(parsed.username)
-    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""))
-    const target = `mysql://${user === "" ? "" : `${user}@`}${parsed.hostname}:${port}/${database}`
-    if (parsed.protocol !== "mysql:" && parsed.protocol !== "mariadb:") {
-      return Effect.fail(
-        new DatabaseConnectError({ target: "the database URL", reason: "it must start with mysql:// or mariadb://" })
-      )
-    }
-    // The name goes into CREATE DATABASE, where it cannot be a bound parameter: plain names only.
-    if (!/^[A-Za-z0-9_$]{1,64}$/.test(database)) {
-      return Effect.fail(
-        new DatabaseConnectError({
-          target,
-          reason:
-            "the URL must name a database made of letters, digits, _ and $ (e.g. mysql://root@127.0.0.1:3306/ALX_prodev)"
-        })
-      )
-    }
-    parsed.protocol = "mysql:"
-    const withoutDatabase = new URL(parsed.href)
-    withoutDatabase.pathname = "/"
-    return Effect.succeed({
-      target,
-      database,
-      host: parsed.hostname,
-      port,
-      url: Redacted.make(parsed.href),
-      serverUrl: Redacted.make(withoutDatabase.href)
-    })
-  })
-
-const connectReasons: Record<string, string> = {
-  ECONNREFUSED: "the server is not reachable (connection refused)",
-  ENOTFOUND: "the server's host name is unknown",
-  EAI_AGAIN: "the server's host name is unknown",
-  ETIMEDOUT: "the server did not answer in time",
-  ER_ACCESS_DENIED_ERROR: "access denied (wrong user name or password)",
-  ER_BAD_DB_ERROR: "the database does not exist (`dbscope setup --url …` creates it)",
-  ER_DBACCESS_DENIED_ERROR: "this user may not use the database",
-  PROTOCOL_CONNECTION_LOST: "the server closed the connection"
-}
-
-const errorCode = (cause: unknown): string =>
-  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
-    ? cause.code
-    : "UNKNOWN"
-
-/** A failure to connect, as one line that names the server but never the password. */
-export const connectError = (target: string) => (cause: unknown) =>
-  new DatabaseConnectError({
-    target,
-    reason: connectReasons[errorCode(cause)] ?? `the connection failed (${errorCode(cause)})`,
-    cause
-  })
-
 /**
  * The pool's options: its size, and each connection's. Several statements in one `.unprepared`
  * call are allowed, as upstream (`Model.makeRepository` sends `insert …; select … LAST_INSERT_ID()`);
@@ -170,17 +102,6 @@ const poolOptions = (url: Redacted.Redacted<string>, options: MysqlOptions): Mys
   ...connectionOptions(url, options),
   multipleStatements: true,
   connectionLimit: options.poolSize ?? 10
-})
-
-/** The connection options dbscope uses: numbers as numbers, times in UTC. */
-const connectionOptions = (url: Redacted.Redacted<string>, options: MysqlOptions): Mysql.ConnectionOptions => ({
-  uri: Redacted.value(url),
-  connectTimeout: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
-  multipleStatements: false,
-  supportBigNumbers: true,
-  decimalNumbers: true,
-  dateStrings: options.dateStrings ?? false,
-  timezone: "Z"
 })
 
 /** Runs `sql` on a pool or one pooled connection; `execute` binds on the server, `query` in the client. */
@@ -398,73 +319,6 @@ export const make = (options: MysqlOptions) =>
     })
   })
 
-const streamChunkSize = 512
-
-/** Where a stream runs: a connection of its own (outside transactions), or the transaction's. */
-type StreamSource =
-  | { readonly own: Effect.Effect<Mysql.PoolConnection, SqlError> }
-  | { readonly shared: Mysql.PoolConnection }
-
-/**
- * A lazy row stream: rows are pulled from mysql2's row stream a chunk at a time, and the socket is
- * paused while two chunks wait unread, so the server sends only as fast as the consumer reads.
- * Outside a transaction the stream has a connection of its own, destroyed when the stream stops
- * early: a MySQL connection cannot drop a result half-read, it would read the rest first and stay
- * busy meanwhile.
- */
-const streamRows = (on: StreamSource, sql: string, params: ReadonlyArray<unknown>) =>
-  Stream.unwrapScoped(Effect.gen(function*() {
-    let ended = false
-    const connection = "own" in on
-      ? yield* Effect.acquireRelease(on.own, (connection) =>
-        Effect.sync(() => {
-          if (ended) connection.release()
-          else connection.destroy()
-          OpenResources.markClosed("mysqlConnection")
-        }))
-      : on.shared
-    const rows: Array<object> = []
-    let failure: SqlError | undefined
-    let wake: (() => void) | undefined
-    const query = yield* Effect.acquireRelease(
-      Effect.sync(() => connection.query({ sql, values: [...params] }).stream()),
-      (query) => Effect.sync(() => ended || query.destroy())
-    )
-    query.on("data", (row: object) => {
-      rows.push(row)
-      if (rows.length >= 2 * streamChunkSize) query.pause()
-      if (rows.length >= streamChunkSize) wake?.()
-    })
-    query.on("end", () => {
-      ended = true
-      wake?.()
-    })
-    query.on("error", (cause: unknown) => {
-      failure = new SqlError({ cause, message: "Failed to stream statement" })
-      ended = true
-      wake?.()
-    })
-    const ready = Effect.async<void>((resume) => {
-      if (rows.length >= streamChunkSize || ended) return resume(Effect.void)
-      wake = () => {
-        wake = undefined
-        resume(Effect.void)
-      }
-      return Effect.sync(() => void (wake = undefined))
-    })
-    const pull = Effect.zipRight(
-      ready,
-      Effect.suspend(() => {
-        if (failure !== undefined) return Effect.fail(Option.some(failure))
-        if (rows.length === 0) return Effect.fail(Option.none())
-        const chunk = rows.splice(0, streamChunkSize)
-        if (!ended && rows.length < streamChunkSize) query.resume()
-        return Effect.succeed(Chunk.unsafeFromArray(chunk))
-      })
-    )
-    return Stream.repeatEffectChunkOption(pull)
-  }))
-
 /** Context the MySQL layer provides: the standard client, prepared queries, `Reactivity`, the target. */
 export type Services = Client.SqlClient | PreparedQueries | MysqlDatabase | Reactivity.Reactivity
 
@@ -478,56 +332,4 @@ export const layerConfig = (
   options: Config.Config<MysqlOptions> = config
 ): Layer.Layer<Services, DatabaseConnectError | ConfigError> => layers.layerConfig(options)
 
-/** Runs one statement on a single connection of its own (`runOn` typing for a plain connection). */
-const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyArray<unknown>) =>
-  Effect.async<unknown, unknown>((resume) => {
-    connection.query(
-      { sql, values: [...params] },
-      (cause, results) => resume(cause === null ? Effect.succeed(results) : Effect.fail(cause))
-    )
-  })
-
-/**
- * Runs `use` on one connection to the URL's server, without selecting its database (which may not
- * exist yet), and closes it; failures read as connection errors naming the target.
- */
-const onServer = (
-  options: MysqlOptions,
-  use: (connection: Mysql.Connection, database: string) => Effect.Effect<void, unknown>
-) =>
-  Effect.gen(function*() {
-    const where = yield* parseUrl(options.url)
-    yield* Effect.acquireUseRelease(
-      Effect.sync(() => Mysql.createConnection(connectionOptions(where.serverUrl, options))),
-      (connection) => Effect.mapError(use(connection, where.database), connectError(where.target)),
-      (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
-    )
-  })
-
-/**
- * Creates the database the URL names when it does not exist yet (utf8mb4), connecting to the
- * server without a database first. Only creating it needs the CREATE privilege: a database that
- * exists is left alone, so a least-privilege user gets as far as the first thing it may not do.
- */
-export const createDatabase = (options: MysqlOptions) =>
-  onServer(options, (connection, database) =>
-    Effect.gen(function*() {
-      const found = yield* queryOnce(
-        connection,
-        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
-        [database]
-      )
-      if (Array.isArray(found) && found.length > 0) return
-      // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
-      yield* queryOnce(
-        connection,
-        `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
-        []
-      )
-    }))
-
-/** Drops the database the URL names, if it exists (test harnesses, benchmarks). */
-export const dropDatabase = (options: MysqlOptions) =>
-  // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
-  onServer(options, (connection, database) =>
-    Effect.asVoid(queryOnce(connection, `DROP DATABASE IF EXISTS \`${database}\``, [])))
+export { connectError, createDatabase, dropDatabase, parseUrl } from "./MysqlServer.js"

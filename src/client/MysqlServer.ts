@@ -1,0 +1,152 @@
+/**
+ * What dbscope says and does about a MySQL/MariaDB server outside its pool: where a URL points
+ * (shown without its password), why a connection failed (one line), the options every connection
+ * is opened with, and creating or dropping the URL's database on a connection of its own.
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Mysql from "mysql2"
+import { DatabaseConnectError } from "./DatabaseError.js"
+
+/** What opening a connection needs: the URL, and how long to wait and how to read dates. */
+export interface ServerOptions {
+  readonly url: Redacted.Redacted<string>
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly dateStrings?: boolean | undefined
+}
+
+/** Where a URL points, safe to show, and its parts; fails for anything that is not a MySQL URL. */
+export const parseUrl = (url: Redacted.Redacted<string>) =>
+  Effect.suspend(() => {
+    let parsed: URL
+    try {
+      parsed = new URL(Redacted.value(url))
+    } catch {
+      return Effect.fail(
+        new DatabaseConnectError({ target: "the database URL", reason: "it is not a valid URL" })
+      )
+    }
+    const port = parsed.port === "" ? 3306 : Number(parsed.port)
+    const user = decodeURIComponent(parsed.username)
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""))
+    const target = `mysql://${user === "" ? "" : `${user}@`}${parsed.hostname}:${port}/${database}`
+    if (parsed.protocol !== "mysql:" && parsed.protocol !== "mariadb:") {
+      return Effect.fail(
+        new DatabaseConnectError({ target: "the database URL", reason: "it must start with mysql:// or mariadb://" })
+      )
+    }
+    // The name goes into CREATE DATABASE, where it cannot be a bound parameter: plain names only.
+    if (!/^[A-Za-z0-9_$]{1,64}$/.test(database)) {
+      return Effect.fail(
+        new DatabaseConnectError({
+          target,
+          reason:
+            "the URL must name a database made of letters, digits, _ and $ (e.g. mysql://root@127.0.0.1:3306/ALX_prodev)"
+        })
+      )
+    }
+    parsed.protocol = "mysql:"
+    const withoutDatabase = new URL(parsed.href)
+    withoutDatabase.pathname = "/"
+    return Effect.succeed({
+      target,
+      database,
+      host: parsed.hostname,
+      port,
+      url: Redacted.make(parsed.href),
+      serverUrl: Redacted.make(withoutDatabase.href)
+    })
+  })
+
+export const connectReasons: Record<string, string> = {
+  ECONNREFUSED: "the server is not reachable (connection refused)",
+  ENOTFOUND: "the server's host name is unknown",
+  EAI_AGAIN: "the server's host name is unknown",
+  ETIMEDOUT: "the server did not answer in time",
+  ER_ACCESS_DENIED_ERROR: "access denied (wrong user name or password)",
+  ER_BAD_DB_ERROR: "the database does not exist (`dbscope setup --url …` creates it)",
+  ER_DBACCESS_DENIED_ERROR: "this user may not use the database",
+  PROTOCOL_CONNECTION_LOST: "the server closed the connection"
+}
+
+export const errorCode = (cause: unknown): string =>
+  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : "UNKNOWN"
+
+/** A failure to connect, as one line that names the server but never the password. */
+export const connectError = (target: string) => (cause: unknown) =>
+  new DatabaseConnectError({
+    target,
+    reason: connectReasons[errorCode(cause)] ?? `the connection failed (${errorCode(cause)})`,
+    cause
+  })
+
+/** The connection options dbscope uses: numbers as numbers, times in UTC. */
+export const connectionOptions = (
+  url: Redacted.Redacted<string>,
+  options: Omit<ServerOptions, "url">
+): Mysql.ConnectionOptions => ({
+  uri: Redacted.value(url),
+  connectTimeout: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
+  multipleStatements: false,
+  supportBigNumbers: true,
+  decimalNumbers: true,
+  dateStrings: options.dateStrings ?? false,
+  timezone: "Z"
+})
+
+/** Runs one statement on a single connection of its own (`runOn` typing for a plain connection). */
+const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyArray<unknown>) =>
+  Effect.async<unknown, unknown>((resume) => {
+    connection.query(
+      { sql, values: [...params] },
+      (cause, results) => resume(cause === null ? Effect.succeed(results) : Effect.fail(cause))
+    )
+  })
+
+/**
+ * Runs `use` on one connection to the URL's server, without selecting its database (which may not
+ * exist yet), and closes it; failures read as connection errors naming the target.
+ */
+const onServer = (
+  options: ServerOptions,
+  use: (connection: Mysql.Connection, database: string) => Effect.Effect<void, unknown>
+) =>
+  Effect.gen(function*() {
+    const where = yield* parseUrl(options.url)
+    yield* Effect.acquireUseRelease(
+      Effect.sync(() => Mysql.createConnection(connectionOptions(where.serverUrl, options))),
+      (connection) => Effect.mapError(use(connection, where.database), connectError(where.target)),
+      (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
+    )
+  })
+
+/**
+ * Creates the database the URL names when it does not exist yet (utf8mb4), connecting to the
+ * server without a database first. Only creating it needs the CREATE privilege: a database that
+ * exists is left alone, so a least-privilege user gets as far as the first thing it may not do.
+ */
+export const createDatabase = (options: ServerOptions) =>
+  onServer(options, (connection, database) =>
+    Effect.gen(function*() {
+      const found = yield* queryOnce(
+        connection,
+        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+        [database]
+      )
+      if (Array.isArray(found) && found.length > 0) return
+      // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
+      yield* queryOnce(
+        connection,
+        `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+        []
+      )
+    }))
+
+/** Drops the database the URL names, if it exists (test harnesses, benchmarks). */
+export const dropDatabase = (options: ServerOptions) =>
+  // The name was checked by `parseUrl` (letters, digits, _ and $ only) and is quoted.
+  onServer(options, (connection, database) =>
+    Effect.asVoid(queryOnce(connection, `DROP DATABASE IF EXISTS \`${database}\``, [])))
