@@ -65,7 +65,7 @@ const statementAttributes = (system: DbSystem, sql: string) => ({
 })
 
 /** Its options. */
-export const spanOptions = (system: DbSystem, sql: string) =>
+const spanOptions = (system: DbSystem, sql: string) =>
   ({ kind: "client", captureStackTrace: false, attributes: statementAttributes(system, sql) }) as const
 
 /**
