@@ -27,6 +27,7 @@ import { Dashboard } from "../users/Dashboard.js"
 import { executeQuery } from "../users/ExecuteQuery.js"
 import * as Progress from "../users/Progress.js"
 import { setup } from "../users/Setup.js"
+import { maxSynthetic } from "../users/SyntheticUsers.js"
 import type { User } from "../users/User.js"
 import { UserRepo } from "../users/UserRepo.js"
 import {
@@ -152,6 +153,9 @@ const sequentialOption = Options.boolean("sequential").pipe(
   Options.withDescription("Run the queries one after the other on one connection (to compare)")
 )
 
+/** `1 page`, `2 pages`. */
+const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
+
 const print = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, json: boolean) =>
   Console.log(json ? Output.json(rows) : Output.table(rows))
 
@@ -162,34 +166,48 @@ const nonNegative = (name: string, value: Option.Option<number>) =>
       n >= 0 ? Effect.succeed(n) : Effect.fail(new UsageError({ reason: `--${name} must be 0 or more, got ${n}` }))
   })
 
+/** `--synthetic N`: 0 to `maxSynthetic` users. */
+const syntheticCount = (value: Option.Option<number>) =>
+  Effect.flatMap(nonNegative("synthetic", value), (count) =>
+    count === undefined || count <= maxSynthetic
+      ? Effect.succeed(count)
+      : Effect.fail(
+        new UsageError({
+          reason: `--synthetic must be at most ${maxSynthetic.toLocaleString("en-US")}, got ${count}`
+        })
+      ))
+
 const setupCommand = Command.make("setup", {
   csv: Options.file("csv", { exists: "yes" }).pipe(
     Options.withDescription("CSV file with name,email,age columns (default: the bundled sample)"),
     Options.optional
   ),
-  reset: Options.boolean("reset").pipe(Options.withDescription("Delete existing users before importing")),
+  reset: Options.boolean("reset").pipe(
+    Options.withDescription("Delete existing users first (before the import, or the synthetic users)")
+  ),
   synthetic: Options.integer("synthetic").pipe(
-    Options.withDescription("Add N deterministic synthetic users (no CSV import unless --csv is given)"),
+    Options.withDescription("Add N (at most 100,000,000) deterministic synthetic users (no CSV import unless --csv)"),
     Options.optional
   )
 }, ({ csv, reset, synthetic }) =>
-  Effect.gen(function*() {
-    const count = yield* nonNegative("synthetic", synthetic)
-    const file = Option.getOrElse(csv, () => count === undefined ? sampleCsv : undefined)
-    const result = yield* setup({ csv: file, reset, synthetic: count })
-    yield* Console.log(
-      result.migrations.length === 0
-        ? "Schema: up to date"
-        : `Schema: applied ${result.migrations.map(([id, name]) => `${id}_${name}`).join(", ")}`
-    )
-    if (result.imported !== undefined && file !== undefined) {
+  // Checked before the database is opened: a bad count creates no file and changes nothing.
+  Effect.flatMap(syntheticCount(synthetic), (count) =>
+    Effect.gen(function*() {
+      const file = Option.getOrElse(csv, () => count === undefined ? sampleCsv : undefined)
+      const result = yield* setup({ csv: file, reset, synthetic: count })
       yield* Console.log(
-        `Imported ${file}: ${result.imported.inserted} inserted, ${result.imported.skipped} skipped`
+        result.migrations.length === 0
+          ? "Schema: up to date"
+          : `Schema: applied ${result.migrations.map(([id, name]) => `${id}_${name}`).join(", ")}`
       )
-    }
-    if (result.synthetic > 0) yield* Console.log(`Added ${result.synthetic} synthetic users`)
-    yield* Console.log(`Users in database: ${result.total}`)
-  }).pipe(Effect.provide(Layer.merge(database({ create: true }), Progress.layerTerminal)))).pipe(
+      if (result.imported !== undefined && file !== undefined) {
+        yield* Console.log(
+          `Imported ${file}: ${result.imported.inserted} inserted, ${result.imported.skipped} skipped`
+        )
+      }
+      if (result.synthetic > 0) yield* Console.log(`Added ${result.synthetic} synthetic users`)
+      yield* Console.log(`Users in database: ${result.total}`)
+    }).pipe(Effect.provide(Layer.merge(database({ create: true }), Progress.layerTerminal))))).pipe(
     Command.withDescription("Create or migrate the database and import users (idempotent)")
   )
 
@@ -363,7 +381,11 @@ const batchesCommand = Command.make("batches", {
         ? Effect.forEach(older, (user) => Console.log(JSON.stringify(user)), { discard: true })
         : Console.log(`batch ${index}: ${Chunk.size(batch)} users, ${Chunk.size(older)} older than ${olderThan}`)
     }))
-    if (!json) yield* Console.log(`${index} batches, ${kept} users older than ${olderThan}`)
+    if (!json) {
+      yield* Console.log(
+        `${counted(index, "batch", "batches")}, ${counted(kept, "user", "users")} older than ${olderThan}`
+      )
+    }
   }).pipe(Effect.provide(database({})))).pipe(
     Command.withDescription("Process users in batches, keeping those older than N (the seed's batch_processing)")
   )
@@ -380,7 +402,7 @@ const paginateCommand = Command.make("paginate", {
       const last = users.at(-1)?.user_id
       return Console.log(json ? JSON.stringify(users) : `page ${pages}: ${users.length} users (ids ${first}..${last})`)
     }))
-    if (!json) yield* Console.log(`${pages} pages`)
+    if (!json) yield* Console.log(counted(pages, "page", "pages"))
   }).pipe(Effect.provide(database({})))).pipe(
     Command.withDescription("Walk all users page by page, fetching each page only when needed (lazy_paginate)")
   )

@@ -10,7 +10,7 @@ import { UserRepo } from "./UserRepo.js"
 export interface SetupOptions {
   /** CSV file to import; none means no import. */
   readonly csv?: string | undefined
-  /** Delete existing users first (inside the import's transaction). */
+  /** Delete existing users first (inside the import's transaction, or the synthetic users' when there is no CSV). */
   readonly reset?: boolean | undefined
   /** How many synthetic users to add. */
   readonly synthetic?: number | undefined
@@ -28,7 +28,9 @@ export const setup = (options: SetupOptions) =>
   Effect.gen(function*() {
     const migrations = yield* Migrations.run
     const imported = options.csv === undefined ? undefined : yield* importCsv(options.csv, { reset: options.reset })
-    const synthetic = options.synthetic === undefined ? 0 : yield* addSynthetic(options.synthetic)
+    const synthetic = options.synthetic === undefined
+      ? 0
+      : yield* addSynthetic(options.synthetic, { reset: options.reset === true && options.csv === undefined })
     const total = yield* (yield* UserRepo).count
     return { migrations, imported, synthetic, total } satisfies SetupResult
   }).pipe(Effect.withSpan("Setup.setup"))

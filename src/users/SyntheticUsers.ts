@@ -51,13 +51,20 @@ export const generate = (firstNumber: number, count: number): Array<NewUser> => 
   return users
 }
 
-/** Adds `count` synthetic users in one transaction (a crash leaves all or nothing). Returns the count. */
-export const addSynthetic = (count: number) =>
+/** The most synthetic users one call adds (a typo of 10^12 once filled 18.8 GB of WAL). */
+export const maxSynthetic = 100_000_000
+
+/**
+ * Adds `count` synthetic users in one transaction (a crash leaves all or nothing); with `reset`,
+ * the users already there are deleted first, in the same transaction. Returns the count.
+ */
+export const addSynthetic = (count: number, options: { readonly reset?: boolean | undefined } = {}) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const repo = yield* UserRepo
     const progress = yield* Progress
     const load = Effect.scoped(Effect.gen(function*() {
+      if (options.reset === true) yield* sql`DELETE FROM users`
       const [max] = yield* sql<{ readonly max_id: number | null }>`SELECT MAX(user_id) AS max_id FROM users`
       const first = Number(max?.max_id ?? 0) + 1
       const bar = yield* progress.start("Generating", count)

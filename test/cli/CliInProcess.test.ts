@@ -7,6 +7,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Cli from "../../src/cli/Cli.js"
 import * as dbscope from "../../src/index.js"
@@ -74,6 +75,34 @@ describe("CLI in process", () => {
       assert.include((yield* ok(at("average-age", "--json"))).out, "averageAge")
       assert.include((yield* ok(at("--log-queries", "count"))).out, "1000")
       assert.include((yield* ok(at("--trace", "count"))).out, "1000")
+    }))
+
+  it.scopedLive("one batch and one page are counted in the singular", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "one.db")
+      const at = (...args: ReadonlyArray<string>) => ["--db", db, ...args]
+      yield* ok(at("setup"))
+      assert.include((yield* ok(at("batches", "--batch-size", "1000"))).out, "\n1 batch, 804 users older than 25")
+      assert.match((yield* ok(at("paginate", "--page-size", "1000"))).out, /\n1 page$/)
+      assert.include((yield* ok(at("batches", "--batch-size", "1000", "--older-than", "149"))).out, "1 batch, 0 users")
+    }))
+
+  it.scoped("setup --synthetic beyond 100,000,000 is a usage error that creates no file", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "never.db")
+      const { exit } = yield* run(["--db", db, "setup", "--synthetic", "1000000000000"])
+      assert.isTrue(exit._tag === "Failure" && String(exit.cause).includes("UsageError"))
+      assert.include(String(exit._tag === "Failure" ? exit.cause : ""), "at most 100,000,000")
+      assert.isFalse(fs.existsSync(db))
+    }))
+
+  it.scopedLive("setup --reset --synthetic N replaces the users with N synthetic ones", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "reset.db")
+      yield* ok(["--db", db, "setup"])
+      assert.include((yield* ok(["--db", db, "setup", "--reset", "--synthetic", "5"])).out, "Users in database: 5")
+      const emails = JSON.parse((yield* ok(["--db", db, "users", "--json"])).out) as Array<{ email: string }>
+      assert.isTrue(emails.every((user) => user.email.endsWith("@dbscope.invalid")))
     }))
 
   it.scopedLive("the demo walks through every exercise", () =>
