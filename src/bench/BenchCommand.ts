@@ -12,6 +12,7 @@ import * as Command from "@effect/platform/Command"
 import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
@@ -134,14 +135,18 @@ export interface BenchOptions {
   readonly rows: number
   /** Print the report as JSON instead of the table. */
   readonly json: boolean
-  /** Folder for `REPORT.md` and `report.json`, created if missing. */
-  readonly out: string
+  /**
+   * Folder for `REPORT.md` and `report.json`, created if missing. Default: a fresh
+   * `dbscope-bench-<time>` folder here, so that a run never overwrites an earlier report.
+   */
+  readonly out: Option.Option<string>
   /** The suites to run (in the usual order, each once); none means every suite. */
   readonly suite?: ReadonlyArray<BenchReport.SuiteName> | undefined
 }
 
 /** Runs the suites, writes the report to `out`, prints it; fails (after writing) if a suite failed. */
-export const runBench = Effect.fn("BenchCommand.runBench")(function*({ json, out, rows, suite }: BenchOptions) {
+export const runBench = Effect.fn("BenchCommand.runBench")(function*(options: BenchOptions) {
+  const { json, rows, suite } = options
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   if (!(yield* fs.exists(benchSuiteScript))) {
@@ -158,6 +163,9 @@ export const runBench = Effect.fn("BenchCommand.runBench")(function*({ json, out
     return yield* Effect.forEach(chosen, (name) => Effect.zipLeft(runSuite(name, rows, bar), bar.advance(1)))
   }))
   const report: BenchReport.BenchReport = { machine: yield* machine, rows, suites }
+  const out = Option.isSome(options.out)
+    ? options.out.value
+    : `dbscope-bench-${new Date(yield* Clock.currentTimeMillis).toISOString().replace(/[:.]/g, "-")}`
   const markdownFile = path.join(out, "REPORT.md")
   const jsonFile = path.join(out, "report.json")
   yield* fs.makeDirectory(out, { recursive: true })
@@ -179,8 +187,8 @@ export const benchCommand = CliCommand.make("bench", {
   ),
   json: Options.boolean("json").pipe(Options.withDescription("Print the report as JSON instead of the table")),
   out: Options.directory("out").pipe(
-    Options.withDescription("Folder to write REPORT.md and report.json to (default ./bench)"),
-    Options.withDefault("bench")
+    Options.withDescription("Folder to write REPORT.md and report.json to (default: a new ./dbscope-bench-<time>)"),
+    Options.optional
   ),
   suite: Options.choice("suite", BenchReport.suiteNames).pipe(
     Options.repeated,

@@ -78,6 +78,24 @@ describe("dbscope bench", () => {
       assert.deepStrictEqual(fs.readdirSync(cwd), [])
     }))
 
+  it.scoped("without --out the report goes to a fresh folder of its own, never over an earlier one", () =>
+    Effect.gen(function*() {
+      const cwd = yield* tempDirectory
+      fs.mkdirSync(path.join(cwd, "bench"))
+      fs.writeFileSync(path.join(cwd, "bench", "REPORT.md"), "an earlier report\n")
+      const env = { DBSCOPE_BENCH_MYSQL: "mysql://root@127.0.0.1:1" }
+      const first = yield* node([bin, "bench", "--suite", "mysql", "--rows", "100"], { cwd, env })
+      assert.strictEqual(first.status, 0, first.stderr)
+      const second = yield* node([bin, "bench", "--suite", "mysql", "--rows", "100"], { cwd, env })
+      assert.strictEqual(second.status, 0, second.stderr)
+      const folders = fs.readdirSync(cwd).filter((name) => name.startsWith("dbscope-bench-")).sort()
+      assert.strictEqual(folders.length, 2)
+      for (const folder of folders) {
+        assert.include(fs.readFileSync(path.join(cwd, folder, "REPORT.md"), "utf8"), "mysql")
+      }
+      assert.strictEqual(fs.readFileSync(path.join(cwd, "bench", "REPORT.md"), "utf8"), "an earlier report\n")
+    }))
+
   it.scoped("the mysql suite is skipped with one line saying why when no server answers (exit 0)", () =>
     Effect.gen(function*() {
       const cwd = yield* tempDirectory
