@@ -28,7 +28,7 @@ import { executeQuery } from "../users/ExecuteQuery.js"
 import * as Progress from "../users/Progress.js"
 import { setup } from "../users/Setup.js"
 import { maxSynthetic } from "../users/SyntheticUsers.js"
-import type { User } from "../users/User.js"
+import { parseWholeNumber, type User } from "../users/User.js"
 import { UserRepo } from "../users/UserRepo.js"
 import {
   averageAge,
@@ -153,6 +153,16 @@ const sequentialOption = Options.boolean("sequential").pipe(
   Options.withDescription("Run the queries one after the other on one connection (to compare)")
 )
 
+/** An integer option in the one syntax of `parseWholeNumber` (`Options.integer` took `0x28` and `4e1` as 40). */
+const wholeNumberOption = (name: string) =>
+  Options.text(name).pipe(
+    Options.withPseudoName("integer"),
+    Options.filterMap(
+      (text) => Option.fromNullable(parseWholeNumber(text)),
+      `--${name} takes a whole number written in decimal digits, such as 40`
+    )
+  )
+
 /** `1 page`, `2 pages`. */
 const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
 
@@ -185,7 +195,7 @@ const setupCommand = Command.make("setup", {
   reset: Options.boolean("reset").pipe(
     Options.withDescription("Delete existing users first (before the import, or the synthetic users)")
   ),
-  synthetic: Options.integer("synthetic").pipe(
+  synthetic: wholeNumberOption("synthetic").pipe(
     Options.withDescription("Add N (at most 100,000,000) deterministic synthetic users (no CSV import unless --csv)"),
     Options.optional
   )
@@ -212,11 +222,11 @@ const setupCommand = Command.make("setup", {
   )
 
 const usersCommand = Command.make("users", {
-  olderThan: Options.integer("older-than").pipe(
+  olderThan: wholeNumberOption("older-than").pipe(
     Options.withDescription("Only users strictly older than N (0..150)"),
     Options.optional
   ),
-  limit: Options.integer("limit").pipe(Options.withDescription("At most N rows"), Options.optional),
+  limit: wholeNumberOption("limit").pipe(Options.withDescription("At most N rows"), Options.optional),
   json: jsonOption
 }, ({ json, limit, olderThan }) =>
   Effect.gen(function*() {
@@ -280,7 +290,7 @@ const countCommand = Command.make("count", {}, () =>
   }).pipe(Effect.provide(database({})))).pipe(Command.withDescription("Print the number of users"))
 
 const concurrentCommand = Command.make("concurrent", {
-  olderThan: Options.integer("older-than").pipe(
+  olderThan: wholeNumberOption("older-than").pipe(
     Options.withDescription("Age for the second query (0..150)"),
     Options.withDefault(40)
   ),
@@ -331,7 +341,7 @@ const dashboardCommand = Command.make("dashboard", { sequential: sequentialOptio
 
 /** `--page-size` / `--batch-size` values: integers 1..100000, checked before any query runs. */
 const sizeOption = (name: string) =>
-  Options.integer(name).pipe(Options.withDescription(`Rows per ${name.split("-")[0]} (1..${maxPageSize})`))
+  wholeNumberOption(name).pipe(Options.withDescription(`Rows per ${name.split("-")[0]} (1..${maxPageSize})`))
 
 /** Page and batch sizes are command-line values: a bad one is a usage error (exit 2). */
 const streamUsage = <A, E, R>(stream: Stream.Stream<A, E, R>) =>
@@ -346,7 +356,7 @@ const userLine = (user: User) =>
   }`
 
 const streamCommand = Command.make("stream", {
-  limit: Options.integer("limit").pipe(Options.withDescription("Stop after N users"), Options.optional),
+  limit: wholeNumberOption("limit").pipe(Options.withDescription("Stop after N users"), Options.optional),
   json: Options.boolean("json").pipe(Options.withDescription("JSON Lines: one user object per line"))
 }, ({ json, limit }) =>
   Effect.gen(function*() {
@@ -359,7 +369,7 @@ const streamCommand = Command.make("stream", {
 
 const batchesCommand = Command.make("batches", {
   batchSize: sizeOption("batch-size"),
-  olderThan: Options.integer("older-than").pipe(
+  olderThan: wholeNumberOption("older-than").pipe(
     Options.withDescription("Keep users strictly older than N (0..150)"),
     Options.withDefault(25)
   ),

@@ -15,7 +15,7 @@ import * as fs from "node:fs"
 import { Transform } from "node:stream"
 import { fromSqlError } from "../client/DatabaseError.js"
 import { Progress } from "./Progress.js"
-import { describeParseError, NewUser } from "./User.js"
+import { describeParseError, NewUser, parseWholeNumber } from "./User.js"
 import { UserRepo } from "./UserRepo.js"
 
 /** The file cannot be imported; `line` points at the offending line when there is one. */
@@ -43,7 +43,7 @@ const CsvUser = Schema.Struct({
   name: Schema.String,
   email: Schema.String,
   age: Schema.transform(
-    Schema.String.pipe(Schema.filter((s) => /^\s*-?\d{1,16}\s*$/.test(s), {
+    Schema.String.pipe(Schema.filter((s) => parseWholeNumber(s) !== undefined, {
       message: (issue) => `age must be a whole number, got ${JSON.stringify(issue.actual)}`
     })),
     Schema.Number,

@@ -33,6 +33,14 @@ export const Email = Schema.String.pipe(
   })
 )
 
+/**
+ * A whole number as people write one: decimal digits with an optional minus sign (spaces around
+ * are fine), never `0x28`, `0b101000`, `4e1` or `40.0`. One syntax for the CSV import and the
+ * command line.
+ */
+export const parseWholeNumber = (text: string): number | undefined =>
+  /^\s*-?\d{1,16}\s*$/.test(text) ? Number(text) : undefined
+
 /** A user to be written (the columns a caller supplies). */
 export const NewUser = Schema.Struct({ name: Name, email: Email, age: Age })
 export type NewUser = typeof NewUser.Type

@@ -105,6 +105,20 @@ describe("CLI in process", () => {
       assert.isTrue(emails.every((user) => user.email.endsWith("@dbscope.invalid")))
     }))
 
+  it.scoped("integers are decimal digits everywhere: 0x28, 0b101000, 4e1 and 40.0 are refused, 40 is not", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "numbers.db")
+      yield* ok(["--db", db, "setup"])
+      for (const text of ["0x28", "0b101000", "4e1", "40.0", "forty"]) {
+        const { exit } = yield* run(["--db", db, "users", "--older-than", text])
+        assert.strictEqual(exit._tag, "Failure", text)
+        assert.include(String(exit._tag === "Failure" ? exit.cause : ""), "decimal digits", text)
+      }
+      const { exit } = yield* run(["--db", db, "batches", "--batch-size", "1e3"])
+      assert.strictEqual(exit._tag, "Failure")
+      assert.strictEqual(JSON.parse((yield* ok(["--db", db, "users", "--older-than", "40", "--json"])).out).length, 707)
+    }))
+
   it.scopedLive("the demo walks through every exercise", () =>
     Effect.gen(function*() {
       const db = path.join(yield* tempDirectory, "demo.db")
