@@ -6,7 +6,9 @@
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -153,14 +155,23 @@ const sequentialOption = Options.boolean("sequential").pipe(
   Options.withDescription("Run the queries one after the other on one connection (to compare)")
 )
 
-/** An integer option in the one syntax of `parseWholeNumber` (`Options.integer` took `0x28` and `4e1` as 40). */
+/**
+ * An integer option in the one syntax of `parseWholeNumber` (`Options.integer` took `0x28` and
+ * `4e1` as 40); a value that is not one, or not a safe integer, is refused with the value quoted.
+ */
 const wholeNumberOption = (name: string) =>
   Options.text(name).pipe(
     Options.withPseudoName("integer"),
-    Options.filterMap(
-      (text) => Option.fromNullable(parseWholeNumber(text)),
-      `--${name} takes a whole number written in decimal digits, such as 40`
-    )
+    Options.mapEffect((text) => {
+      const n = parseWholeNumber(text)
+      return n !== undefined && Number.isSafeInteger(n)
+        ? Effect.succeed(n)
+        : Effect.fail(
+          ValidationError.invalidValue(
+            HelpDoc.p(`--${name} takes a whole number written in decimal digits, such as 40, got '${text}'`)
+          )
+        )
+    })
   )
 
 /** `1 page`, `2 pages`. */
