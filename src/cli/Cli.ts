@@ -106,17 +106,19 @@ const withGlobalOptions = <E, R>(effect: Effect.Effect<void, E, R>) =>
   })
 
 /**
- * The backend of this invocation, the flags mapped onto `Database`: `--url` wins over
- * `DATABASE_URL`, `--db` over `DBSCOPE_DB`; `--db` with a MySQL URL is a usage error.
+ * The backend of this invocation, the flags mapped onto `Database`: a flag wins over the
+ * environment (`--db` over `DATABASE_URL` and `DBSCOPE_DB`, `--url` over both); `--db` with
+ * `--url` is a usage error.
  */
 const backend = Effect.gen(function*() {
   const { db, url } = yield* dbscope
-  const chosen = Option.isSome(url) ? Database.Backend.Mysql({ url: url.value }) : yield* Database.backendConfig
-  if (Option.isNone(db)) return chosen
-  if (chosen._tag === "Mysql") {
+  if (Option.isSome(db) && Option.isSome(url)) {
     return yield* new UsageError({ reason: "--db selects a SQLite file and --url a MySQL server: give one of them" })
   }
-  return Database.Backend.Sqlite({ filename: db.value })
+  // An option typed on the command line wins over the environment (DATABASE_URL, DBSCOPE_DB).
+  if (Option.isSome(url)) return Database.Backend.Mysql({ url: url.value })
+  if (Option.isSome(db)) return Database.Backend.Sqlite({ filename: db.value })
+  return yield* Database.backendConfig
 })
 
 /**

@@ -5,6 +5,7 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
@@ -117,6 +118,18 @@ describe("CLI in process", () => {
       const { exit } = yield* run(["--db", db, "batches", "--batch-size", "1e3"])
       assert.strictEqual(exit._tag, "Failure")
       assert.strictEqual(JSON.parse((yield* ok(["--db", db, "users", "--older-than", "40", "--json"])).out).length, 707)
+    }))
+
+  it.scoped("--db wins over an exported DATABASE_URL; --db with --url is a usage error", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "explicit.db")
+      yield* ok(["--db", db, "setup"])
+      const exported = Effect.withConfigProvider(
+        ConfigProvider.fromMap(new Map([["DATABASE_URL", "mysql://root@127.0.0.1:1/unreachable"]]))
+      )
+      assert.strictEqual((yield* exported(ok(["--db", db, "count"]))).out, "1000")
+      const both = yield* run(["--db", db, "--url", "mysql://root@127.0.0.1:1/x", "count"])
+      assert.include(String(both.exit._tag === "Failure" ? both.exit.cause : ""), "--db selects")
     }))
 
   it.scopedLive("the demo walks through every exercise", () =>
