@@ -19,6 +19,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import { ReaderPool, type ReaderStartError } from "../readers/ReaderPool.js"
+import type { ReadOnlyGate } from "./core/ReadOnlyGate.js"
 import type { DatabaseConnectError, DatabaseFileError } from "./DatabaseError.js"
 import type { MysqlOptions } from "./MysqlDatabase.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
@@ -63,7 +64,7 @@ export class Database extends Context.Tag("dbscope/Database")<Database, {
 }>() {}
 
 /** Context every database layer provides, whichever the backend. */
-export type Services = SqlClient.SqlClient | PreparedQueries | Reactivity.Reactivity | Database
+export type Services = SqlClient.SqlClient | PreparedQueries | ReadOnlyGate | Reactivity.Reactivity | Database
 
 /** Why opening a database can fail, whichever the backend. */
 export type OpenError = DatabaseFileError | DatabaseConnectError | ReaderStartError | ConfigError

@@ -28,11 +28,13 @@ import * as OpenResources from "../OpenResources.js"
 import * as ReaderPool from "../readers/ReaderPool.js"
 import * as ClientCore from "./core/ClientCore.js"
 import type { DriverConnection, Ran, Request } from "./core/Driver.js"
+import type { ReadOnlyGate } from "./core/ReadOnlyGate.js"
 import { anyTable, everyTable } from "./core/StatementObserver.js"
 import { DatabaseConnectError } from "./DatabaseError.js"
 import { connectError, connectionOptions, connectReasons, errorCode, parseUrl } from "./MysqlServer.js"
 import { streamRows, type StreamSource } from "./MysqlStream.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
+import { mysqlRules } from "./ReadingStatements.js"
 
 /** Settings of a MySQL/MariaDB pool. */
 export interface MysqlOptions extends ClientCore.ClientOptions {
@@ -303,6 +305,7 @@ export const make = (options: MysqlOptions) =>
       tablesRead: names.reads,
       // InnoDB rolls back the whole transaction of a deadlock victim.
       endedTransaction: (error) => errorCode(error.cause) === "ER_LOCK_DEADLOCK",
+      readOnly: mysqlRules,
       readers: readers === undefined ? undefined : {
         size: readers.size,
         query: readers.query,
@@ -320,7 +323,7 @@ export const make = (options: MysqlOptions) =>
   })
 
 /** Context the MySQL layer provides: the standard client, prepared queries, `Reactivity`, the target. */
-export type Services = Client.SqlClient | PreparedQueries | MysqlDatabase | Reactivity.Reactivity
+export type Services = Client.SqlClient | PreparedQueries | ReadOnlyGate | MysqlDatabase | Reactivity.Reactivity
 
 const layers = ClientCore.layers(make)
 

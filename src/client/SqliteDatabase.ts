@@ -28,10 +28,12 @@ import * as OpenResources from "../OpenResources.js"
 import type * as ReaderPool from "../readers/ReaderPool.js"
 import * as ClientCore from "./core/ClientCore.js"
 import type { Driver, Ran, Request } from "./core/Driver.js"
+import type { ReadOnlyGate } from "./core/ReadOnlyGate.js"
 import { anyTable } from "./core/StatementObserver.js"
 import { DatabaseFileError } from "./DatabaseError.js"
 import * as DatabaseFile from "./DatabaseFile.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
+import { sqliteRules } from "./ReadingStatements.js"
 import * as TableAccess from "./TableAccess.js"
 
 /** Settings of a SQLite connection. */
@@ -214,6 +216,7 @@ const makeDriver = (db: Sqlite.Database, options: SqliteOptions, readers: Driver
     },
     // SQLite rolls a transaction back by itself after some errors (a full disk, an I/O error).
     endedTransaction: () => !db.inTransaction,
+    readOnly: sqliteRules(prepare),
     readers
   }
 }
@@ -268,7 +271,12 @@ export const make = (options: SqliteOptions) => makeWith(options, () => Effect.s
  * Context the SQLite layers provide: the standard client, prepared queries, the handle, and the
  * `Reactivity` the connection tells about every write (a `QueryCache` must listen to this one).
  */
-export type Services = SqlClient.SqlClient | PreparedQueries | SqliteDatabase | Reactivity.Reactivity
+export type Services =
+  | SqlClient.SqlClient
+  | PreparedQueries
+  | ReadOnlyGate
+  | SqliteDatabase
+  | Reactivity.Reactivity
 
 const layers = ClientCore.layers((options: SqliteOptions) => Effect.map(make(options), (built) => built.context))
 

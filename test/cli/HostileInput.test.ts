@@ -11,6 +11,7 @@ import * as path from "node:path"
 import { tempDirectory } from "../../src/testing/TestDatabase.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { UserRepo } from "../../src/users/UserRepo.js"
+import { mysqlAvailable, mysqlServer } from "../support/Backends.js"
 import { cliPath, runCli, runProcess } from "../support/RunCli.js"
 
 /**
@@ -48,6 +49,10 @@ interface Case {
   readonly ownSql?: boolean
   /** Run as the user `readOnlyCopy` files are read-only to (see `otherUser`). */
   readonly asOtherUser?: boolean
+  /** A file the case must not create. */
+  readonly creates?: (files: Files) => string
+  /** Runs against the MySQL/MariaDB server (skipped when it does not answer). */
+  readonly mysql?: boolean
 }
 
 /** A case's own folder, holding its own copy of the set-up database: cases run two at a time. */
@@ -62,6 +67,12 @@ interface Files {
 const header = "name,email,age\n"
 const row = (age: string, name = "Ann Example", email = "ann@example.com") => `${header}"${name}",${email},${age}\n`
 const injection = "Robert'); DROP TABLE users; --"
+
+/**
+ * A database on the server that the read-only cases may be pointed at: nothing there is written,
+ * and the statements are harmless even if they ran (the catalogue checks the refusal).
+ */
+const mysqlUrl = `${mysqlServer.replace(/\/+$/, "")}/information_schema`
 
 const cases: ReadonlyArray<Case> = [
   // Ages on the command line.
@@ -102,6 +113,54 @@ const cases: ReadonlyArray<Case> = [
     args: ({ db }) => ["--db", db, "query", "DROP TABLE users"],
     says: "--write",
     ownSql: true
+  },
+  {
+    name: "VACUUM INTO without --write",
+    args: ({ db, dir }) => ["--db", db, "query", `VACUUM INTO '${path.join(dir, "copy.db")}'`],
+    says: "VACUUM",
+    ownSql: true,
+    creates: ({ dir }) => path.join(dir, "copy.db")
+  },
+  {
+    name: "ATTACH without --write",
+    args: ({ db, dir }) => ["--db", db, "query", `ATTACH '${path.join(dir, "other.db")}' AS other`],
+    says: "ATTACH",
+    ownSql: true,
+    creates: ({ dir }) => path.join(dir, "other.db")
+  },
+  {
+    name: "a setting PRAGMA without --write",
+    args: ({ db }) => ["--db", db, "query", "PRAGMA journal_mode=DELETE"],
+    says: "PRAGMA journal_mode with a value changes a setting",
+    ownSql: true
+  },
+  {
+    name: "BEGIN without --write",
+    args: ({ db }) => ["--db", db, "query", "begin immediate"],
+    says: "BEGIN controls transactions",
+    ownSql: true
+  },
+  {
+    name: "SET GLOBAL without --write (MariaDB)",
+    args: () => ["--url", mysqlUrl, "query", "SET GLOBAL max_connections = @@global.max_connections"],
+    says: "SET changes a setting",
+    ownSql: true,
+    mysql: true
+  },
+  {
+    name: "KILL without --write (MariaDB)",
+    args: () => ["--url", mysqlUrl, "query", "/* who? */ KILL 999999999"],
+    says: "KILL ends a connection",
+    ownSql: true,
+    mysql: true
+  },
+  {
+    name: "INTO OUTFILE in an executable comment without --write (MariaDB)",
+    args: ({ dir }) => ["--url", mysqlUrl, "query", `SELECT 1 /*! INTO OUTFILE '${path.join(dir, "out.txt")}' */`],
+    says: "INTO writes a file",
+    ownSql: true,
+    mysql: true,
+    creates: ({ dir }) => path.join(dir, "out.txt")
   },
   {
     name: "a syntax error",
@@ -309,7 +368,9 @@ describe("hostile input catalogue", () => {
         if (!otherUserCanRun) {
           console.warn(`hostile input: skipping the read-only file case: user nobody cannot read ${cliPath}`)
         }
-        const runnable = cases.filter((hostile) => otherUserCanRun || hostile.asOtherUser !== true)
+        const runnable = cases.filter((hostile) =>
+          (otherUserCanRun || hostile.asOtherUser !== true) && (mysqlAvailable || hostile.mysql !== true)
+        )
         const verdicts = yield* Effect.forEach(runnable, (hostile, index) =>
           Effect.gen(function*() {
             const files = filesFor(index)
@@ -325,7 +386,8 @@ describe("hostile input catalogue", () => {
               result.stderr.includes("    at ") ? "a stack trace" : undefined,
               hostile.ownSql === true || !leaks.test(result.stderr) ? undefined : "SQL or schema detail",
               result.stderr.includes("hunter2") ? "the password" : undefined,
-              [checksum(files.db), checksum(target)].join() === before.join() ? undefined : "the database changed"
+              [checksum(files.db), checksum(target)].join() === before.join() ? undefined : "the database changed",
+              hostile.creates === undefined || !fs.existsSync(hostile.creates(files)) ? undefined : "a file was created"
             ].filter((problem) => problem !== undefined)
             return problems.length > 0
               ? `${hostile.name}: ${problems.join(", ")} -- ${result.stderr.trim()}`

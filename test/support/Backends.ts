@@ -8,6 +8,7 @@ import type * as Reactivity from "@effect/experimental/Reactivity"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as Layer from "effect/Layer"
 import * as Mysql from "mysql2"
+import type { ReadOnlyGate } from "../../src/client/core/ReadOnlyGate.js"
 import type { PreparedQueries } from "../../src/client/PreparedQueries.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import type { UserRepo } from "../../src/users/UserRepo.js"
@@ -33,7 +34,7 @@ if (!mysqlAvailable) {
 }
 
 /** What both backends' test layers provide. */
-export type Common = UserRepo | SqlClient.SqlClient | PreparedQueries | Reactivity.Reactivity
+export type Common = UserRepo | SqlClient.SqlClient | PreparedQueries | ReadOnlyGate | Reactivity.Reactivity
 
 /** A backend: its name, and a fresh migrated database with `UserRepo` (and the sample, if asked). */
 export interface Backend {

@@ -35,6 +35,7 @@ import * as OpenResources from "../../OpenResources.js"
 import { PreparedQueries, type PreparedQuery } from "../PreparedQueries.js"
 import type { Driver, DriverConnection, Ran, Request, Shape } from "./Driver.js"
 import * as Observation from "./Observation.js"
+import { ReadOnlyGate } from "./ReadOnlyGate.js"
 import * as ReadRouting from "./ReadRouting.js"
 import * as StatementObserver from "./StatementObserver.js"
 
@@ -49,8 +50,8 @@ export interface ClientOptions {
 /** What the core builds: the standard client and dbscope's extras on the same connections. */
 export interface Core {
   readonly client: Client.SqlClient
-  /** The client and `PreparedQueries`, as a context a backend's layer adds its own service to. */
-  readonly context: Context.Context<Client.SqlClient | PreparedQueries>
+  /** The client, `PreparedQueries` and `ReadOnlyGate`, as a context a backend's layer adds its own service to. */
+  readonly context: Context.Context<Client.SqlClient | PreparedQueries | ReadOnlyGate>
   /** Prepared statements that skip `@effect/sql`'s span and scope (see `PreparedQueries`). */
   readonly prepare: (text: string) => PreparedQuery
   /** Runs `effect` holding the connection exclusively (a single-connection backend); else as is. */
@@ -488,11 +489,21 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
       })
 
     const standard = Object.assign(client, { withTransaction })
+    const exclusive = <A, E, R>(effect: Effect.Effect<A, E, R>) => single ? gate.holding(effect) : effect
+    const readOnlyGate = {
+      // Held like a statement: SQLite compiles it on the one connection.
+      check: (sql: string) => exclusive(Effect.try({ try: () => driver.readOnly.check(sql), catch: statementFailed })),
+      enter: driver.readOnly.enter,
+      leave: driver.readOnly.leave
+    }
     const core: Core = {
       client: standard,
-      context: Context.make(Client.SqlClient, standard).pipe(Context.add(PreparedQueries, { prepare })),
+      context: Context.make(Client.SqlClient, standard).pipe(
+        Context.add(PreparedQueries, { prepare }),
+        Context.add(ReadOnlyGate, readOnlyGate)
+      ),
       prepare,
-      exclusive: (effect) => single ? gate.holding(effect) : effect
+      exclusive
     }
     return core
   })

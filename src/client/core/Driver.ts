@@ -1,8 +1,8 @@
 /**
  * What a backend hands the client core: only what differs between databases. How to run one
  * statement on one connection (synchronously, for SQLite, or as an effect), how to stream rows,
- * how to run transaction control, which tables a statement touches, and where connections come
- * from. Everything shared (observation, invalidation, transactions, routing, counting) is the
+ * how to run transaction control, which tables a statement touches, which statements only read,
+ * and where connections come from. Everything shared (observation, invalidation, transactions, routing, counting) is the
  * core's, once for every backend.
  */
 import type { SqlError } from "@effect/sql/SqlError"
@@ -11,6 +11,7 @@ import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { DbSystem } from "./Observation.js"
+import type { ReadOnlyRules } from "./ReadOnlyGate.js"
 
 /** What the caller wants back: rows as objects, rows as arrays, or the driver's own result. */
 export type Shape = "rows" | "values" | "raw"
@@ -83,5 +84,7 @@ export interface Driver {
   readonly tablesRead: (sql: string, params: ReadonlyArray<unknown>) => ReadonlyArray<string>
   /** Whether a failed statement ended its transaction on the database's side (a deadlock victim). */
   readonly endedTransaction: (error: SqlError) => boolean
+  /** What runs without permission to write, and how the connection refuses writes meanwhile. */
+  readonly readOnly: ReadOnlyRules
   readonly readers?: Readers | undefined
 }
