@@ -7,6 +7,7 @@
 
 // Clients
 export type { ClientOptions } from "./client/core/ClientCore.js"
+export { ReadOnlyGate, Verdict as ReadOnlyVerdict } from "./client/core/ReadOnlyGate.js"
 export * as StatementObserver from "./client/core/StatementObserver.js"
 export * as Database from "./client/Database.js"
 export { DatabaseConnectError, DatabaseError, DatabaseFileError } from "./client/DatabaseError.js"
