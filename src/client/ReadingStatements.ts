@@ -73,6 +73,13 @@ const reasons: Readonly<Record<string, string>> = {
   CHANGE: "CHANGE changes replication"
 }
 
+/** The tokens from the first statement's first word: leading empty statements (`;`) and `(` are skipped. */
+const fromFirstWord = (all: ReadonlyArray<Token>): ReadonlyArray<Token> => {
+  let start = 0
+  while (isSymbol(all[start], ";") || isSymbol(all[start], "(")) start++
+  return all.slice(start)
+}
+
 const refusedAs = (first: Token | undefined, allowed: string): Verdict => {
   if (first?._tag !== "Word") return Verdict.Refused({ reason: `the statement does not start with ${allowed}` })
   return Verdict.Refused({ reason: reasons[first.text] ?? `${first.text} is not one of ${allowed}` })
@@ -112,14 +119,13 @@ const mysqlExplained = (rest: ReadonlyArray<Token>): Verdict => {
 }
 
 const mysqlVerdict = (all: ReadonlyArray<Token>): Verdict => {
-  let start = 0
-  while (isSymbol(all[start], "(")) start++
-  const first = all[start]
+  const statement = fromFirstWord(all)
+  const first = statement[0]
   // Nothing to run: the server says so itself.
   if (first === undefined) return Verdict.Reads()
   if (first._tag !== "Word" || !mysqlReading.includes(first.text)) return refusedAs(first, mysqlAllowed)
   if (isWord(first, "EXPLAIN", "DESCRIBE", "DESC")) {
-    const explained = mysqlExplained(all.slice(start + 1))
+    const explained = mysqlExplained(statement.slice(1))
     if (explained._tag === "Refused") return explained
   }
   return mysqlBody(all)
@@ -226,7 +232,7 @@ const pragmaVerdict = (rest: ReadonlyArray<Token>): Verdict => {
 /** The statement under `EXPLAIN` / `EXPLAIN QUERY PLAN`. */
 const explained = (all: ReadonlyArray<Token>): ReadonlyArray<Token> => {
   if (!isWord(all[0], "EXPLAIN")) return all
-  return isWord(all[1], "QUERY") && isWord(all[2], "PLAN") ? all.slice(3) : all.slice(1)
+  return explained(isWord(all[1], "QUERY") && isWord(all[2], "PLAN") ? all.slice(3) : all.slice(1))
 }
 
 /**
@@ -235,7 +241,8 @@ const explained = (all: ReadonlyArray<Token>): ReadonlyArray<Token> => {
  */
 export const sqliteRules = (prepare: (sql: string) => { readonly readonly: boolean }): ReadOnlyRules => ({
   check: (sql) => {
-    const all = tokens(sql, { _tag: "Sqlite" })
+    // SQLite skips empty statements: `; PRAGMA x = 1` compiles the pragma.
+    const all = fromFirstWord(tokens(sql, { _tag: "Sqlite" }))
     const inner = explained(all)
     if (isWord(inner[0], "PRAGMA")) {
       const verdict = pragmaVerdict(inner.slice(1))

@@ -102,6 +102,8 @@ describe("executeQuery", () => {
           "PRAGMA query_only = 0",
           "EXPLAIN PRAGMA foreign_keys = OFF",
           "/* a comment */ PRAGMA foreign_keys = OFF",
+          // SQLite skips empty statements, and compiling this pragma is enough to change the setting.
+          "; ;PRAGMA foreign_keys = OFF",
           "PRAGMA optimize",
           "PRAGMA wal_checkpoint(TRUNCATE)",
           "BEGIN",
