@@ -2,6 +2,10 @@
  * The seed's "analytics dashboards fetch several datasets at once": four aggregate queries with
  * small results, run concurrently. Small results are where a reader pool shines: each query is
  * pure SQLite work on its own core, with almost nothing to send back.
+ *
+ * Aggregates hide bad values (SQLite's `AVG` reads `'forty'` as 0): the summary also counts ages
+ * the table should not hold, and any of them, or a result that does not decode, is explained by
+ * the repository's check of the stored users (`InvalidStoredValue`, naming the column).
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as SqlSchema from "@effect/sql/SqlSchema"
@@ -9,6 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { fromSqlError } from "../client/DatabaseError.js"
+import { UserRepo } from "./UserRepo.js"
 
 /** Drivers return counts as numbers or bigints (and MySQL averages as strings): read them as numbers. */
 const Count = Schema.Union(Schema.Number, Schema.BigIntFromSelf, Schema.NumberFromString).pipe(
@@ -20,13 +25,15 @@ export const AgeSummary = Schema.Struct({
   users: Count,
   average_age: Schema.NullOr(Count),
   youngest: Schema.NullOr(Count),
-  oldest: Schema.NullOr(Count)
+  oldest: Schema.NullOr(Count),
+  /** Ages that are not integers from 0 to 150 (NULL when there are no users). */
+  invalid_ages: Schema.NullOr(Count)
 })
 export const Domain = Schema.Struct({ domain: Schema.String, users: Count })
 
 export interface DashboardReport {
   readonly ageBands: ReadonlyArray<typeof AgeBand.Type>
-  readonly summary: typeof AgeSummary.Type
+  readonly summary: Omit<typeof AgeSummary.Type, "invalid_ages">
   readonly usersOver40: number
   readonly topDomains: ReadonlyArray<typeof Domain.Type>
   /** Wall time of the four queries together, in milliseconds. */
@@ -35,8 +42,10 @@ export interface DashboardReport {
 
 /** The four dashboard queries. */
 export class Dashboard extends Effect.Service<Dashboard>()("dbscope/Dashboard", {
+  dependencies: [UserRepo.Default],
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const repo = yield* UserRepo
     // One pass with a counter per band: `GROUP BY age - age % 10` sorted a million rows and took
     // 60% of the whole dashboard, leaving the other cores idle. Ages are 0..150 (CHECK constraint).
     const bandStarts = Array.from({ length: 16 }, (_, i) => i * 10)
@@ -49,11 +58,17 @@ export class Dashboard extends Effect.Service<Dashboard>()("dbscope/Dashboard", 
       Result: Schema.Record({ key: Schema.String, value: Schema.NullOr(Count) }),
       execute: () => sql`SELECT ${bandCounts} FROM users`
     })
+    // SQLite stores any value in any column: an integer is also one by type.
+    const validAge = sql.onDialectOrElse({
+      mysql: () => sql.literal("age BETWEEN 0 AND 150"),
+      orElse: () => sql.literal("typeof(age) = 'integer' AND age BETWEEN 0 AND 150")
+    })
     const summary = SqlSchema.single({
       Request: Schema.Void,
       Result: AgeSummary,
       execute: () =>
-        sql`SELECT COUNT(*) AS users, AVG(age) AS average_age, MIN(age) AS youngest, MAX(age) AS oldest FROM users`
+        sql`SELECT COUNT(*) AS users, AVG(age) AS average_age, MIN(age) AS youngest, MAX(age) AS oldest,
+            SUM(CASE WHEN ${validAge} THEN 0 ELSE 1 END) AS invalid_ages FROM users`
     })
     const over40 = SqlSchema.single({
       Request: Schema.Void,
@@ -79,13 +94,15 @@ export class Dashboard extends Effect.Service<Dashboard>()("dbscope/Dashboard", 
           Effect.all([ageBands(), summary(), over40(), topDomains()], {
             concurrency: options.concurrent === false ? 1 : "unbounded"
           })
-        )
+        ).pipe(Effect.tapErrorTag("ParseError", () => repo.checkStored))
+        if ((ages.invalid_ages ?? 0) > 0) yield* repo.checkStored
+        const { invalid_ages: _, ...summaryAges } = ages
         return {
           ageBands: bandStarts.flatMap((band) => {
             const users = bands[`b${band}`] ?? 0
             return users > 0 ? [{ band, users }] : []
           }),
-          summary: ages,
+          summary: summaryAges,
           usersOver40: over.users,
           topDomains: domains,
           millis: Duration.toMillis(duration)
