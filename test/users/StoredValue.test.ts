@@ -9,6 +9,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { fetchUsers } from "../../src/users/ConcurrentFetch.js"
 import { Dashboard } from "../../src/users/Dashboard.js"
 import { explain, InvalidStoredValue, showValue } from "../../src/users/StoredValue.js"
@@ -100,6 +101,18 @@ for (const backend of backends) {
       }).pipe(Effect.provide(Layer.provideMerge(Dashboard.Default, backend.layer()))))
   })
 }
+
+describe.skipIf(!backends[0]?.available)("a refused stored value inside the age range", () => {
+  it.scoped("a real age of 40.5 among integers: the dashboard's figures look fine, yet it names users.age", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* (yield* UserRepo).insertMany(valid)
+      yield* sql`INSERT INTO users (name, email, age) VALUES ('Cy Example', 'cy@example.com', 40.5)`
+      for (const concurrent of [true, false]) {
+        assertBadAge(yield* Effect.flip((yield* Dashboard).report({ concurrent })), "40.5", `concurrent: ${concurrent}`)
+      }
+    }).pipe(Effect.provide(Layer.provideMerge(Dashboard.Default, TestDatabase.layer()))))
+})
 
 describe("explaining a refused row", () => {
   it("names the first refused column, in the table's order", () => {
