@@ -32,6 +32,7 @@ import { setup } from "../users/Setup.js"
 import { maxSynthetic } from "../users/SyntheticUsers.js"
 import { parseWholeNumber, type User } from "../users/User.js"
 import { UserRepo } from "../users/UserRepo.js"
+import * as UsersTable from "../users/UsersTable.js"
 import {
   averageAge,
   InvalidPageSize,
@@ -123,13 +124,24 @@ const backend = Effect.gen(function*() {
 
 /**
  * The database for the current invocation (`create`: `setup` creates a missing file or MySQL
- * database; `readers`: concurrent reads on reader workers), with the users repository.
+ * database; `readers`: concurrent reads on reader workers), with the users repository. Unless
+ * `anyTable` (`setup` checks for itself, `query` runs the user's own SQL), the `users` table must
+ * be dbscope's before the command reads it: one catalogue query, and a clear line when it is not.
  */
-const database = (options: { readonly create?: boolean; readonly readers?: boolean }) =>
-  UserRepo.Default.pipe(
-    Layer.provideMerge(Layer.unwrapEffect(Effect.map(backend, (chosen) =>
-      Database.layer({ backend: chosen, create: options.create ?? false, readers: options.readers ?? false }))))
+const database = (options: { readonly create?: boolean; readonly readers?: boolean; readonly anyTable?: boolean }) => {
+  const opened = Layer.unwrapEffect(
+    Effect.map(
+      backend,
+      (chosen) =>
+        Database.layer({ backend: chosen, create: options.create ?? false, readers: options.readers ?? false })
+    )
   )
+  return UserRepo.Default.pipe(
+    Layer.provideMerge(
+      options.anyTable === true ? opened : Layer.provideMerge(Layer.effectDiscard(UsersTable.ensure), opened)
+    )
+  )
+}
 
 /**
  * For concurrent reads, reader workers (a MySQL pool also runs `Effect.all` on separate
@@ -221,6 +233,8 @@ const setupCommand = Command.make("setup", {
       yield* Console.log(
         result.migrations.length === 0
           ? "Schema: up to date"
+          : result.adopted
+          ? "Schema: adopted the existing users table (it has dbscope's columns)"
           : `Schema: applied ${result.migrations.map(([id, name]) => `${id}_${name}`).join(", ")}`
       )
       if (result.imported !== undefined && file !== undefined) {
@@ -230,7 +244,7 @@ const setupCommand = Command.make("setup", {
       }
       if (result.synthetic > 0) yield* Console.log(`Added ${result.synthetic} synthetic users`)
       yield* Console.log(`Users in database: ${result.total}`)
-    }).pipe(Effect.provide(Layer.merge(database({ create: true }), Progress.layerTerminal))))).pipe(
+    }).pipe(Effect.provide(Layer.merge(database({ create: true, anyTable: true }), Progress.layerTerminal))))).pipe(
     Command.withDescription("Create or migrate the database and import users (idempotent)")
   )
 
@@ -292,7 +306,7 @@ const queryCommand = Command.make("query", {
       }`,
       `cache: ${stats.hits} hit, ${stats.misses} miss; a write through dbscope to a table read here would drop it`
     ].join("\n"))
-  }).pipe(Effect.provide(CacheQuery.layer().pipe(Layer.provideMerge(database({})))))).pipe(
+  }).pipe(Effect.provide(CacheQuery.layer().pipe(Layer.provideMerge(database({ anyTable: true })))))).pipe(
     Command.withDescription("Run one parameterized SQL statement (read-only unless --write)")
   )
 

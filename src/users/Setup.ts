@@ -18,6 +18,8 @@ export interface SetupOptions {
 
 export interface SetupResult {
   readonly migrations: ReadonlyArray<readonly [id: number, name: string]>
+  /** A `users` table of dbscope's shape, made before the migration history recorded it, was adopted. */
+  readonly adopted: boolean
   readonly imported: ImportResult | undefined
   readonly synthetic: number
   readonly total: number
@@ -26,11 +28,11 @@ export interface SetupResult {
 /** Migrates, imports and generates, as asked; each step is its own all-or-nothing transaction. */
 export const setup = (options: SetupOptions) =>
   Effect.gen(function*() {
-    const migrations = yield* Migrations.run
+    const { adopted, applied: migrations } = yield* Migrations.migrate
     const imported = options.csv === undefined ? undefined : yield* importCsv(options.csv, { reset: options.reset })
     const synthetic = options.synthetic === undefined
       ? 0
       : yield* addSynthetic(options.synthetic, { reset: options.reset === true && options.csv === undefined })
     const total = yield* (yield* UserRepo).count
-    return { migrations, imported, synthetic, total } satisfies SetupResult
+    return { migrations, adopted, imported, synthetic, total } satisfies SetupResult
   }).pipe(Effect.withSpan("Setup.setup"))

@@ -1,6 +1,7 @@
 /**
- * The users repository: every read decoded by the `User` schema, every write validated by
- * `NewUser`, every driver error mapped to a typed error. The SQL is dialect-neutral (`?`
+ * The users repository: every read decoded by the `User` schema (a stored value it refuses is an
+ * `InvalidStoredValue` naming its column), every write validated by `NewUser`, every driver error
+ * mapped to a typed error. The SQL is dialect-neutral (`?`
  * placeholders, multi-row INSERT), so the same repository runs on SQLite and MySQL.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -8,11 +9,12 @@ import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Option from "effect/Option"
-import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { DatabaseError, driverCode, fromSqlError } from "../client/DatabaseError.js"
+import type { DatabaseError } from "../client/DatabaseError.js"
+import { driverCode, fromSqlError } from "../client/DatabaseError.js"
 import { PreparedQueries } from "../client/PreparedQueries.js"
-import { Age, describeParseError, Email, isNewUser, isUser, NewUser, User } from "./User.js"
+import { explain, type InvalidStoredValue } from "./StoredValue.js"
+import { Age, describeParseError, Email, isAge, isNewUser, isUser, NewUser, type User } from "./User.js"
 
 /** An age argument outside 0..150 or not an integer; raised before any SQL runs. */
 export class InvalidAge extends Schema.TaggedError<InvalidAge>()("InvalidAge", { reason: Schema.String }) {
@@ -65,8 +67,6 @@ const columnsFor = (dialect: "mysql" | "other") =>
 /** Rows per multi-row INSERT: 3 parameters a row stays far below every driver's placeholder limit. */
 const insertChunkSize = 500
 
-const decodeUsers = Schema.decodeUnknownEither(Schema.Array(User))
-const decodeUser = Schema.decodeUnknownEither(User)
 const validateAge = Schema.decodeUnknownEither(Age)
 const validateNewUser = Schema.validateEither(NewUser)
 
@@ -74,14 +74,6 @@ const isUniqueViolation = (error: SqlError) => {
   const code = driverCode(error)
   return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "ER_DUP_ENTRY"
 }
-
-const storedRowsInvalid = (operation: string) => (error: ParseResult.ParseError) =>
-  new DatabaseError({
-    operation,
-    reason: `a stored row does not match the users schema (${describeParseError(error)})`,
-    code: "SCHEMA_MISMATCH",
-    cause: error
-  })
 
 /** Rows checked between two event-loop turns (checking a million rows at once blocked timers ~80 ms). */
 const checkSlice = 16_384
@@ -92,12 +84,28 @@ const nextTurn = Effect.async<void>((resume) => {
   return Effect.sync(() => clearImmediate(handle))
 })
 
-/** Whether every row is a stored user, checked in slices so that a large result does not block the loop. */
-const allUsers = (rows: ReadonlyArray<unknown>, from = 0): Effect.Effect<boolean> =>
+/**
+ * The rows as users, checked in slices so that a large result does not block the loop; the first
+ * row that is not one fails, explained by its column.
+ */
+const allUsers = (rows: ReadonlyArray<unknown>, from = 0): Effect.Effect<ReadonlyArray<User>, InvalidStoredValue> =>
   Effect.suspend(() => {
     const end = Math.min(rows.length, from + checkSlice)
-    for (let i = from; i < end; i++) if (!isUser(rows[i])) return Effect.succeed(false)
-    return end === rows.length ? Effect.succeed(true) : Effect.zipRight(nextTurn, allUsers(rows, end))
+    for (let i = from; i < end; i++) if (!isUser(rows[i])) return Effect.fail(explain(rows[i]))
+    return end === rows.length
+      ? Effect.succeed(rows as ReadonlyArray<User>)
+      : Effect.zipRight(nextTurn, allUsers(rows, end))
+  })
+
+/** A page of ages, each checked: an age the table should not hold fails rather than averaging to `NaN`. */
+const allAges = (rows: ReadonlyArray<{ readonly user_id: unknown; readonly age: unknown }>) =>
+  Effect.suspend(() => {
+    for (const row of rows) {
+      if (!isAge(row.age) || !Number.isSafeInteger(row.user_id)) {
+        return Effect.fail(explain(row, ["user_id", "age"]))
+      }
+    }
+    return Effect.succeed(rows as ReadonlyArray<{ readonly user_id: number; readonly age: number }>)
   })
 
 const checkAge = (age: unknown) =>
@@ -119,20 +127,11 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
     const columns = columnsFor(sql.onDialectOrElse({ mysql: () => "mysql" as const, orElse: () => "other" as const }))
     const selectById = prepared.prepare(`SELECT ${columns} FROM users WHERE user_id = ?`)
 
-    const readUsers = (operation: string, rows: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
-      rows.pipe(
-        Effect.mapError(fromSqlError(operation)),
-        Effect.flatMap((rows) =>
-          Effect.flatMap(
-            allUsers(rows),
-            (valid): Effect.Effect<ReadonlyArray<User>, DatabaseError> =>
-              valid
-                ? Effect.succeed(rows as ReadonlyArray<User>)
-                // The Schema only runs to explain what is wrong.
-                : Either.mapLeft(decodeUsers(rows), storedRowsInvalid(operation))
-          )
-        )
-      )
+    const readUsers = (
+      operation: string,
+      rows: Effect.Effect<ReadonlyArray<unknown>, SqlError>
+    ): Effect.Effect<ReadonlyArray<User>, DatabaseError | InvalidStoredValue> =>
+      rows.pipe(Effect.mapError(fromSqlError(operation)), Effect.flatMap((rows) => allUsers(rows)))
 
     const limitClause = (limit: number | undefined) => limit === undefined ? sql`` : sql`LIMIT ${limit}`
 
@@ -158,7 +157,7 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
     })
 
     /** The user with this id, if any. Uses a prepared statement: this is the hot path. */
-    const byId = (id: number): Effect.Effect<Option.Option<User>, InvalidUserId | DatabaseError> =>
+    const byId = (id: number): Effect.Effect<Option.Option<User>, InvalidUserId | DatabaseError | InvalidStoredValue> =>
       Number.isSafeInteger(id) && id > 0
         ? selectById([id]).pipe(
           Effect.mapError(fromSqlError("reading a user")),
@@ -167,10 +166,7 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
               ? Effect.succeedNone
               : isUser(rows[0])
               ? Effect.succeedSome(rows[0])
-              : Either.match(decodeUser(rows[0]), {
-                onLeft: (error) => Effect.fail(storedRowsInvalid("reading a user")(error)),
-                onRight: Effect.succeedSome
-              })
+              : Effect.fail(explain(rows[0]))
           )
         )
         : Effect.fail(new InvalidUserId({ value: String(id) }))
@@ -230,7 +226,8 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
           isUniqueViolation(error) ? new DuplicateEmail({ email: user.email }) : fromSqlError("writing users")(error)
         )
       )
-      return yield* Either.mapLeft(decodeUser(stored[0]), storedRowsInvalid("writing users"))
+      const [row] = stored
+      return isUser(row) ? row : yield* explain(row)
     })
 
     // Keyset pages run as prepared statements with no span each: per-page spans and scopes kept
@@ -255,9 +252,22 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
     /** Keyset page of ages only (with their ids, the cursor): what an average needs and nothing more. */
     const agesAfter = (afterId: number, limit: number) =>
       selectAgesAfter([afterId, limit]).pipe(
-        Effect.map((rows) => rows as ReadonlyArray<{ readonly user_id: number; readonly age: number }>),
-        Effect.mapError(fromSqlError("reading ages"))
+        Effect.mapError(fromSqlError("reading ages")),
+        Effect.flatMap((rows) => allAges(rows as ReadonlyArray<{ readonly user_id: unknown; readonly age: unknown }>))
       )
+
+    /**
+     * Reads every user, page by page, and fails with the first stored value the `User` schema
+     * refuses: what explains an aggregate that met such a value.
+     */
+    const checkStored = Effect.suspend(
+      function loop(afterId = 0): Effect.Effect<void, DatabaseError | InvalidStoredValue> {
+        return Effect.flatMap(pageAfter(afterId, 1000), (users) => {
+          const last = users.at(-1)
+          return last === undefined ? Effect.void : loop(last.user_id)
+        })
+      }
+    ).pipe(Effect.withSpan("UserRepo.checkStored"))
 
     const validateEmail = Schema.validateEither(Email)
 
@@ -301,7 +311,8 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
       existingEmails,
       pageAfter,
       pageAt,
-      agesAfter
+      agesAfter,
+      checkStored
     } as const
   })
 }) {}

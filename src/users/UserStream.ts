@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { DatabaseError } from "../client/DatabaseError.js"
+import type { InvalidStoredValue } from "./StoredValue.js"
 import type { User } from "./User.js"
 import { UserRepo } from "./UserRepo.js"
 
@@ -67,7 +68,7 @@ export const paginateUsers = (pageSize: number, cursor = 0) =>
  */
 export const lazyPaginate = (
   pageSize: number
-): Stream.Stream<ReadonlyArray<User>, InvalidPageSize | DatabaseError, UserRepo> =>
+): Stream.Stream<ReadonlyArray<User>, InvalidPageSize | DatabaseError | InvalidStoredValue, UserRepo> =>
   Stream.unwrap(
     Effect.map(checkPageSize("page size", pageSize), (size) =>
       Stream.paginateEffect(0, (cursor: number) =>
@@ -99,7 +100,7 @@ export const batchProcessing = (batchSize: number, options: { readonly olderThan
 /** The seed's `stream_user_ages()`: ages only, a page at a time. */
 export const streamUserAges = (
   pageSize = defaultPageSize
-): Stream.Stream<number, InvalidPageSize | DatabaseError, UserRepo> =>
+): Stream.Stream<number, InvalidPageSize | DatabaseError | InvalidStoredValue, UserRepo> =>
   Stream.unwrap(
     Effect.map(checkPageSize("page size", pageSize), (size) =>
       Stream.paginateChunkEffect(0, (cursor: number) =>

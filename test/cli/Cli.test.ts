@@ -2,7 +2,9 @@
  * End-to-end: spawns the real `dbscope` executable (built by `npm test`'s pretest) and checks exit
  * codes, stderr and stdout as a user or a script would see them.
  */
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
+import Sqlite from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as crypto from "node:crypto"
@@ -177,6 +179,53 @@ describe("dbscope CLI", slow, () => {
       assert.strictEqual(unmigrated.code, 1)
       assertOneLine(unmigrated, "dbscope setup")
       assert.notInclude(unmigrated.stderr, "no such table")
+    }))
+
+  it.scoped("setup on another program's users table: one line naming the columns, exit 1, schema unchanged", () =>
+    Effect.gen(function*() {
+      const file = path.join(yield* tempDirectory, "other.db")
+      const made = new Sqlite(file)
+      made.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT, created TEXT)")
+      made.exec("INSERT INTO users (username, created) VALUES ('ann', '2020-01-01')")
+      made.close()
+      fs.chmodSync(file, 0o600)
+      const schema = () => {
+        const db = new Sqlite(file, { readonly: true })
+        const rows = [
+          db.prepare("SELECT type, name, sql FROM sqlite_schema ORDER BY name").all(),
+          db.prepare("SELECT * FROM users").all()
+        ]
+        db.close()
+        return rows
+      }
+      const before = schema()
+      const said = "the users table was not created by dbscope (missing columns user_id, name, email, age, " +
+        "created_at; extra columns id, username, created): use another --db file, or rename that table"
+      for (const args of [["setup"], ["setup"], ["users"], ["average-age"]]) {
+        const result = yield* dbscope(["--db", file, ...args])
+        assert.strictEqual(result.code, 1, args.join(" "))
+        assertOneLine(result, said)
+      }
+      // No migration history, no dbscope table: what the other program made, as it made it.
+      assert.deepStrictEqual(schema(), before)
+    }))
+
+  it.scoped("setup adopts a users table of dbscope's shape made before the migration history", () =>
+    Effect.gen(function*() {
+      const file = path.join(yield* tempDirectory, "older.db")
+      const made = new Sqlite(file)
+      made.exec(`CREATE TABLE users (user_id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
+        email TEXT NOT NULL UNIQUE, age INTEGER NOT NULL CHECK (age BETWEEN 0 AND 150),
+        created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`)
+      made.exec("INSERT INTO users (name, email, age) VALUES ('Ann Example', 'ann@example.com', 30)")
+      made.close()
+      fs.chmodSync(file, 0o600)
+      const first = yield* dbscope(["--db", file, "setup", "--synthetic", "2"])
+      assert.strictEqual(first.code, 0, first.stderr)
+      assert.include(first.stdout, "Schema: adopted the existing users table")
+      assert.include(first.stdout, "Users in database: 3")
+      const second = yield* dbscope(["--db", file, "setup", "--synthetic", "0"])
+      assert.include(second.stdout, "Schema: up to date")
     }))
 
   it.scoped("setup with a bad CSV names the line, exits 1 and leaves the database unchanged", () =>
@@ -440,5 +489,50 @@ describe.skipIf(!mysqlAvailable)("dbscope CLI on MySQL/MariaDB", slow, () => {
       assertOneLine(missing, "the database does not exist")
       for (const result of [refused, denied]) assert.notInclude(result.stderr + result.stdout, "pw-123")
       assert.strictEqual(both.code, 2)
+    }))
+
+  /** Runs `statements` in the database at `url` (which must exist). */
+  const runOn = (url: string, statements: ReadonlyArray<string>) =>
+    Effect.forEach(statements, (statement) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)), {
+      discard: true
+    }).pipe(Effect.provide(MysqlDatabase.layer({ url: Redacted.make(url), poolSize: 1 })), Effect.orDie)
+
+  it.scoped("setup --url on another program's users table: one line, exit 1, no table of dbscope's created", () =>
+    Effect.gen(function*() {
+      const url = yield* freshDatabase
+      yield* MysqlDatabase.createDatabase({ url: Redacted.make(url) }).pipe(Effect.orDie)
+      yield* runOn(url, [
+        "CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY, username VARCHAR(50), created DATETIME)"
+      ])
+      const said = "the users table was not created by dbscope (missing columns user_id, name, email, age, " +
+        "created_at; extra columns id, username, created): use another database in --url, or rename that table"
+      for (const args of [["setup"], ["count"]]) {
+        const result = yield* dbscope(["--url", url, ...args])
+        assert.strictEqual(result.code, 1, args.join(" "))
+        assertOneLine(result, said)
+      }
+      const tables = yield* Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => sql`SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()`
+      ).pipe(
+        Effect.provide(MysqlDatabase.layer({ url: Redacted.make(url), poolSize: 1 })),
+        Effect.orDie
+      )
+      assert.deepStrictEqual(tables, [{ name: "users" }])
+    }))
+
+  it.scoped("an age the table should not hold: average-age and dashboard name users.age, exit 1", () =>
+    Effect.gen(function*() {
+      const url = yield* freshDatabase
+      assert.strictEqual((yield* dbscope(["--url", url, "setup", "--synthetic", "3"])).code, 0)
+      yield* runOn(url, [
+        "ALTER TABLE users DROP CONSTRAINT users_age_range",
+        "INSERT INTO users (name, email, age) VALUES ('Cy Example', 'cy@example.com', 200)"
+      ])
+      for (const args of [["average-age"], ["dashboard"], ["users"]]) {
+        const result = yield* dbscope(["--url", url, ...args])
+        assert.strictEqual(result.code, 1, args.join(" "))
+        assertOneLine(result, "users.age holds a value that is not an integer from 0 to 150 (200 in user_id 4)")
+      }
     }))
 })

@@ -4,6 +4,7 @@
  * schema detail the user did not write, and a database file unchanged byte for byte.
  */
 import { assert, describe, it } from "@effect/vitest"
+import Sqlite from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
@@ -62,6 +63,10 @@ interface Files {
   readonly csv: (name: string, content: string | Buffer) => string
   /** A copy of the database that the user running the case may read but not write. */
   readonly readOnlyCopy: () => string
+  /** A SQLite file (in WAL mode, as dbscope leaves its own) made by another program running `statements`. */
+  readonly sqlite: (name: string, statements: string) => string
+  /** The set-up database with `statements` run on it, CHECK constraints off (as a table without them would be). */
+  readonly tampered: (statements: string) => string
 }
 
 const header = "name,email,age\n"
@@ -73,6 +78,12 @@ const injection = "Robert'); DROP TABLE users; --"
  * and the statements are harmless even if they ran (the catalogue checks the refusal).
  */
 const mysqlUrl = `${mysqlServer.replace(/\/+$/, "")}/information_schema`
+
+/** A `users` table another program made: none of dbscope's columns. */
+const foreignUsers = "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT, created TEXT)"
+/** A text age among the sample's users (user_id 1001). */
+const fortyInText = "INSERT INTO users (name, email, age) VALUES ('Ann Example', 'ann@example.com', 'forty')"
+const notAnInteger = "users.age holds a value that is not an integer from 0 to 150 ('forty' in user_id 1001)"
 
 const cases: ReadonlyArray<Case> = [
   // Ages on the command line.
@@ -309,6 +320,50 @@ const cases: ReadonlyArray<Case> = [
     ],
     says: "not a SQLite database or is corrupt"
   },
+  // A users table dbscope did not create: setup changes nothing, reads say why they cannot.
+  {
+    name: "setup on a foreign users table",
+    args: ({ sqlite }) => ["--db", sqlite("foreign.db", foreignUsers), "setup"],
+    says: "missing columns user_id, name, email, age, created_at; extra columns id, username, created"
+  },
+  {
+    name: "users on a foreign users table",
+    args: ({ sqlite }) => ["--db", sqlite("foreign.db", foreignUsers), "users"],
+    says: "the users table was not created by dbscope"
+  },
+  {
+    name: "count on a foreign users table",
+    args: ({ sqlite }) => ["--db", sqlite("foreign.db", foreignUsers), "count"],
+    says: "the users table was not created by dbscope"
+  },
+  {
+    name: "setup on a users table with a text age column",
+    args: ({ sqlite }) => [
+      "--db",
+      sqlite(
+        "text-age.db",
+        "CREATE TABLE users (user_id INTEGER PRIMARY KEY, name TEXT, email TEXT, age TEXT, created_at TEXT)"
+      ),
+      "setup"
+    ],
+    says: "age is TEXT, not an integer"
+  },
+  // A stored value the User schema refuses: one line naming the column, never NaN or an internal error.
+  ...[
+    ["users"],
+    ["users", "--older-than", "100"],
+    ["stream"],
+    ["batches", "--batch-size", "100"],
+    ["paginate", "--page-size", "100"],
+    ["average-age"],
+    ["dashboard"],
+    ["dashboard", "--sequential"],
+    ["concurrent"]
+  ].map((command): Case => ({
+    name: `${command.join(" ")} with a text age stored`,
+    args: ({ tampered }) => ["--db", tampered(fortyInText), ...command],
+    says: notAnInteger
+  })),
   // Servers.
   {
     name: "DATABASE_URL not a URL",
@@ -363,7 +418,23 @@ describe("hostile input catalogue", () => {
             }
             return file
           }
-          return { db, dir, csv, readOnlyCopy }
+          const sqlite = (name: string, statements: string) => {
+            const file = path.join(dir, name)
+            const made = new Sqlite(file)
+            made.pragma("journal_mode = WAL")
+            made.exec(statements)
+            made.close()
+            fs.chmodSync(file, 0o600)
+            return file
+          }
+          const tampered = (statements: string) => {
+            const changed = new Sqlite(db)
+            changed.pragma("ignore_check_constraints = ON")
+            changed.exec(statements)
+            changed.close()
+            return db
+          }
+          return { db, dir, csv, readOnlyCopy, sqlite, tampered }
         }
         if (!otherUserCanRun) {
           console.warn(`hostile input: skipping the read-only file case: user nobody cannot read ${cliPath}`)
