@@ -10,6 +10,10 @@
  *
  * The URL is `Redacted`: errors and logs name the server as `mysql://user@host:port/database`,
  * never with its password.
+ *
+ * This module holds the settings and the layers; the driver (`MysqlDriver`) is imported when a pool
+ * is opened, because mysql2 and `@effect/sql-mysql2` are optional peers of dbscope: without them,
+ * opening fails with `MissingPackage`, and nothing else needs them.
  */
 import type * as Reactivity from "@effect/experimental/Reactivity"
 import type * as Client from "@effect/sql/SqlClient"
