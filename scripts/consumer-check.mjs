@@ -116,15 +116,21 @@ try {
   const count = await step("dbscope count --db x.db", dbscope, ["count", "--db", "x.db"], { cwd: dir })
   if (count.stdout.trim() !== "1000") fail(`dbscope count printed ${JSON.stringify(count.stdout)}, not 1000`)
 
-  const mysql = await run(dbscope, ["--url", "mysql://root@127.0.0.1:3306/x", "count"], { cwd: dir }).then(
-    () => fail("dbscope --url … count succeeded without mysql2"),
-    (error) => error
-  )
-  const expected = "dbscope: MySQL support needs @effect/sql-mysql2 and mysql2: npm install @effect/sql-mysql2 mysql2\n"
-  if (mysql.code !== 1 || mysql.stderr !== expected) {
-    fail(`dbscope --url … count without the MySQL peers: exit ${mysql.code}, stderr ${JSON.stringify(mysql.stderr)}`)
+  // `setup` creates the database first (a connection of its own), `count` opens the pool.
+  for (const command of ["count", "setup"]) {
+    const mysql = await run(dbscope, ["--url", "mysql://root@127.0.0.1:3306/x", command], { cwd: dir }).then(
+      () => fail(`dbscope --url … ${command} succeeded without mysql2`),
+      (error) => error
+    )
+    const expected =
+      "dbscope: MySQL support needs @effect/sql-mysql2 and mysql2: npm install @effect/sql-mysql2 mysql2\n"
+    if (mysql.code !== 1 || mysql.stderr !== expected) {
+      fail(
+        `dbscope --url … ${command} without the MySQL peers: exit ${mysql.code}, stderr ${JSON.stringify(mysql.stderr)}`
+      )
+    }
+    process.stdout.write(`ok   dbscope --url … ${command} without the MySQL peers: one line naming them, exit 1\n`)
   }
-  process.stdout.write("ok   dbscope --url … count without the MySQL peers: one line naming them, exit 1\n")
 
   const { stdout: listed } = await run("npm", ["ls", "--all", "--parseable"], { cwd: dir }).catch((error) => error)
   const packages = new Set(listed.split("\n").filter((line) => line.includes("node_modules"))).size

@@ -38,8 +38,8 @@ const onServer = (serverUrl: Redacted.Redacted<string>, sql: string, values: Rea
   Effect.acquireUseRelease(
     // mysql2 is an optional peer: without it the suite is skipped (see `serverAbsent`).
     Effect.flatMap(
-      OptionalPackage.load(OptionalPackage.mysql, () => import("mysql2")),
-      (mysql2) => Effect.sync(() => mysql2.createConnection({ uri: Redacted.value(serverUrl) }))
+      OptionalPackage.load(OptionalPackage.mysql, () => import("../client/MysqlDriver.js")),
+      (driver) => Effect.sync(() => driver.Mysql.createConnection({ uri: Redacted.value(serverUrl) }))
     ),
     (connection) =>
       Effect.async<unknown, Mysql.QueryError>((resume) => {

@@ -246,3 +246,11 @@ export const make = (options: MysqlOptions) =>
       readers: readers?.size ?? 0
     })
   })
+
+/**
+ * mysql2 itself, for the modules that load it on use (`MysqlServer`, the `mysql` bench suite): they
+ * import it through this module, because the bundled CLI turns an import of one of its own modules
+ * into a `require`, but leaves `import("mysql2")` (an external package) a real dynamic import, which
+ * the launcher's script cannot run.
+ */
+export { Mysql }

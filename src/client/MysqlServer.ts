@@ -119,7 +119,7 @@ const onServer = (
   Effect.gen(function*() {
     const where = yield* parseUrl(options.url)
     // mysql2 is an optional peer of dbscope: imported when MySQL is used.
-    const mysql2 = yield* OptionalPackage.load(OptionalPackage.mysql, () => import("mysql2"))
+    const { Mysql: mysql2 } = yield* OptionalPackage.load(OptionalPackage.mysql, () => import("./MysqlDriver.js"))
     yield* Effect.acquireUseRelease(
       Effect.sync(() => mysql2.createConnection(connectionOptions(where.serverUrl, options))),
       (connection) => Effect.mapError(use(connection, where.database), connectError(where.target)),

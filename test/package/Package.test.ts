@@ -134,6 +134,11 @@ describe("package.json", () => {
       .toEqual([])
   })
 
+  it("the bundled CLI loads its external packages with require (the launcher's script cannot run import())", () => {
+    const bundle = fs.readFileSync(path.join(dist, "bin", "dbscope.cjs"), "utf8")
+    expect([...bundle.matchAll(/\bimport\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map((match) => match[1])).toEqual([])
+  })
+
   it("declares nothing that nothing imports", () => {
     const used = new Set([
       ...importsOf([...libraryEntries, "src/readers/MysqlReaderWorker.js"], ".js").eager,
