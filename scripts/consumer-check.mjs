@@ -132,6 +132,17 @@ try {
     process.stdout.write(`ok   dbscope --url … ${command} without the MySQL peers: one line naming them, exit 1\n`)
   }
 
+  const traced = await run(dbscope, ["--trace", "count", "--db", "x.db"], { cwd: dir }).then(
+    () => fail("dbscope --trace count succeeded without the OpenTelemetry packages"),
+    (error) => error
+  )
+  if (traced.code !== 1 || !/^dbscope: tracing support needs @effect\/opentelemetry, [^\n]*\n$/.test(traced.stderr)) {
+    fail(
+      `dbscope --trace count without the tracing peers: exit ${traced.code}, stderr ${JSON.stringify(traced.stderr)}`
+    )
+  }
+  process.stdout.write("ok   dbscope --trace count without the tracing peers: one line naming them, exit 1\n")
+
   const { stdout: listed } = await run("npm", ["ls", "--all", "--parseable"], { cwd: dir }).catch((error) => error)
   const packages = new Set(listed.split("\n").filter((line) => line.includes("node_modules"))).size
   const { stdout: size } = await run("du", ["-sh", "node_modules"], { cwd: dir })
