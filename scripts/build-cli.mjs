@@ -8,7 +8,10 @@
 // - dbscope.cjs.cache: V8's code cache for this Node, made by running `dbscope --version` once, so
 //   that the first command is fast too, even where dist/bin/ is read-only.
 // Native and optional heavy packages stay external (better-sqlite3, mysql2, OpenTelemetry), required
-// only by the code that uses them. The reader workers and the bench suites still run from tsc's
+// only by the code that uses them: better-sqlite3 is a dependency, the others optional peers (see
+// src/OptionalPackage.ts). Everything else (effect, @effect/cli, @effect/platform-node, cli-progress,
+// @effect/sql-mysql2, @effect/opentelemetry) is inside the bundle: the CLI needs them installed only as
+// devDependencies here. The reader workers and the bench suites still run from tsc's
 // output in dist/src/ and dist/scripts/ (see src/BundledData.ts).
 // `node scripts/build-cli.mjs --analyze` also prints what takes room in the bundle.
 import * as esbuild from "esbuild"

@@ -16,6 +16,7 @@ export { PreparedQueries } from "./client/PreparedQueries.js"
 export * as SqliteDatabase from "./client/SqliteDatabase.js"
 export * as SqlitePool from "./client/SqlitePool.js"
 export * as Tracing from "./client/Tracing.js"
+export { MissingPackage } from "./OptionalPackage.js"
 export * as ReaderPool from "./readers/ReaderPool.js"
 
 // Combinators

@@ -23,6 +23,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import { benchSuiteScript } from "../BundledData.js"
+import * as ProgressBars from "../cli/ProgressBars.js"
 import * as Progress from "../users/Progress.js"
 import * as BenchReport from "./BenchReport.js"
 
@@ -194,7 +195,7 @@ export const benchCommand = CliCommand.make("bench", {
     Options.repeated,
     Options.withDescription(`A suite to run, repeatable (default: every one: ${BenchReport.suiteNames.join(", ")})`)
   )
-}, (options) => Effect.provide(runBench(options), Progress.layerStderr)).pipe(
+}, (options) => Effect.provide(runBench(options), ProgressBars.layerStderr)).pipe(
   CliCommand.withDescription(
     "Run the benchmark suites (each in a process of its own) and report dbscope against its baselines side by side"
   )

@@ -12,9 +12,10 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Mysql from "mysql2"
+import type * as Mysql from "mysql2"
 import * as fs from "node:fs"
 import * as MysqlDatabase from "../client/MysqlDatabase.js"
+import * as OptionalPackage from "../OptionalPackage.js"
 import { runProcess } from "./ChildProbe.js"
 
 /** The server, without a database: `DBSCOPE_BENCH_MYSQL`, else the bench machine's local MariaDB. */
@@ -35,7 +36,11 @@ export const hostOf = (server: Redacted.Redacted<string>) => {
  */
 const onServer = (serverUrl: Redacted.Redacted<string>, sql: string, values: ReadonlyArray<unknown> = []) =>
   Effect.acquireUseRelease(
-    Effect.sync(() => Mysql.createConnection({ uri: Redacted.value(serverUrl) })),
+    // mysql2 is an optional peer: without it the suite is skipped (see `serverAbsent`).
+    Effect.flatMap(
+      OptionalPackage.load(OptionalPackage.mysql, () => import("../client/MysqlDriver.js")),
+      (driver) => Effect.sync(() => driver.Mysql.createConnection({ uri: Redacted.value(serverUrl) }))
+    ),
     (connection) =>
       Effect.async<unknown, Mysql.QueryError>((resume) => {
         connection.query({ sql, values: [...values] }, (error, results) =>
@@ -62,6 +67,7 @@ export const serverAbsent = (server: Redacted.Redacted<string>) =>
   Effect.gen(function*() {
     const answered = yield* Effect.either(onServer(server, "SELECT 1"))
     if (Either.isRight(answered)) return Option.none<string>()
+    if (answered.left instanceof OptionalPackage.MissingPackage) return Option.some(answered.left.message)
     const { code } = answered.left
     return unreachable.has(code)
       ? Option.some(`no MariaDB/MySQL server answers at ${hostOf(server)} (${code}): start one to run this suite`)

@@ -21,13 +21,13 @@ import * as Stream from "effect/Stream"
 import { benchCommand } from "../bench/BenchCommand.js"
 import { sampleCsv } from "../BundledData.js"
 import * as Database from "../client/Database.js"
+import * as Tracing from "../client/Tracing.js"
 import * as CacheQuery from "../combinators/CacheQuery.js"
 import { cacheQuery } from "../combinators/CacheQuery.js"
 import { logQueries } from "../combinators/LogQueries.js"
 import { fetchUsers } from "../users/ConcurrentFetch.js"
 import { Dashboard } from "../users/Dashboard.js"
 import { executeQuery } from "../users/ExecuteQuery.js"
-import * as Progress from "../users/Progress.js"
 import { setup } from "../users/Setup.js"
 import { maxSynthetic } from "../users/SyntheticUsers.js"
 import { parseWholeNumber, type User } from "../users/User.js"
@@ -44,6 +44,7 @@ import {
 } from "../users/UserStream.js"
 import * as Logging from "./Logging.js"
 import * as Output from "./Output.js"
+import * as ProgressBars from "./ProgressBars.js"
 
 /** A command-line value that makes no sense (exit code 2, like the parser's own errors). */
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", { reason: Schema.String }) {
@@ -87,10 +88,11 @@ const dbscope = Command.make("dbscope", {
   Command.withDescription("Resource-safe, concurrent database access on Effect: the users database.")
 )
 
-/** `--trace`: OpenTelemetry is loaded only when asked for (~0.9 s of modules a plain command never needs). */
-const tracing = Layer.unwrapEffect(
-  Effect.map(Effect.promise(() => import("../client/Tracing.js")), (Tracing) => Tracing.layerFromConfig)
-)
+/**
+ * `--trace`: OpenTelemetry is loaded only when asked for (~0.9 s of modules a plain command never
+ * needs, and optional peers a project may not have installed: `Tracing` imports them on use).
+ */
+const tracing = Tracing.layerFromConfig
 
 /** Applies the global options that wrap a whole command (`--log-queries`, `--trace`). */
 const withGlobalOptions = <E, R>(effect: Effect.Effect<void, E, R>) =>
@@ -244,7 +246,7 @@ const setupCommand = Command.make("setup", {
       }
       if (result.synthetic > 0) yield* Console.log(`Added ${result.synthetic} synthetic users`)
       yield* Console.log(`Users in database: ${result.total}`)
-    }).pipe(Effect.provide(Layer.merge(database({ create: true, anyTable: true }), Progress.layerTerminal))))).pipe(
+    }).pipe(Effect.provide(Layer.merge(database({ create: true, anyTable: true }), ProgressBars.layerTerminal))))).pipe(
     Command.withDescription("Create or migrate the database and import users (idempotent)")
   )
 

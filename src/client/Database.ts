@@ -5,8 +5,9 @@
  * always wins. Whatever is chosen, the layer provides the standard `SqlClient`, `PreparedQueries`,
  * `Reactivity`, and `Database`: what was opened, so that callers need not know the backends' tags.
  *
- * The MySQL client is imported only when MySQL is chosen: `mysql2` and `@effect/sql-mysql2` cost
- * ~0.15 s to load, which a SQLite command would otherwise pay at every start.
+ * The MySQL driver is imported only when MySQL is chosen (`MysqlDatabase` loads it): `mysql2` and
+ * `@effect/sql-mysql2` are optional peers, and cost ~0.15 s to load, which a SQLite command would
+ * otherwise pay at every start.
  */
 import type * as Reactivity from "@effect/experimental/Reactivity"
 import type * as SqlClient from "@effect/sql/SqlClient"
@@ -18,10 +19,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import type { MissingPackage } from "../OptionalPackage.js"
 import { ReaderPool, type ReaderStartError } from "../readers/ReaderPool.js"
 import type { ReadOnlyGate } from "./core/ReadOnlyGate.js"
 import type { DatabaseConnectError, DatabaseFileError } from "./DatabaseError.js"
-import type { MysqlOptions } from "./MysqlDatabase.js"
+import * as Mysql from "./MysqlDatabase.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
 import * as SqlitePool from "./SqlitePool.js"
@@ -67,7 +69,7 @@ export class Database extends Context.Tag("dbscope/Database")<Database, {
 export type Services = SqlClient.SqlClient | PreparedQueries | ReadOnlyGate | Reactivity.Reactivity | Database
 
 /** Why opening a database can fail, whichever the backend. */
-export type OpenError = DatabaseFileError | DatabaseConnectError | ReaderStartError | ConfigError
+export type OpenError = DatabaseFileError | DatabaseConnectError | ReaderStartError | ConfigError | MissingPackage
 
 /**
  * The backend the environment names: MySQL when `DATABASE_URL` is set (read as a secret; a URL
@@ -86,10 +88,7 @@ export type Resolved =
     /** `readers` is set when reader workers were asked for. */
     readonly options: SqlitePool.SqlitePoolOptions
   }
-  | { readonly _tag: "Mysql"; readonly options: MysqlOptions; readonly create: boolean }
-
-/** The MySQL client, loaded on first use only. */
-const loadMysql = Effect.promise(() => import("./MysqlDatabase.js"))
+  | { readonly _tag: "Mysql"; readonly options: Mysql.MysqlOptions; readonly create: boolean }
 
 /**
  * Completes `options` from `Config`: the backend, then that backend's own settings
@@ -107,7 +106,7 @@ export const resolve = (options: DatabaseOptions = {}): Effect.Effect<Resolved, 
       const settings = readers ? yield* SqlitePool.config : yield* SqliteDatabase.config
       return { _tag: "Sqlite", options: { ...settings, filename: backend.filename, create } } as const
     }
-    const pool = yield* (yield* loadMysql).poolConfig
+    const pool = yield* Mysql.poolConfig
     const readerSettings = readers ? (yield* SqlitePool.config).readers : undefined
     return { _tag: "Mysql", options: { ...pool, url: backend.url, readers: readerSettings }, create } as const
   })
@@ -127,15 +126,13 @@ const open = (resolved: Resolved): Layer.Layer<Services, OpenError> => {
     const pooled = Effect.flatMap(ReaderPool, (pool) => describeSqlite(pool.size))
     return Layer.effect(Database, pooled).pipe(Layer.provideMerge(SqlitePool.layer(resolved.options)))
   }
-  return Layer.unwrapEffect(Effect.map(loadMysql, (Mysql) => {
-    const pool = Mysql.layer(resolved.options)
-    const opened = resolved.create ? Layer.unwrapEffect(Effect.as(Mysql.createDatabase(resolved.options), pool)) : pool
-    const described = Effect.map(
-      Mysql.MysqlDatabase,
-      (mysql) => ({ backend: "mysql" as const, target: mysql.target, readers: mysql.readers })
-    )
-    return Layer.effect(Database, described).pipe(Layer.provideMerge(opened))
-  }))
+  const pool = Mysql.layer(resolved.options)
+  const opened = resolved.create ? Layer.unwrapEffect(Effect.as(Mysql.createDatabase(resolved.options), pool)) : pool
+  const described = Effect.map(
+    Mysql.MysqlDatabase,
+    (mysql) => ({ backend: "mysql" as const, target: mysql.target, readers: mysql.readers })
+  )
+  return Layer.effect(Database, described).pipe(Layer.provideMerge(opened))
 }
 
 /**

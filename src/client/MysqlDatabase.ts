@@ -10,31 +10,27 @@
  *
  * The URL is `Redacted`: errors and logs name the server as `mysql://user@host:port/database`,
  * never with its password.
+ *
+ * This module holds the settings and the layers; the driver (`MysqlDriver`) is imported when a pool
+ * is opened, because mysql2 and `@effect/sql-mysql2` are optional peers of dbscope: without them,
+ * opening fails with `MissingPackage`, and nothing else needs them.
  */
 import type * as Reactivity from "@effect/experimental/Reactivity"
-import * as MysqlClient from "@effect/sql-mysql2/MysqlClient"
 import type * as Client from "@effect/sql/SqlClient"
-import { SqlError } from "@effect/sql/SqlError"
 import * as Config from "effect/Config"
 import type { ConfigError } from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
-import * as Mysql from "mysql2"
-import { mysqlReaderWorkerScript } from "../BundledData.js"
-import * as OpenResources from "../OpenResources.js"
-import * as ReaderPool from "../readers/ReaderPool.js"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as OptionalPackage from "../OptionalPackage.js"
+import type * as ReaderPool from "../readers/ReaderPool.js"
 import * as ClientCore from "./core/ClientCore.js"
-import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import type { ReadOnlyGate } from "./core/ReadOnlyGate.js"
-import { anyTable, everyTable } from "./core/StatementObserver.js"
-import { DatabaseConnectError } from "./DatabaseError.js"
-import { connectError, connectionOptions, connectReasons, errorCode, parseUrl } from "./MysqlServer.js"
-import { streamRows, type StreamSource } from "./MysqlStream.js"
+import type { DatabaseConnectError } from "./DatabaseError.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
-import { mysqlRules } from "./ReadingStatements.js"
 
 /** Settings of a MySQL/MariaDB pool. */
 export interface MysqlOptions extends ClientCore.ClientOptions {
@@ -95,244 +91,32 @@ export class MysqlDatabase extends Context.Tag("dbscope/MysqlDatabase")<MysqlDat
   readonly readers: number
 }>() {}
 
-/**
- * The pool's options: its size, and each connection's. Several statements in one `.unprepared`
- * call are allowed, as upstream (`Model.makeRepository` sends `insert …; select … LAST_INSERT_ID()`);
- * text a user typed is only ever run as a prepared statement, which the server limits to one.
- */
-const poolOptions = (url: Redacted.Redacted<string>, options: MysqlOptions): Mysql.PoolOptions => ({
-  ...connectionOptions(url, options),
-  multipleStatements: true,
-  connectionLimit: options.poolSize ?? 10
-})
-
-/** Runs `sql` on a pool or one pooled connection; `execute` binds on the server, `query` in the client. */
-const runOn = (
-  target: Mysql.Pool | Mysql.PoolConnection,
-  sql: string,
-  params: ReadonlyArray<unknown>,
-  method: "execute" | "query",
-  rowsAsArray = false
-) =>
-  Effect.async<unknown, SqlError>((resume) => {
-    const options = { sql, values: [...params], rowsAsArray }
-    const done = (cause: Mysql.QueryError | null, results: unknown) =>
-      resume(
-        cause === null
-          ? Effect.succeed(results)
-          : Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
-      )
-    if (method === "execute") target.execute(options, done)
-    else target.query(options, done)
-  })
-
-/** Statements a reader worker may be given: plain reads (a locking read needs the writer's pool). */
-const readOnlyShape = /^\s*\(?\s*(?:SELECT|WITH)\b/i
-const lockingRead = /\bFOR\s+(?:UPDATE|SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b/i
-
-const schemaChange = /^\s*(?:CREATE|ALTER|DROP|RENAME|TRUNCATE)\b/i
-
-/**
- * Which tables a statement touches, from the names of the database's tables: every table whose
- * name appears in the statement counts (more than it reads, never less). A view, or a table with
- * triggers or foreign keys pointing at it, could reach tables not named: then "any"/"every".
- */
-const makeTableNames = (pool: Mysql.Pool) => {
-  let tables: ReadonlyArray<string> = []
-  let views: ReadonlyArray<string> = []
-  let reachesFurther = new Set<string>()
-  const load = runOn(
-    pool,
-    `SELECT t.TABLE_NAME AS name, t.TABLE_TYPE AS type,
-       EXISTS (SELECT 1 FROM information_schema.TRIGGERS g
-               WHERE g.EVENT_OBJECT_SCHEMA = t.TABLE_SCHEMA AND g.EVENT_OBJECT_TABLE = t.TABLE_NAME) AS triggers,
-       EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r
-               WHERE r.UNIQUE_CONSTRAINT_SCHEMA = t.TABLE_SCHEMA AND r.REFERENCED_TABLE_NAME = t.TABLE_NAME) AS referenced
-     FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE()`,
-    [],
-    "query"
-  ).pipe(
-    Effect.map((rows) => {
-      const list = Array.isArray(rows)
-        ? rows as Array<{ name: string; type: string; triggers: number; referenced: number }>
-        : []
-      tables = list.filter((row) => row.type === "BASE TABLE").map((row) => row.name)
-      views = list.filter((row) => row.type !== "BASE TABLE").map((row) => row.name)
-      reachesFurther = new Set(list.filter((row) => row.triggers > 0 || row.referenced > 0).map((row) => row.name))
-    }),
-    // Without the list every statement counts as touching everything: still correct, just coarser.
-    Effect.ignore
-  )
-  const named = (sql: string, names: ReadonlyArray<string>) => {
-    const words = new Set(sql.toLowerCase().match(/[a-z0-9_$]+/g) ?? [])
-    return names.filter((name) => words.has(name.toLowerCase()))
-  }
-  return {
-    load,
-    reads: (sql: string): ReadonlyArray<string> => {
-      const found = named(sql, tables)
-      return found.length === 0 || named(sql, views).length > 0 ? [anyTable] : found
-    },
-    writes: (sql: string): ReadonlyArray<string> => {
-      const found = named(sql, tables)
-      return found.length === 0 || found.some((table) => reachesFurther.has(table)) ? [everyTable] : found
-    }
-  }
-}
-
-/** How many rows a write changed, from mysql2's result (one header, or several for several statements). */
-const affectedRows = (results: unknown): number => {
-  if (Array.isArray(results)) return results.reduce((sum: number, result) => sum + affectedRows(result), 0)
-  return typeof results === "object" && results !== null && "affectedRows" in results &&
-      typeof results.affectedRows === "number"
-    ? results.affectedRows
-    : 0
-}
-
-/** Whether mysql2's result holds rows (a read), rather than only write headers. */
-const isRows = (results: unknown): results is ReadonlyArray<unknown> =>
-  Array.isArray(results) && (results.length === 0 || !("affectedRows" in Object(results[0])))
-
-/** Opens the pool in the current scope (probing the server) and builds the client around it. */
-export const make = (options: MysqlOptions) =>
-  Effect.gen(function*() {
-    const where = yield* parseUrl(options.url)
-    const pool = yield* Effect.acquireRelease(
-      Effect.sync(() => Mysql.createPool(poolOptions(where.url, options))).pipe(
-        Effect.tap(OpenResources.opened("mysqlPool")),
-        Effect.tap(Effect.log(`Database pool opened: ${where.target}`))
-      ),
-      (pool) =>
-        Effect.async<void>((resume) => pool.end(() => resume(Effect.void))).pipe(
-          Effect.zipRight(OpenResources.closed("mysqlPool")),
-          Effect.zipRight(Effect.log(`Database pool closed: ${where.target}`))
-        )
-    )
-    yield* runOn(pool, "SELECT 1", [], "query").pipe(
-      Effect.mapError((error) => connectError(where.target)(error.cause)),
-      Effect.timeoutFail({
-        duration: Duration.sum(Duration.decode(options.connectTimeout ?? Duration.seconds(5)), Duration.seconds(1)),
-        onTimeout: () => new DatabaseConnectError({ target: where.target, reason: connectReasons.ETIMEDOUT ?? "" })
-      })
-    )
-    const names = makeTableNames(pool)
-    yield* names.load
-
-    /** What a statement's writes invalidate; a schema change reloads the table names first. */
-    const writtenBy = (sql: string, results: unknown): Effect.Effect<ReadonlyArray<string>> => {
-      if (schemaChange.test(sql)) return Effect.as(names.load, [everyTable])
-      return Effect.succeed(affectedRows(results) > 0 ? names.writes(sql) : [])
-    }
-
-    const run = (target: Mysql.Pool | Mysql.PoolConnection) => (request: Request): Effect.Effect<Ran, SqlError> =>
-      Effect.flatMap(
-        runOn(
-          target,
-          request.sql,
-          request.params,
-          request.unprepared ? "query" : "execute",
-          request.shape === "values"
-        ),
-        (results) => {
-          if (request.shape !== "raw" && isRows(results) && !request.unprepared) {
-            return Effect.succeed<Ran>({ result: results, count: results.length, written: [] })
-          }
-          return Effect.map(writtenBy(request.sql, results), (written): Ran => ({
-            result: request.shape === "raw" ? results : Array.isArray(results) ? results : [],
-            count: isRows(results) ? results.length : affectedRows(results),
-            written
-          }))
-        }
-      )
-
-    const getConnection = Effect.async<Mysql.PoolConnection, SqlError>((resume) =>
-      pool.getConnection((cause, connection) => {
-        if (cause === null) OpenResources.markOpened("mysqlConnection")
-        resume(
-          cause === null
-            ? Effect.succeed(connection)
-            : Effect.fail(new SqlError({ cause, message: "Failed to acquire a connection" }))
-        )
-      })
-    )
-
-    const driverConnection = (target: Mysql.Pool | Mysql.PoolConnection, streamOn: StreamSource): DriverConnection => ({
-      runner: { _tag: "Async", run: run(target) },
-      control: (sql) => Effect.asVoid(runOn(target, sql, [], "query")),
-      stream: (sql, params) => streamRows(streamOn, sql, params)
-    })
-
-    const readers = options.readers === undefined ? undefined : yield* ReaderPool.makeWith(options.readers, {
-      script: mysqlReaderWorkerScript,
-      start: {
-        _tag: "Mysql",
-        url: Redacted.value(where.url),
-        connectTimeoutMs: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
-        dateStrings: options.dateStrings ?? false
-      }
-    }).pipe(
-      Effect.mapError((error) =>
-        new DatabaseConnectError({
-          target: where.target,
-          reason: `a reader worker could not connect (${error.reason})`
-        })
-      )
-    )
-
-    const core = yield* ClientCore.make({
-      system: "mysql",
-      makeCompiler: MysqlClient.makeCompiler,
-      spanAttributes: [
-        ["db.system", "mysql"],
-        ["db.system.name", "mysql"],
-        ["server.address", where.host],
-        ["server.port", where.port],
-        ["db.namespace", where.database]
-      ],
-      beginTransaction: "BEGIN",
-      shared: driverConnection(pool, { own: getConnection }),
-      connections: {
-        _tag: "Pool",
-        reserve: Effect.map(
-          Effect.acquireRelease(getConnection, (connection) =>
-            Effect.sync(() => {
-              connection.release()
-              OpenResources.markClosed("mysqlConnection")
-            })),
-          (connection) => driverConnection(connection, { shared: connection })
-        )
-      },
-      tablesRead: names.reads,
-      // InnoDB rolls back the whole transaction of a deadlock victim.
-      endedTransaction: (error) => errorCode(error.cause) === "ER_LOCK_DEADLOCK",
-      readOnly: mysqlRules,
-      readers: readers === undefined ? undefined : {
-        size: readers.size,
-        query: readers.query,
-        mayRun: (sql) => readOnlyShape.test(sql) && !lockingRead.test(sql),
-        mainThreadBelow: Duration.toMillis(options.readers?.mainThreadBelow ?? Duration.millis(2))
-      }
-    }, options)
-
-    return Context.add(core.context, MysqlDatabase, {
-      target: where.target,
-      database: where.database,
-      poolSize: options.poolSize ?? 10,
-      readers: readers?.size ?? 0
-    })
-  })
-
 /** Context the MySQL layer provides: the standard client, prepared queries, `Reactivity`, the target. */
 export type Services = Client.SqlClient | PreparedQueries | ReadOnlyGate | MysqlDatabase | Reactivity.Reactivity
+
+/** Why opening the pool can fail: the server, or mysql2 / `@effect/sql-mysql2` not installed. */
+export type OpenError = DatabaseConnectError | OptionalPackage.MissingPackage
+
+/** The driver, imported on first use: mysql2 and `@effect/sql-mysql2` are optional peers of dbscope. */
+const driver = OptionalPackage.load(OptionalPackage.mysql, () => import("./MysqlDriver.js"))
+
+/** Opens the pool in the current scope (probing the server) and builds the client around it. */
+export const make = (
+  options: MysqlOptions
+): Effect.Effect<
+  Context.Context<Exclude<Services, Reactivity.Reactivity>>,
+  OpenError,
+  Scope.Scope | Reactivity.Reactivity
+> => Effect.flatMap(driver, (mysql) => mysql.make(options))
 
 const layers = ClientCore.layers(make)
 
 /** A scoped layer holding one pool with the given settings. */
-export const layer = (options: MysqlOptions): Layer.Layer<Services, DatabaseConnectError> => layers.layer(options)
+export const layer = (options: MysqlOptions): Layer.Layer<Services, OpenError> => layers.layer(options)
 
 /** The same layer with settings from `Config` (see `config`). */
 export const layerConfig = (
   options: Config.Config<MysqlOptions> = config
-): Layer.Layer<Services, DatabaseConnectError | ConfigError> => layers.layerConfig(options)
+): Layer.Layer<Services, OpenError | ConfigError> => layers.layerConfig(options)
 
 export { connectError, createDatabase, dropDatabase, parseUrl } from "./MysqlServer.js"

@@ -6,7 +6,8 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import * as Mysql from "mysql2"
+import type * as Mysql from "mysql2"
+import * as OptionalPackage from "../OptionalPackage.js"
 import { DatabaseConnectError } from "./DatabaseError.js"
 
 /** What opening a connection needs: the URL, and how long to wait and how to read dates. */
@@ -87,15 +88,16 @@ export const connectError = (target: string) => (cause: unknown) =>
 export const connectionOptions = (
   url: Redacted.Redacted<string>,
   options: Omit<ServerOptions, "url">
-): Mysql.ConnectionOptions => ({
-  uri: Redacted.value(url),
-  connectTimeout: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
-  multipleStatements: false,
-  supportBigNumbers: true,
-  decimalNumbers: true,
-  dateStrings: options.dateStrings ?? false,
-  timezone: "Z"
-})
+) =>
+  ({
+    uri: Redacted.value(url),
+    connectTimeout: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
+    multipleStatements: false,
+    supportBigNumbers: true,
+    decimalNumbers: true,
+    dateStrings: options.dateStrings ?? false,
+    timezone: "Z"
+  }) satisfies Mysql.ConnectionOptions
 
 /** Runs one statement on a single connection of its own (`runOn` typing for a plain connection). */
 const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyArray<unknown>) =>
@@ -116,8 +118,10 @@ const onServer = (
 ) =>
   Effect.gen(function*() {
     const where = yield* parseUrl(options.url)
+    // mysql2 is an optional peer of dbscope: imported when MySQL is used.
+    const { Mysql: mysql2 } = yield* OptionalPackage.load(OptionalPackage.mysql, () => import("./MysqlDriver.js"))
     yield* Effect.acquireUseRelease(
-      Effect.sync(() => Mysql.createConnection(connectionOptions(where.serverUrl, options))),
+      Effect.sync(() => mysql2.createConnection(connectionOptions(where.serverUrl, options))),
       (connection) => Effect.mapError(use(connection, where.database), connectError(where.target)),
       (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
     )

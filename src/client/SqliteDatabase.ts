@@ -55,12 +55,31 @@ export interface SqliteOptions extends ClientCore.ClientOptions {
   readonly journalMode?: "wal" | "delete" | undefined
 }
 
+/**
+ * The better-sqlite3 `Database` behind the connection, described by the members most used, so that
+ * dbscope's public types need no `@types/better-sqlite3` (a development package). With those types
+ * installed, `handle as Sqlite.Database` gives all of it.
+ */
+export interface SqliteHandle {
+  readonly name: string
+  readonly open: boolean
+  readonly inTransaction: boolean
+  readonly prepare: (source: string) => {
+    // Methods, not function properties: better-sqlite3 types each statement's own parameters.
+    run(...params: Array<unknown>): { readonly changes: number; readonly lastInsertRowid: number | bigint }
+    get(...params: Array<unknown>): unknown
+    all(...params: Array<unknown>): Array<unknown>
+  }
+  readonly exec: (source: string) => unknown
+  readonly pragma: (source: string, options?: { readonly simple?: boolean }) => unknown
+}
+
 /** What the connection layer provides besides the `SqlClient`. */
 export class SqliteDatabase extends Context.Tag("dbscope/SqliteDatabase")<SqliteDatabase, {
   /** Absolute path of the open database file. */
   readonly filename: string
   /** Runs `f` on the underlying better-sqlite3 handle, holding the connection (no other statement runs). */
-  readonly withHandle: <A>(f: (db: Sqlite.Database) => A) => Effect.Effect<A, SqlError>
+  readonly withHandle: <A>(f: (db: SqliteHandle) => A) => Effect.Effect<A, SqlError>
 }>() {}
 
 /** Settings read from the environment: `DBSCOPE_DB` (default `./data/users.db`), `DBSCOPE_BUSY_TIMEOUT`. */
@@ -258,7 +277,7 @@ export const makeWith = <E>(
     const core = yield* ClientCore.make(makeDriver(db, options, readers), options)
     const database = {
       filename: file,
-      withHandle: <A>(f: (db: Sqlite.Database) => A) =>
+      withHandle: <A>(f: (db: SqliteHandle) => A) =>
         core.exclusive(Effect.try({ try: () => f(db), catch: executeFailed }))
     }
     return { context: Context.add(core.context, SqliteDatabase, database), pool }

@@ -1,8 +1,9 @@
 /**
- * Progress reporting for long jobs (imports, benchmarks). A terminal gets a live bar on stderr;
- * anything else (pipes, CI, tests) gets nothing, so stdout stays clean for data.
+ * Progress reporting for long jobs (imports, benchmarks). Silent unless a layer says otherwise: a
+ * program using the library needs no layer for it. The CLI provides terminal bars
+ * (`cli/ProgressBars`): a live bar on stderr on a terminal, nothing in pipes, CI or tests, so stdout
+ * stays clean for data.
  */
-import { SingleBar } from "cli-progress"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -16,44 +17,17 @@ export interface ProgressBar {
 }
 
 /** Starts bars; a bar is stopped when the scope that started it closes. */
-export class Progress extends Context.Tag("dbscope/Progress")<Progress, {
+export interface ProgressService {
   readonly start: (label: string, total: number) => Effect.Effect<ProgressBar, never, Scope.Scope>
-}>() {}
+}
 
 const silentBar: ProgressBar = { advance: () => Effect.void, status: () => Effect.void }
 
-/** No output at all. */
-export const layerSilent: Layer.Layer<Progress> = Layer.succeed(Progress, { start: () => Effect.succeed(silentBar) })
+/** Progress that shows nothing. */
+export const silent: ProgressService = { start: () => Effect.succeed(silentBar) }
 
-const stderrIsTerminal = () => process.stderr.isTTY === true && (process.stderr.columns ?? 0) > 0
+/** How long jobs report progress. Default: silent, so no layer is needed for it. */
+export class Progress extends Context.Reference<Progress>()("dbscope/Progress", { defaultValue: () => silent }) {}
 
-/** `cli-progress` bars on stderr if `interactive()` holds when the layer is built; else nothing. */
-const layerBars = (interactive: () => boolean): Layer.Layer<Progress> =>
-  Layer.sync(Progress, () => {
-    if (!interactive()) return { start: () => Effect.succeed(silentBar) }
-    return {
-      start: (label: string, total: number) =>
-        Effect.acquireRelease(
-          Effect.sync(() => {
-            const bar = new SingleBar({
-              format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration}s {status}`,
-              stream: process.stderr,
-              hideCursor: true,
-              clearOnComplete: false
-            })
-            bar.start(total, 0, { status: "" })
-            return bar
-          }),
-          (bar) => Effect.sync(() => bar.stop())
-        ).pipe(Effect.map((bar): ProgressBar => ({
-          advance: (amount) => Effect.sync(() => bar.increment(amount)),
-          status: (text) => Effect.sync(() => bar.update({ status: text }))
-        })))
-    }
-  })
-
-/** A `cli-progress` bar on stderr, shown only when stdout and stderr are terminals. */
-export const layerTerminal: Layer.Layer<Progress> = layerBars(() => process.stdout.isTTY === true && stderrIsTerminal())
-
-/** A bar on stderr whenever stderr is a terminal, also when stdout is redirected (a report goes there). */
-export const layerStderr: Layer.Layer<Progress> = layerBars(stderrIsTerminal)
+/** No output at all (the default; for undoing another layer). */
+export const layerSilent: Layer.Layer<Progress> = Layer.succeed(Progress, silent)

@@ -91,7 +91,7 @@ describe("Database", () => {
           `const Database = await import(${JSON.stringify(built("src/client/Database.js"))})`,
           `await Effect.runPromise(Effect.provide(Effect.void, Database.layer({`,
           `  backend: Database.Backend.Sqlite({ filename: ${JSON.stringify(file)} }), create: true })))`,
-          importMysql ? `await import(${JSON.stringify(built("src/client/MysqlDatabase.js"))})` : "",
+          importMysql ? `await import(${JSON.stringify(built("src/client/MysqlDriver.js"))})` : "",
           `const loaded = Object.keys(createRequire(import.meta.url).cache)`,
           `console.log(JSON.stringify({ mysql2: loaded.some((file) => file.includes("/mysql2/")) }))`
         ].join("\n")
