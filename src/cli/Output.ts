@@ -19,7 +19,10 @@ export const table = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>): s
   if (first === undefined) return "(0 rows)"
   const columns = Object.keys(first)
   const cells = rows.map((row) => columns.map((column) => cellText(row[column])))
-  const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i]?.length ?? 0)))
+  // A loop, not `Math.max(...cells)`: spreading 300,000 rows overflowed the call stack.
+  const widths = columns.map((column, i) =>
+    cells.reduce((widest, line) => Math.max(widest, line[i]?.length ?? 0), column.length)
+  )
   const format = (line: ReadonlyArray<string>) =>
     line.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd()
   const rule = widths.map((width) => "-".repeat(width)).join("  ")
