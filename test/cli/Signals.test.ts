@@ -115,7 +115,7 @@ describe("dbscope on SIGINT, SIGTERM and a closed stdout", slow, () => {
       const db = freshCopy()
       const csv = path.join(dir, "big.csv")
       const lines = ["name,email,age"]
-      for (let i = 0; i < 400_000; i++) lines.push(`"User ${i}",csv-${i}@example.com,${i % 100}`)
+      for (let i = 0; i < 200_000; i++) lines.push(`"User ${i}",csv-${i}@example.com,${i % 100}`)
       fs.writeFileSync(csv, lines.join("\n"))
       const result = yield* dbscope(["--db", db, "setup", "--csv", csv], {
         signal: { name: "SIGINT", when: writing(db) }
