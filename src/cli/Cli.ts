@@ -193,8 +193,7 @@ const wholeNumberOption = (name: string) =>
 /** `1 page`, `2 pages`. */
 const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
 
-const print = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, json: boolean) =>
-  Console.log(json ? Output.json(rows) : Output.table(rows))
+const print = Output.print
 
 const nonNegative = (name: string, value: Option.Option<number>) =>
   Option.match(value, {

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 /**
  * The `dbscope` executable: runs the CLI once, prints any failure as one line on stderr and exits
- * with 2 for usage errors, 1 for everything else, 130 when interrupted.
+ * with 2 for usage errors, 1 for everything else.
+ *
+ * SIGINT and SIGTERM interrupt the command (what it writes is rolled back, reader workers are
+ * stopped): `dbscope: interrupted` on stderr, exit 130 or 143; a second signal exits at once. A
+ * closed stdout (`dbscope stream | head`) interrupts it too, quietly, with exit 0. The fiber runs on
+ * the `EventLoopScheduler`, without which a long synchronous walk never let the signal in.
  */
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -13,7 +17,9 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as os from "node:os"
 import * as Cli from "./Cli.js"
+import * as EventLoopScheduler from "./EventLoopScheduler.js"
 import * as Logging from "./Logging.js"
 
 const usageTags = new Set(["UsageError", "InvalidAge", "InvalidUserId", "InvalidPageSize"])
@@ -21,8 +27,13 @@ const usageTags = new Set(["UsageError", "InvalidAge", "InvalidUserId", "Invalid
 const errorTag = (error: unknown): string =>
   typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : ""
 
+/** Why the command is being stopped from outside: a signal, or the reader of stdout went away. */
+let stopped: { readonly _tag: "Signal"; readonly code: number } | { readonly _tag: "ClosedStdout" } | undefined
+
 /** The exit code for how the program ended, after telling the user why in one line. */
 const report = (cause: Cause.Cause<unknown>): Effect.Effect<number> => {
+  // Whatever the interruption made fail has been said already (or is not worth saying).
+  if (stopped !== undefined) return Effect.succeed(stopped._tag === "Signal" ? stopped.code : 0)
   if (Cause.isInterruptedOnly(cause)) return Effect.succeed(130)
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
@@ -51,8 +62,41 @@ const main = Effect.suspend(() => Cli.run(process.argv)).pipe(
   Effect.provide(Layer.merge(NodeContext.layer, logging))
 )
 
-NodeRuntime.runMain(main, {
-  disableErrorReporting: true,
-  disablePrettyLogger: true,
-  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1)
+const fiber = Effect.runFork(main, { scheduler: EventLoopScheduler.make() })
+// The fiber's timers and I/O may all be unref'd: the process lives until the fiber ends.
+const keepAlive = setInterval(() => undefined, 2 ** 31 - 1)
+
+const interrupt = () => fiber.unsafeInterruptAsFork(fiber.id())
+
+const onSignal = (signal: NodeJS.Signals) => {
+  // The second signal: the user does not want to wait for the clean-up.
+  if (stopped?._tag === "Signal") process.exit(stopped.code)
+  stopped = { _tag: "Signal", code: 128 + (os.constants.signals[signal] ?? 2) }
+  process.stderr.write("dbscope: interrupted\n")
+  interrupt()
+}
+process.on("SIGINT", onSignal)
+process.on("SIGTERM", onSignal)
+
+// Node's console swallows write errors: without this, a closed pipe went on being written to.
+const onStdoutError = (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE" || stopped !== undefined) return
+  stopped = { _tag: "ClosedStdout" }
+  interrupt()
+}
+process.stdout.on("error", onStdoutError)
+
+fiber.addObserver((exit) => {
+  process.removeListener("SIGINT", onSignal)
+  process.removeListener("SIGTERM", onSignal)
+  clearInterval(keepAlive)
+  const code = stopped?._tag === "Signal"
+    ? stopped.code
+    : stopped?._tag === "ClosedStdout"
+    ? 0
+    : Exit.isSuccess(exit)
+    ? exit.value
+    : 1
+  // On success the process ends by itself, once stdout is flushed.
+  if (code !== 0 || stopped !== undefined) process.exit(code)
 })

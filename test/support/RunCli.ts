@@ -28,6 +28,17 @@ export interface RunOptions {
   readonly gid?: number | undefined
   /** Called with all of stdout so far on each chunk; the child is killed with SIGKILL once it returns true. */
   readonly killWhen?: ((stdout: string) => boolean) | undefined
+  /**
+   * Sends `signal` once `when` holds (asked on each chunk of output and every 10 ms, so it may
+   * also look at files), and again `againAfter` ms later if given: a user pressing Ctrl-C.
+   */
+  readonly signal?: {
+    readonly name: NodeJS.Signals
+    readonly when: (output: { readonly stdout: string; readonly stderr: string }) => boolean
+    readonly againAfter?: number | undefined
+  } | undefined
+  /** Closes the reading end of the child's stdout once this holds of stdout so far, as `head` does. */
+  readonly closeStdoutWhen?: ((stdout: string) => boolean) | undefined
 }
 
 export interface RunResult {
@@ -37,6 +48,8 @@ export interface RunResult {
   readonly stdout: string
   readonly stderr: string
   readonly timedOut: boolean
+  /** Milliseconds from the first `signal` (or from closing stdout) to the child's exit. */
+  readonly stoppedAfter: number | undefined
 }
 
 /**
@@ -66,12 +79,31 @@ export const runProcess = (
     const stderr: Array<Buffer> = []
     let timedOut = false
     let settled = false
+    let stoppedAt: number | undefined
+    let exitedAt: number | undefined
     const settle = (effect: Effect.Effect<RunResult>) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      clearInterval(poll)
       resume(effect)
     }
+    const text = (chunks: Array<Buffer>) => Buffer.concat(chunks).toString("utf8")
+    const maybeStop = () => {
+      if (stoppedAt !== undefined || exitedAt !== undefined) return
+      const signal = options.signal
+      if (signal !== undefined && signal.when({ stdout: text(stdout), stderr: text(stderr) })) {
+        stoppedAt = performance.now()
+        child.kill(signal.name)
+        const again = signal.againAfter
+        if (again !== undefined) setTimeout(() => exitedAt === undefined && child.kill(signal.name), again)
+      } else if (options.closeStdoutWhen?.(text(stdout)) === true) {
+        stoppedAt = performance.now()
+        child.stdout.destroy()
+      }
+    }
+    const watching = options.signal !== undefined || options.closeStdoutWhen !== undefined
+    const poll = setInterval(() => watching && maybeStop(), 10)
     const timer = setTimeout(() => {
       timedOut = true
       child.kill("SIGKILL")
@@ -79,8 +111,13 @@ export const runProcess = (
     child.stdout.on("data", (chunk: Buffer) => {
       stdout.push(chunk)
       if (options.killWhen?.(Buffer.concat(stdout).toString("utf8")) === true) child.kill("SIGKILL")
+      if (watching) maybeStop()
     })
-    child.stderr.on("data", (chunk: Buffer) => void stderr.push(chunk))
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr.push(chunk)
+      if (watching) maybeStop()
+    })
+    child.on("exit", () => void (exitedAt = performance.now()))
     // A child that exits before reading its input closes the pipe: not the test's concern.
     child.stdin.on("error", () => undefined)
     child.stdin.end(options.input)
@@ -92,10 +129,12 @@ export const runProcess = (
         signal,
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: Buffer.concat(stderr).toString("utf8"),
-        timedOut
+        timedOut,
+        stoppedAfter: stoppedAt === undefined ? undefined : (exitedAt ?? performance.now()) - stoppedAt
       })))
     return Effect.sync(() => {
       clearTimeout(timer)
+      clearInterval(poll)
       child.kill("SIGKILL")
     })
   }))
