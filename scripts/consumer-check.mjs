@@ -6,6 +6,10 @@
 // - checks that MySQL without its optional peers is one line naming what to install;
 // and prints how many packages the install brought and their size.
 // Offline-capable: `npm install --prefer-offline` takes what the npm cache has. `--keep` keeps the folder.
+// better-sqlite3's native binding: this machine cannot download a prebuilt one, so its install script
+// compiles it (~100 s on 2 cores), which `npm ci` in this repository has just done for the same
+// version. By default the consumer installs without scripts and gets a copy of that binding;
+// `--build-native` runs the install script there too, as a consumer's npm (with allowScripts) does.
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -17,6 +21,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
 const run = promisify(execFile)
 const keep = process.argv.includes("--keep")
+const buildNative = process.argv.includes("--build-native")
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbscope-consumer-"))
 
 /** Runs a command; on failure prints what it said and stops with exit code 1. */
@@ -37,6 +42,21 @@ const fail = (message) => {
   process.exit(1)
 }
 
+/** Gives the consumer this repository's compiled better-sqlite3 binding (same version), or builds one. */
+const copyNativeBinding = () => {
+  const ours = path.join(root, "node_modules", "better-sqlite3")
+  const theirs = path.join(dir, "node_modules", "better-sqlite3")
+  const version = (folder) => JSON.parse(fs.readFileSync(path.join(folder, "package.json"), "utf8")).version
+  if (version(ours) !== version(theirs)) {
+    fail(`better-sqlite3 ${version(theirs)} is not ours (${version(ours)}): run with --build-native`)
+  }
+  fs.cpSync(
+    path.join(ours, "build", "Release", "better_sqlite3.node"),
+    path.join(theirs, "build", "Release", "better_sqlite3.node")
+  )
+  process.stdout.write(`ok   better-sqlite3 ${version(ours)}: the binding npm ci built here, copied\n`)
+}
+
 try {
   await step("npm pack", "npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], { cwd: root })
   const tarball = fs.readdirSync(dir).find((file) => file.endsWith(".tgz"))
@@ -54,9 +74,18 @@ try {
   await step(
     `npm install ${tarball} ${peers.join(" ")}`,
     "npm",
-    ["install", "--prefer-offline", "--no-audit", "--no-fund", `./${tarball}`, ...peers],
+    [
+      "install",
+      "--prefer-offline",
+      "--no-audit",
+      "--no-fund",
+      ...(buildNative ? [] : ["--ignore-scripts"]),
+      `./${tarball}`,
+      ...peers
+    ],
     { cwd: dir }
   )
+  if (!buildNative) copyNativeBinding()
 
   fs.writeFileSync(
     path.join(dir, "tsconfig.json"),
