@@ -54,5 +54,9 @@ const main = Effect.suspend(() => Cli.run(process.argv)).pipe(
 NodeRuntime.runMain(main, {
   disableErrorReporting: true,
   disablePrettyLogger: true,
-  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1)
+  // A SIGINT/SIGTERM interrupts `main` itself, so `report` never sees it: 130 is decided here.
+  teardown: (exit, onExit) =>
+    onExit(
+      Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : Exit.isInterrupted(exit) ? 130 : 1
+    )
 })

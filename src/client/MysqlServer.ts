@@ -5,6 +5,7 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as Mysql from "mysql2"
 import { DatabaseConnectError } from "./DatabaseError.js"
@@ -61,6 +62,8 @@ export const parseUrl = (url: Redacted.Redacted<string>) =>
 
 export const connectReasons: Record<string, string> = {
   ECONNREFUSED: "the server is not reachable (connection refused)",
+  EHOSTUNREACH: "the server is not reachable (no route to host)",
+  ENETUNREACH: "the server is not reachable (no route to host)",
   ENOTFOUND: "the server's host name is unknown",
   EAI_AGAIN: "the server's host name is unknown",
   ETIMEDOUT: "the server did not answer in time",
@@ -119,9 +122,28 @@ const onServer = (
     yield* Effect.acquireUseRelease(
       Effect.sync(() => Mysql.createConnection(connectionOptions(where.serverUrl, options))),
       (connection) => Effect.mapError(use(connection, where.database), connectError(where.target)),
-      (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
+      (connection, exit) => close(connection, exit, options)
     )
   })
+
+/**
+ * Ends a connection whose work succeeded (QUIT, bounded by the connect timeout), and destroys one
+ * whose work failed or was interrupted. Why: after a refused login the server has closed the
+ * socket, and mysql2 then never calls `end`'s callback; waiting for it hung `setup` forever, and
+ * its first SIGINT/SIGTERM with it (a release cannot be interrupted).
+ */
+const close = (connection: Mysql.Connection, exit: Exit.Exit<unknown, unknown>, options: ServerOptions) =>
+  Exit.isSuccess(exit)
+    ? Effect.async<void>((resume) => {
+      connection.end(() => resume(Effect.void))
+      return Effect.sync(() => connection.destroy())
+    }).pipe(
+      // A release is uninterruptible: the timeout could not stop the wait without this.
+      Effect.interruptible,
+      Effect.timeoutOption(options.connectTimeout ?? Duration.seconds(5)),
+      Effect.asVoid
+    )
+    : Effect.sync(() => connection.destroy())
 
 /**
  * Creates the database the URL names when it does not exist yet (utf8mb4), connecting to the
