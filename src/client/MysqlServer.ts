@@ -68,6 +68,8 @@ export const connectReasons: Record<string, string> = {
   EAI_AGAIN: "the server's host name is unknown",
   ETIMEDOUT: "the server did not answer in time",
   ER_ACCESS_DENIED_ERROR: "access denied (wrong user name or password)",
+  // MariaDB's answer for some unknown users (1698), whether or not a password was given.
+  ER_ACCESS_DENIED_NO_PASSWORD_ERROR: "access denied (wrong user name or password)",
   ER_BAD_DB_ERROR: "the database does not exist (`dbscope setup --url …` creates it)",
   ER_DBACCESS_DENIED_ERROR: "this user may not use the database",
   PROTOCOL_CONNECTION_LOST: "the server closed the connection"

@@ -11,6 +11,7 @@ import * as path from "node:path"
 import { tempDirectory } from "../../src/testing/TestDatabase.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { UserRepo } from "../../src/users/UserRepo.js"
+import { mysqlAvailable, mysqlServer } from "../support/Backends.js"
 import { cliPath, runCli, runProcess } from "../support/RunCli.js"
 
 /**
@@ -24,6 +25,9 @@ const otherUserCanRun = otherUser === undefined ||
   (await Effect.runPromise(
       runProcess(process.execPath, ["-e", "require('node:fs').accessSync(process.argv[1], 4)", cliPath], otherUser)
     )).code === 0
+
+/** `host:port` of the test server (for a case that needs a server that answers). */
+const mysqlHost = new URL(mysqlServer.replace(/^mysql:/, "http:")).host
 
 const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}, asOtherUser = false) =>
   runCli(args, { env: { ...env, NO_COLOR: "1" }, ...(asOtherUser ? otherUser : undefined) })
@@ -268,6 +272,14 @@ const cases: ReadonlyArray<Case> = [
     args: () => ["--url", "mysql://root:hunter2@127.0.0.1:1/test", "count"],
     says: "the server is not reachable"
   },
+  // Used to hang forever (the admin connection that creates the database waited on mysql2's `end`).
+  ...(mysqlAvailable
+    ? [{
+      name: "setup with a refused login (no such user)",
+      args: () => ["--url", `mysql://dbscope_nobody:hunter2@${mysqlHost}/test`, "setup"],
+      says: "access denied"
+    }]
+    : []),
   { name: "an unknown command", args: ({ db }) => ["--db", db, "explode"], says: "Invalid subcommand", exit: 2 }
 ]
 
