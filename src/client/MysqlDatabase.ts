@@ -30,7 +30,15 @@ import * as ClientCore from "./core/ClientCore.js"
 import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import { anyTable, everyTable } from "./core/StatementObserver.js"
 import { DatabaseConnectError } from "./DatabaseError.js"
-import { connectError, connectionOptions, connectReasons, errorCode, parseUrl } from "./MysqlServer.js"
+import {
+  connectBound,
+  connectError,
+  connectionOptions,
+  connectReasons,
+  errorCode,
+  makeSockets,
+  parseUrl
+} from "./MysqlServer.js"
 import { streamRows, type StreamSource } from "./MysqlStream.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
 
@@ -57,6 +65,21 @@ export interface MysqlOptions extends ClientCore.ClientOptions {
 }
 
 /**
+ * `DBSCOPE_MYSQL_CONNECT_TIMEOUT` (default 5 seconds): how long a connection waits for the server
+ * (TCP connect, greeting and login). Zero would mean no limit in mysql2, and a wait for ever on an
+ * address that never answers; above 2^31-1 ms Node's timers fire at once. Both are refused.
+ */
+const connectTimeoutConfig: Config.Config<Duration.Duration> = Config.duration("DBSCOPE_MYSQL_CONNECT_TIMEOUT").pipe(
+  Config.validate({
+    message: "must be more than 0 and at most 24 days (e.g. 5 seconds, 500 millis)",
+    validation: (duration) =>
+      Duration.greaterThan(duration, Duration.zero) &&
+      Duration.lessThanOrEqualTo(duration, Duration.millis(2 ** 31 - 1))
+  }),
+  Config.withDefault(Duration.seconds(5))
+)
+
+/**
  * Settings from the environment: `DATABASE_URL` (read as a secret), `DBSCOPE_MYSQL_POOL_SIZE`
  * (default 10) and `DBSCOPE_MYSQL_CONNECT_TIMEOUT` (default 5 seconds).
  */
@@ -66,7 +89,7 @@ export const config: Config.Config<MysqlOptions> = Config.all({
     Config.validate({ message: "DBSCOPE_MYSQL_POOL_SIZE must be 1 or more", validation: (n) => n >= 1 }),
     Config.withDefault(10)
   ),
-  connectTimeout: Config.duration("DBSCOPE_MYSQL_CONNECT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5)))
+  connectTimeout: connectTimeoutConfig
 })
 
 /** The pool settings of `config` alone, for a URL given some other way (`--url`). */
@@ -76,7 +99,7 @@ export const poolConfig: Config.Config<Omit<MysqlOptions, "url">> = Config.map(
       Config.validate({ message: "DBSCOPE_MYSQL_POOL_SIZE must be 1 or more", validation: (n) => n >= 1 }),
       Config.withDefault(10)
     ),
-    connectTimeout: Config.duration("DBSCOPE_MYSQL_CONNECT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5)))
+    connectTimeout: connectTimeoutConfig
   }),
   (settings) => settings
 )
@@ -195,13 +218,18 @@ const isRows = (results: unknown): results is ReadonlyArray<unknown> =>
 export const make = (options: MysqlOptions) =>
   Effect.gen(function*() {
     const where = yield* parseUrl(options.url)
+    const sockets = makeSockets()
     const pool = yield* Effect.acquireRelease(
-      Effect.sync(() => Mysql.createPool(poolOptions(where.url, options))).pipe(
+      Effect.sync(() => Mysql.createPool({ ...poolOptions(where.url, options), stream: sockets.stream })).pipe(
         Effect.tap(OpenResources.opened("mysqlPool")),
         Effect.tap(Effect.log(`Database pool opened: ${where.target}`))
       ),
       (pool) =>
-        Effect.async<void>((resume) => pool.end(() => resume(Effect.void))).pipe(
+        Effect.async<void>((resume) => {
+          pool.end(() => resume(Effect.void))
+          // A connection still waiting for the server would keep `end` waiting (see `makeSockets`).
+          sockets.destroyUnanswered()
+        }).pipe(
           Effect.zipRight(OpenResources.closed("mysqlPool")),
           Effect.zipRight(Effect.log(`Database pool closed: ${where.target}`))
         )
@@ -209,7 +237,7 @@ export const make = (options: MysqlOptions) =>
     yield* runOn(pool, "SELECT 1", [], "query").pipe(
       Effect.mapError((error) => connectError(where.target)(error.cause)),
       Effect.timeoutFail({
-        duration: Duration.sum(Duration.decode(options.connectTimeout ?? Duration.seconds(5)), Duration.seconds(1)),
+        duration: connectBound(options),
         onTimeout: () => new DatabaseConnectError({ target: where.target, reason: connectReasons.ETIMEDOUT ?? "" })
       })
     )

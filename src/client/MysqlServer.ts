@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as Mysql from "mysql2"
+import * as Net from "node:net"
 import { DatabaseConnectError } from "./DatabaseError.js"
 
 /** What opening a connection needs: the URL, and how long to wait and how to read dates. */
@@ -102,6 +103,46 @@ export const connectionOptions = (
   timezone: "Z"
 })
 
+/** The parts of mysql2's parsed connection settings a socket is opened from. */
+interface SocketSettings {
+  readonly host?: string
+  readonly port?: number
+  readonly socketPath?: string
+  readonly enableKeepAlive?: boolean
+  readonly keepAliveInitialDelay?: number
+}
+
+/**
+ * Opens the sockets of a pool's connections itself (mysql2's `stream` option, opened as mysql2
+ * does) and remembers those the server has not said a word on yet. Why: `pool.end` waits for every
+ * connection to quit, and one still waiting for the server's greeting (an address that never
+ * answers, a stalled server) quits only when its connect timeout fires: Ctrl-C while connecting
+ * waited that long, and with no timeout, for ever. Closing destroys those sockets at once.
+ */
+export const makeSockets = () => {
+  const unanswered = new Set<Net.Socket>()
+  const stream = ({ config }: { readonly config: SocketSettings }): Net.Socket => {
+    const socket = config.socketPath !== undefined && config.socketPath !== ""
+      ? Net.connect(config.socketPath)
+      : Net.connect(config.port ?? 3306, config.host ?? "localhost")
+    socket.setNoDelay(true)
+    if (config.enableKeepAlive !== false) {
+      socket.once("connect", () => socket.setKeepAlive(true, config.keepAliveInitialDelay ?? 0))
+    }
+    unanswered.add(socket)
+    const answered = () => void unanswered.delete(socket)
+    socket.once("data", answered)
+    socket.once("close", answered)
+    return socket
+  }
+  /** Destroys the sockets no server has answered on (their connections fail at once). */
+  const destroyUnanswered = () => {
+    for (const socket of unanswered) socket.destroy()
+    unanswered.clear()
+  }
+  return { stream, destroyUnanswered }
+}
+
 /** Runs one statement on a single connection of its own (`runOn` typing for a plain connection). */
 const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyArray<unknown>) =>
   Effect.async<unknown, unknown>((resume) => {
@@ -110,6 +151,16 @@ const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyAr
       (cause, results) => resume(cause === null ? Effect.succeed(results) : Effect.fail(cause))
     )
   })
+
+/** mysql2's wait for the server, plus a second: the bound on connecting when mysql2 sets none. */
+export const connectBound = (options: Omit<ServerOptions, "url">) =>
+  Duration.sum(Duration.decode(options.connectTimeout ?? Duration.seconds(5)), Duration.seconds(1))
+
+/** Waits until `connection` answers (a `SELECT 1`), within `connectBound`. */
+const connected = (connection: Mysql.Connection, options: ServerOptions) =>
+  queryOnce(connection, "SELECT 1", []).pipe(
+    Effect.timeoutFail({ duration: connectBound(options), onTimeout: () => ({ code: "ETIMEDOUT" }) })
+  )
 
 /**
  * Runs `use` on one connection to the URL's server, without selecting its database (which may not
@@ -123,7 +174,11 @@ const onServer = (
     const where = yield* parseUrl(options.url)
     yield* Effect.acquireUseRelease(
       Effect.sync(() => Mysql.createConnection(connectionOptions(where.serverUrl, options))),
-      (connection) => Effect.mapError(use(connection, where.database), connectError(where.target)),
+      (connection) =>
+        Effect.mapError(
+          Effect.zipRight(connected(connection, options), use(connection, where.database)),
+          connectError(where.target)
+        ),
       (connection, exit) => close(connection, exit, options)
     )
   })

@@ -272,6 +272,12 @@ const cases: ReadonlyArray<Case> = [
     args: () => ["--url", "mysql://root:hunter2@127.0.0.1:1/test", "count"],
     says: "the server is not reachable"
   },
+  {
+    name: "DBSCOPE_MYSQL_CONNECT_TIMEOUT of 0 (no limit in mysql2: a wait for ever)",
+    args: () => ["--url", "mysql://root:hunter2@127.0.0.1:1/test", "count"],
+    env: { DBSCOPE_MYSQL_CONNECT_TIMEOUT: "0 seconds" },
+    says: "DBSCOPE_MYSQL_CONNECT_TIMEOUT"
+  },
   // Used to hang forever (the admin connection that creates the database waited on mysql2's `end`).
   ...(mysqlAvailable
     ? [{

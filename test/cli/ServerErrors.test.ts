@@ -141,34 +141,43 @@ describe.skipIf(!mysqlAvailable)("every command against a server it cannot use",
       cases.forEach((item, i) => assertFailsCleanly(results[i]!, item.args, item.says))
     }))
 
-  it.effect("SIGTERM while setup waits for a server that never answers ends it at once, exit 130", () =>
-    Effect.async<{ code: number | null; signal: string | null; stderr: string; afterSignalMs: number }>((resume) => {
-      const child = spawn(
-        process.execPath,
-        [cliPath, "--url", `mysql://root:${password}@10.255.255.1:3306/test`, "setup"],
-        { env: { ...process.env, NO_COLOR: "1", DBSCOPE_MYSQL_CONNECT_TIMEOUT: "60 seconds" } }
-      )
-      let stderr = ""
-      let signalledAt = 0
-      child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
-      // Long enough for the CLI to be connecting; far less than its 60 s connect timeout.
-      const term = setTimeout(() => {
-        signalledAt = performance.now()
-        child.kill("SIGTERM")
-      }, 3000)
-      const kill = setTimeout(() => child.kill("SIGKILL"), 3000 + boundMs)
-      child.on("close", (code, signal) => {
-        clearTimeout(term)
-        clearTimeout(kill)
-        resume(Effect.succeed({ code, signal, stderr, afterSignalMs: performance.now() - signalledAt }))
-      })
-      return Effect.sync(() => child.kill("SIGKILL"))
-    }).pipe(Effect.map((result) => {
-      const what = JSON.stringify(result)
-      assert.notStrictEqual(result.signal, "SIGKILL", `the SIGTERM did not end it: ${what}`)
-      // Before the runtime's handler is installed (a very slow start), Node's own default ends it.
-      if (result.signal === null) assert.strictEqual(result.code, 130, what)
-      assert.isBelow(result.afterSignalMs, 5000, what)
-      assert.notInclude(result.stderr, password)
+  it.effect("SIGTERM while setup, count or concurrent wait for a server that never answers ends them at once", () =>
+    Effect.forEach(
+      ["setup", "count", "concurrent"],
+      (command) =>
+        Effect.async<{ command: string; code: number | null; signal: string | null; stderr: string; afterMs: number }>(
+          (resume) => {
+            const child = spawn(
+              process.execPath,
+              [cliPath, "--url", `mysql://root:${password}@10.255.255.1:3306/test`, command],
+              { env: { ...process.env, NO_COLOR: "1", DBSCOPE_MYSQL_CONNECT_TIMEOUT: "60 seconds" } }
+            )
+            let stderr = ""
+            let signalledAt = 0
+            child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
+            // Long enough for the CLI to be connecting; far less than its 60 s connect timeout.
+            const term = setTimeout(() => {
+              signalledAt = performance.now()
+              child.kill("SIGTERM")
+            }, 3000)
+            const kill = setTimeout(() => child.kill("SIGKILL"), 3000 + boundMs)
+            child.on("close", (code, signal) => {
+              clearTimeout(term)
+              clearTimeout(kill)
+              resume(Effect.succeed({ command, code, signal, stderr, afterMs: performance.now() - signalledAt }))
+            })
+            return Effect.sync(() => child.kill("SIGKILL"))
+          }
+        ),
+      { concurrency: "unbounded" }
+    ).pipe(Effect.map((results) => {
+      for (const result of results) {
+        const what = JSON.stringify(result)
+        assert.notStrictEqual(result.signal, "SIGKILL", `the SIGTERM did not end it: ${what}`)
+        // Before the runtime's handler is installed (a very slow start), Node's own default ends it.
+        if (result.signal === null) assert.strictEqual(result.code, 130, what)
+        assert.isBelow(result.afterMs, 5000, what)
+        assert.notInclude(result.stderr, password)
+      }
     })))
 })
