@@ -48,7 +48,7 @@ export interface MysqlOptions extends ClientCore.ClientOptions {
   readonly url: Redacted.Redacted<string>
   /** At most this many connections (default 10). */
   readonly poolSize?: number | undefined
-  /** How long to wait for the server when connecting (default 5 s). */
+  /** How long a connection waits for the server: TCP connect, greeting, login (default 5 s; 0 is no limit in mysql2). */
   readonly connectTimeout?: Duration.DurationInput | undefined
   /** DATE/DATETIME/TIMESTAMP as strings (`2026-12-04 10:00:00`, UTC) instead of `Date`s (the default, as upstream). */
   readonly dateStrings?: boolean | undefined
