@@ -38,7 +38,7 @@ export interface MysqlOptions extends ClientCore.ClientOptions {
   readonly url: Redacted.Redacted<string>
   /** At most this many connections (default 10). */
   readonly poolSize?: number | undefined
-  /** How long to wait for the server when connecting (default 5 s). */
+  /** How long a connection waits for the server: TCP connect, greeting, login (default 5 s; 0 is no limit in mysql2). */
   readonly connectTimeout?: Duration.DurationInput | undefined
   /** DATE/DATETIME/TIMESTAMP as strings (`2026-12-04 10:00:00`, UTC) instead of `Date`s (the default, as upstream). */
   readonly dateStrings?: boolean | undefined
@@ -55,6 +55,21 @@ export interface MysqlOptions extends ClientCore.ClientOptions {
 }
 
 /**
+ * `DBSCOPE_MYSQL_CONNECT_TIMEOUT` (default 5 seconds): how long a connection waits for the server
+ * (TCP connect, greeting and login). Zero would mean no limit in mysql2, and a wait for ever on an
+ * address that never answers; above 2^31-1 ms Node's timers fire at once. Both are refused.
+ */
+const connectTimeoutConfig: Config.Config<Duration.Duration> = Config.duration("DBSCOPE_MYSQL_CONNECT_TIMEOUT").pipe(
+  Config.validate({
+    message: "must be more than 0 and at most 24 days (e.g. 5 seconds, 500 millis)",
+    validation: (duration) =>
+      Duration.greaterThan(duration, Duration.zero) &&
+      Duration.lessThanOrEqualTo(duration, Duration.millis(2 ** 31 - 1))
+  }),
+  Config.withDefault(Duration.seconds(5))
+)
+
+/**
  * Settings from the environment: `DATABASE_URL` (read as a secret), `DBSCOPE_MYSQL_POOL_SIZE`
  * (default 10) and `DBSCOPE_MYSQL_CONNECT_TIMEOUT` (default 5 seconds).
  */
@@ -64,7 +79,7 @@ export const config: Config.Config<MysqlOptions> = Config.all({
     Config.validate({ message: "DBSCOPE_MYSQL_POOL_SIZE must be 1 or more", validation: (n) => n >= 1 }),
     Config.withDefault(10)
   ),
-  connectTimeout: Config.duration("DBSCOPE_MYSQL_CONNECT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5)))
+  connectTimeout: connectTimeoutConfig
 })
 
 /** The pool settings of `config` alone, for a URL given some other way (`--url`). */
@@ -74,7 +89,7 @@ export const poolConfig: Config.Config<Omit<MysqlOptions, "url">> = Config.map(
       Config.validate({ message: "DBSCOPE_MYSQL_POOL_SIZE must be 1 or more", validation: (n) => n >= 1 }),
       Config.withDefault(10)
     ),
-    connectTimeout: Config.duration("DBSCOPE_MYSQL_CONNECT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5)))
+    connectTimeout: connectTimeoutConfig
   }),
   (settings) => settings
 )

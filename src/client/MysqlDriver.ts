@@ -18,7 +18,15 @@ import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import { anyTable, everyTable } from "./core/StatementObserver.js"
 import { DatabaseConnectError } from "./DatabaseError.js"
 import { MysqlDatabase, type MysqlOptions } from "./MysqlDatabase.js"
-import { connectError, connectionOptions, connectReasons, errorCode, parseUrl } from "./MysqlServer.js"
+import {
+  connectBound,
+  connectError,
+  connectionOptions,
+  connectReasons,
+  errorCode,
+  makeSockets,
+  parseUrl
+} from "./MysqlServer.js"
 import { streamRows, type StreamSource } from "./MysqlStream.js"
 import { mysqlRules } from "./ReadingStatements.js"
 
@@ -124,13 +132,18 @@ const isRows = (results: unknown): results is ReadonlyArray<unknown> =>
 export const make = (options: MysqlOptions) =>
   Effect.gen(function*() {
     const where = yield* parseUrl(options.url)
+    const sockets = makeSockets()
     const pool = yield* Effect.acquireRelease(
-      Effect.sync(() => Mysql.createPool(poolOptions(where.url, options))).pipe(
+      Effect.sync(() => Mysql.createPool({ ...poolOptions(where.url, options), stream: sockets.stream })).pipe(
         Effect.tap(OpenResources.opened("mysqlPool")),
         Effect.tap(Effect.log(`Database pool opened: ${where.target}`))
       ),
       (pool) =>
-        Effect.async<void>((resume) => pool.end(() => resume(Effect.void))).pipe(
+        Effect.async<void>((resume) => {
+          pool.end(() => resume(Effect.void))
+          // A connection still waiting for the server would keep `end` waiting (see `makeSockets`).
+          sockets.destroyUnanswered()
+        }).pipe(
           Effect.zipRight(OpenResources.closed("mysqlPool")),
           Effect.zipRight(Effect.log(`Database pool closed: ${where.target}`))
         )
@@ -138,7 +151,7 @@ export const make = (options: MysqlOptions) =>
     yield* runOn(pool, "SELECT 1", [], "query").pipe(
       Effect.mapError((error) => connectError(where.target)(error.cause)),
       Effect.timeoutFail({
-        duration: Duration.sum(Duration.decode(options.connectTimeout ?? Duration.seconds(5)), Duration.seconds(1)),
+        duration: connectBound(options),
         onTimeout: () => new DatabaseConnectError({ target: where.target, reason: connectReasons.ETIMEDOUT ?? "" })
       })
     )

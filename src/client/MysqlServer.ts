@@ -5,8 +5,10 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import type * as Mysql from "mysql2"
+import * as Net from "node:net"
 import * as OptionalPackage from "../OptionalPackage.js"
 import { DatabaseConnectError } from "./DatabaseError.js"
 
@@ -62,10 +64,14 @@ export const parseUrl = (url: Redacted.Redacted<string>) =>
 
 export const connectReasons: Record<string, string> = {
   ECONNREFUSED: "the server is not reachable (connection refused)",
+  EHOSTUNREACH: "the server is not reachable (no route to host)",
+  ENETUNREACH: "the server is not reachable (no route to host)",
   ENOTFOUND: "the server's host name is unknown",
   EAI_AGAIN: "the server's host name is unknown",
   ETIMEDOUT: "the server did not answer in time",
   ER_ACCESS_DENIED_ERROR: "access denied (wrong user name or password)",
+  // MariaDB's answer for some unknown users (1698), whether or not a password was given.
+  ER_ACCESS_DENIED_NO_PASSWORD_ERROR: "access denied (wrong user name or password)",
   ER_BAD_DB_ERROR: "the database does not exist (`dbscope setup --url …` creates it)",
   ER_DBACCESS_DENIED_ERROR: "this user may not use the database",
   PROTOCOL_CONNECTION_LOST: "the server closed the connection"
@@ -99,6 +105,46 @@ export const connectionOptions = (
     timezone: "Z"
   }) satisfies Mysql.ConnectionOptions
 
+/** The parts of mysql2's parsed connection settings a socket is opened from. */
+interface SocketSettings {
+  readonly host?: string
+  readonly port?: number
+  readonly socketPath?: string
+  readonly enableKeepAlive?: boolean
+  readonly keepAliveInitialDelay?: number
+}
+
+/**
+ * Opens the sockets of a pool's connections itself (mysql2's `stream` option, opened as mysql2
+ * does) and remembers those the server has not said a word on yet. Why: `pool.end` waits for every
+ * connection to quit, and one still waiting for the server's greeting (an address that never
+ * answers, a stalled server) quits only when its connect timeout fires: Ctrl-C while connecting
+ * waited that long, and with no timeout, for ever. Closing destroys those sockets at once.
+ */
+export const makeSockets = () => {
+  const unanswered = new Set<Net.Socket>()
+  const stream = ({ config }: { readonly config: SocketSettings }): Net.Socket => {
+    const socket = config.socketPath !== undefined && config.socketPath !== ""
+      ? Net.connect(config.socketPath)
+      : Net.connect(config.port ?? 3306, config.host ?? "localhost")
+    socket.setNoDelay(true)
+    if (config.enableKeepAlive !== false) {
+      socket.once("connect", () => socket.setKeepAlive(true, config.keepAliveInitialDelay ?? 0))
+    }
+    unanswered.add(socket)
+    const answered = () => void unanswered.delete(socket)
+    socket.once("data", answered)
+    socket.once("close", answered)
+    return socket
+  }
+  /** Destroys the sockets no server has answered on (their connections fail at once). */
+  const destroyUnanswered = () => {
+    for (const socket of unanswered) socket.destroy()
+    unanswered.clear()
+  }
+  return { stream, destroyUnanswered }
+}
+
 /** Runs one statement on a single connection of its own (`runOn` typing for a plain connection). */
 const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyArray<unknown>) =>
   Effect.async<unknown, unknown>((resume) => {
@@ -107,6 +153,16 @@ const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyAr
       (cause, results) => resume(cause === null ? Effect.succeed(results) : Effect.fail(cause))
     )
   })
+
+/** mysql2's wait for the server, plus a second: the bound on connecting when mysql2 sets none. */
+export const connectBound = (options: Omit<ServerOptions, "url">) =>
+  Duration.sum(Duration.decode(options.connectTimeout ?? Duration.seconds(5)), Duration.seconds(1))
+
+/** Waits until `connection` answers (a `SELECT 1`), within `connectBound`. */
+const connected = (connection: Mysql.Connection, options: ServerOptions) =>
+  queryOnce(connection, "SELECT 1", []).pipe(
+    Effect.timeoutFail({ duration: connectBound(options), onTimeout: () => ({ code: "ETIMEDOUT" }) })
+  )
 
 /**
  * Runs `use` on one connection to the URL's server, without selecting its database (which may not
@@ -122,10 +178,33 @@ const onServer = (
     const { Mysql: mysql2 } = yield* OptionalPackage.load(OptionalPackage.mysql, () => import("./MysqlDriver.js"))
     yield* Effect.acquireUseRelease(
       Effect.sync(() => mysql2.createConnection(connectionOptions(where.serverUrl, options))),
-      (connection) => Effect.mapError(use(connection, where.database), connectError(where.target)),
-      (connection) => Effect.async<void>((resume) => connection.end(() => resume(Effect.void)))
+      (connection) =>
+        Effect.mapError(
+          Effect.zipRight(connected(connection, options), use(connection, where.database)),
+          connectError(where.target)
+        ),
+      (connection, exit) => close(connection, exit, options)
     )
   })
+
+/**
+ * Ends a connection whose work succeeded (QUIT, bounded by the connect timeout), and destroys one
+ * whose work failed or was interrupted. Why: after a refused login the server has closed the
+ * socket, and mysql2 then never calls `end`'s callback; waiting for it hung `setup` forever, and
+ * its first SIGINT/SIGTERM with it (a release cannot be interrupted).
+ */
+const close = (connection: Mysql.Connection, exit: Exit.Exit<unknown, unknown>, options: ServerOptions) =>
+  Exit.isSuccess(exit)
+    ? Effect.async<void>((resume) => {
+      connection.end(() => resume(Effect.void))
+      return Effect.sync(() => connection.destroy())
+    }).pipe(
+      // A release is uninterruptible: the timeout could not stop the wait without this.
+      Effect.interruptible,
+      Effect.timeoutOption(options.connectTimeout ?? Duration.seconds(5)),
+      Effect.asVoid
+    )
+    : Effect.sync(() => connection.destroy())
 
 /**
  * Creates the database the URL names when it does not exist yet (utf8mb4), connecting to the

@@ -27,6 +27,9 @@ const otherUserCanRun = otherUser === undefined ||
       runProcess(process.execPath, ["-e", "require('node:fs').accessSync(process.argv[1], 4)", cliPath], otherUser)
     )).code === 0
 
+/** `host:port` of the test server (for a case that needs a server that answers). */
+const mysqlHost = new URL(mysqlServer.replace(/^mysql:/, "http:")).host
+
 const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}, asOtherUser = false) =>
   runCli(args, { env: { ...env, NO_COLOR: "1" }, ...(asOtherUser ? otherUser : undefined) })
 
@@ -382,6 +385,20 @@ const cases: ReadonlyArray<Case> = [
     args: () => ["--url", "mysql://root:hunter2@127.0.0.1:1/test", "count"],
     says: "the server is not reachable"
   },
+  {
+    name: "DBSCOPE_MYSQL_CONNECT_TIMEOUT of 0 (no limit in mysql2: a wait for ever)",
+    args: () => ["--url", "mysql://root:hunter2@127.0.0.1:1/test", "count"],
+    env: { DBSCOPE_MYSQL_CONNECT_TIMEOUT: "0 seconds" },
+    says: "DBSCOPE_MYSQL_CONNECT_TIMEOUT"
+  },
+  // Used to hang forever (the admin connection that creates the database waited on mysql2's `end`).
+  ...(mysqlAvailable
+    ? [{
+      name: "setup with a refused login (no such user)",
+      args: () => ["--url", `mysql://dbscope_nobody:hunter2@${mysqlHost}/test`, "setup"],
+      says: "access denied"
+    }]
+    : []),
   { name: "an unknown command", args: ({ db }) => ["--db", db, "explode"], says: "Invalid subcommand", exit: 2 }
 ]
 

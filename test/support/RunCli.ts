@@ -6,6 +6,7 @@
  * through `runProcess`.
  */
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
@@ -39,6 +40,11 @@ export interface RunOptions {
   } | undefined
   /** Closes the reading end of the child's stdout once this holds of stdout so far, as `head` does. */
   readonly closeStdoutWhen?: ((stdout: string) => boolean) | undefined
+  /**
+   * false: start without waiting for one of the two permits, for runs that mostly wait (on a
+   * server's timeout); the caller then bounds how many run at once. Default true.
+   */
+  readonly throttle?: boolean | undefined
 }
 
 export interface RunResult {
@@ -67,7 +73,7 @@ export const runProcess = (
   args: ReadonlyArray<string>,
   options: RunOptions = {}
 ): Effect.Effect<RunResult> =>
-  permits.withPermits(1)(Effect.async<RunResult>((resume) => {
+  (options.throttle === false ? identity : permits.withPermits(1))(Effect.async<RunResult>((resume) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
