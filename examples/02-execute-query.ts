@@ -8,7 +8,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { executeQuery, SqliteDatabase, UserRepo } from "dbscope"
-import { Console, Effect, Layer, Logger, LogLevel } from "effect"
+import { Console, Effect, Layer } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 
 const program = Effect.gen(function*() {
@@ -37,5 +37,5 @@ NodeRuntime.runMain(
   Effect.gen(function*() {
     const filename = yield* sampleDatabase
     yield* program.pipe(Effect.provide(UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ filename })))))
-  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Debug))
+  }).pipe(Effect.scoped)
 )

@@ -8,7 +8,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { fetchConcurrently, ReaderPool, SqlitePool, UserRepo } from "dbscope"
-import { Console, Effect, Layer, Logger, LogLevel } from "effect"
+import { Console, Effect, Layer } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 
 // `async def async_fetch_users()` / `async def async_fetch_older_users()`: plain effects, not yet run.
@@ -42,5 +42,5 @@ NodeRuntime.runMain(
     // Same options as SqliteDatabase.layer, plus the pool's; the workers stop when the layer is released.
     const database = SqlitePool.layer({ filename, readers: { size: 2 } })
     yield* program.pipe(Effect.provide(UserRepo.Default.pipe(Layer.provideMerge(database))))
-  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Debug))
+  }).pipe(Effect.scoped)
 )

@@ -7,7 +7,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { SqliteDatabase, UserRepo, UserStream } from "dbscope"
-import { Chunk, Console, Effect, Layer, Logger, LogLevel, Stream } from "effect"
+import { Chunk, Console, Effect, Layer, Stream } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 
 const program = Effect.gen(function*() {
@@ -40,5 +40,5 @@ NodeRuntime.runMain(
   Effect.gen(function*() {
     const filename = yield* sampleDatabase
     yield* program.pipe(Effect.provide(UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ filename })))))
-  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Debug))
+  }).pipe(Effect.scoped)
 )

@@ -8,7 +8,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { logQueries, SqliteDatabase, type User, UserRepo, UserStream } from "dbscope"
-import { Chunk, Console, Effect, Layer, Logger, LogLevel, Option, Stream } from "effect"
+import { Chunk, Console, Effect, Layer, Option, Stream } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 
 const range = (users: ReadonlyArray<User.User>) => `users ${users[0]?.user_id}..${users.at(-1)?.user_id}`
@@ -36,5 +36,5 @@ NodeRuntime.runMain(
   Effect.gen(function*() {
     const filename = yield* sampleDatabase
     yield* program.pipe(Effect.provide(UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ filename })))))
-  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Debug))
+  }).pipe(Effect.scoped)
 )

@@ -8,7 +8,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Migrations, SqliteDatabase, UserRepo, UserStream } from "dbscope"
-import { Console, Effect, Layer, Logger, LogLevel, Stream } from "effect"
+import { Console, Effect, Layer, Stream } from "effect"
 import * as path from "node:path"
 import { sampleDatabase } from "./sample-database.js"
 
@@ -40,5 +40,5 @@ NodeRuntime.runMain(
     const filename = yield* sampleDatabase
     yield* program(filename)
     yield* emptyTable(path.join(path.dirname(filename), "empty.db"))
-  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Debug))
+  }).pipe(Effect.scoped)
 )

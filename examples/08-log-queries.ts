@@ -9,7 +9,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { logQueries, SqliteDatabase, UserRepo } from "dbscope"
-import { Console, Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import { Console, Effect, Layer, Option, Redacted } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 
 const program = Effect.gen(function*() {
@@ -38,5 +38,5 @@ NodeRuntime.runMain(
   Effect.gen(function*() {
     const filename = yield* sampleDatabase
     yield* program.pipe(Effect.provide(UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ filename })))))
-  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Debug))
+  }).pipe(Effect.scoped)
 )

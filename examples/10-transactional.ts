@@ -7,7 +7,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { SqliteDatabase, transactional, UserRepo } from "dbscope"
-import { Console, Deferred, Effect, Fiber, Layer, Logger, LogLevel, Option } from "effect"
+import { Console, Deferred, Effect, Fiber, Layer, Option } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 
 const program = Effect.gen(function*() {
@@ -54,5 +54,5 @@ NodeRuntime.runMain(
   Effect.gen(function*() {
     const filename = yield* sampleDatabase
     yield* program.pipe(Effect.provide(UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ filename })))))
-  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Debug))
+  }).pipe(Effect.scoped)
 )

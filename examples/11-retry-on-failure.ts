@@ -8,7 +8,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { retryOnFailure, SqliteDatabase, transactional, UserRepo } from "dbscope"
-import { Console, Deferred, Effect, Layer, Logger, LogLevel, Ref } from "effect"
+import { Console, Deferred, Effect, Layer, Ref } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 
 const program = (filename: string) =>
@@ -53,5 +53,5 @@ NodeRuntime.runMain(
     // busyTimeout 0: a locked database fails at once instead of waiting, so the retries show.
     const database = UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ filename, busyTimeout: 0 })))
     yield* program(filename).pipe(Effect.provide(database))
-  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Debug))
+  }).pipe(Effect.scoped)
 )

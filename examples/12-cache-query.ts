@@ -9,7 +9,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { CacheQuery, cacheQuery, SqliteDatabase, UserRepo } from "dbscope"
-import { Console, Effect, Layer, Logger, LogLevel } from "effect"
+import { Console, Effect, Layer } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 
 const program = Effect.gen(function*() {
@@ -44,5 +44,5 @@ NodeRuntime.runMain(
     // The cache listens to the connection's writes, so it sits on top of the database layer.
     const database = UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ filename })))
     yield* program.pipe(Effect.provide(CacheQuery.layer({ capacity: 500 }).pipe(Layer.provideMerge(database))))
-  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Debug))
+  }).pipe(Effect.scoped)
 )
