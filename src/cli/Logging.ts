@@ -6,7 +6,13 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import { logfmtLogger } from "../combinators/LogfmtLogger.js"
 
-const toStderr = Logger.prettyLogger({ stderr: true, colors: "auto" })
+/**
+ * Colours only for a terminal, and never with `NO_COLOR` set (whatever its value). The pretty
+ * logger's own "auto" looks at stdout, so `2> file` on a terminal wrote escape codes into the file.
+ */
+const colours = process.stderr.isTTY === true && process.env.NO_COLOR === undefined
+
+const toStderr = Logger.prettyLogger({ stderr: true, colors: colours })
 
 /** One logfmt line per entry on stderr: what `--log-queries` writes, easy to grep and parse. */
 const logfmtToStderr = Logger.withConsoleError(logfmtLogger)
