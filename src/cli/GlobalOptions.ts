@@ -46,7 +46,8 @@ const joined = (name: string, value: string): ReadonlyArray<string> =>
 /**
  * `args` (the command line after `node dbscope`) with the global options moved to where the parser
  * reads them; `--help` anywhere shows the help of the subcommand typed (or of dbscope), `--version` the
- * version. Fails with a one-line message for an option missing its value or an unknown command.
+ * version. Fails with a one-line message for an option missing its value, a global option given
+ * twice, an unknown log level or an unknown command.
  */
 export const normalize = (
   grammar: Grammar,
@@ -77,15 +78,17 @@ export const normalize = (
     const { inline, name } = split(arg)
     const takesValue = builtInValues.has(name) || grammar.globalValues.has(name) || localValues.has(name)
     if (takesValue && inline === undefined && i + 1 >= args.length) return Either.left(`${arg} needs a value`)
-    const global = builtInValues.has(name) || grammar.globalValues.has(name) || grammar.globalFlags.has(name)
-    if (global && seen.has(name)) return Either.left(`${name} was given more than once`)
-    if (global) seen.add(name)
+    const isGlobal = builtInValues.has(name) || grammar.globalValues.has(name) || grammar.globalFlags.has(name)
+    if (isGlobal && seen.has(name)) return Either.left(`${name} was given more than once`)
+    if (isGlobal) seen.add(name)
     if (builtInValues.has(name) || grammar.globalValues.has(name)) {
       const value = inline ?? args[++i] ?? ""
       if (name === "--log-level" && !logLevels.includes(value.toLowerCase())) {
         return Either.left(`--log-level takes one of ${logLevels.join(", ")}, got '${value}'`)
       }
-      ;(builtInValues.has(name) ? builtIns : globals).push(...joined(name, value))
+      // The parser reads log levels in lower case only (`--log-level Debug` was "Invalid subcommand").
+      const given = name === "--log-level" ? value.toLowerCase() : value
+      ;(builtInValues.has(name) ? builtIns : globals).push(...joined(name, given))
     } else if (helpNames.has(name) && inline === undefined) {
       help = true
     } else if (name === "--version" && inline === undefined) {

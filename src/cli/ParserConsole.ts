@@ -38,7 +38,7 @@ export const restore = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<
 export const oneLine = (error: ValidationError.ValidationError): string => {
   const text = "error" in error ? plain(HelpDoc.toAnsiText(error.error)).replace(/\s+/g, " ").trim() : ""
   if (text !== "") return text
-  // The parser leaves some errors without a message.
+  // The parser leaves some errors without a message (an option given twice with different values).
   return error._tag === "MultipleValuesDetected"
     ? `an option was given more than once (${error.values.join(", ")})`
     : "the command line could not be read; see dbscope --help"

@@ -3,10 +3,15 @@
  * `--help` and `--version` before or after the subcommand, in both `--db X` and `--db=X` forms,
  * through the real `dbscope` binary; and values that look like options or commands stay values.
  */
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as ValidationError from "@effect/cli/ValidationError"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import * as GlobalOptions from "../../src/cli/GlobalOptions.js"
+import * as ParserConsole from "../../src/cli/ParserConsole.js"
 import { tempDirectory } from "../../src/testing/TestDatabase.js"
 import { runCli, type RunResult } from "../support/RunCli.js"
 
@@ -122,4 +127,48 @@ describe("global options in any position", slow, () => {
       assert.strictEqual(named.code, 0, show(["--db", "users", "users"], named))
       assert.lengthOf(JSON.parse(named.stdout) as Array<unknown>, 1)
     }))
+})
+
+describe("GlobalOptions.normalize", () => {
+  const grammar: GlobalOptions.Grammar = {
+    globalValues: new Set(["--db", "--url"]),
+    globalFlags: new Set(["--trace"]),
+    subcommands: new Map([["query", new Set(["--param"])], ["count", new Set()]])
+  }
+  const normalize = (...args: ReadonlyArray<string>) => GlobalOptions.normalize(grammar, args)
+
+  it("moves --log-level first, then the global options as typed (joined to their values), then the command", () => {
+    assert.deepStrictEqual(
+      normalize("query", "SELECT ?", "--trace", "--param", "--db", "--DB", "x", "--log-level=Info", "--json"),
+      Either.right(["--log-level=info", "--trace", "--db=x", "query", "SELECT ?", "--param", "--db", "--json"])
+    )
+    assert.deepStrictEqual(normalize("--db", "", "count"), Either.right(["--db", "", "count"]))
+    assert.deepStrictEqual(normalize("count", "--trace", "yes"), Either.right(["--trace", "yes", "count"]))
+    assert.deepStrictEqual(normalize("--trace=false", "count"), Either.right(["--trace=false", "count"]))
+    assert.deepStrictEqual(
+      normalize("query", "--", "--db", "--help"),
+      Either.right(["query", "--", "--db", "--help"]),
+      "nothing after -- moves"
+    )
+    assert.deepStrictEqual(normalize("--db", "x", "query", "-h"), Either.right(["query", "--help"]))
+    assert.deepStrictEqual(normalize("count", "--version", "--db", "x"), Either.right(["--version"]))
+    assert.deepStrictEqual(normalize(), Either.right([]))
+  })
+
+  it("refuses a missing value, a repeated global option, a bad log level and an unknown command", () => {
+    assert.deepStrictEqual(normalize("count", "--url"), Either.left("--url needs a value"))
+    assert.deepStrictEqual(normalize("query", "SELECT ?", "--param"), Either.left("--param needs a value"))
+    assert.deepStrictEqual(normalize("--trace", "count", "--trace"), Either.left("--trace was given more than once"))
+    assert.deepStrictEqual(
+      normalize("--log-level", "loud", "count"),
+      Either.left("--log-level takes one of all, trace, debug, info, warning, error, fatal, none, got 'loud'")
+    )
+    assert.deepStrictEqual(normalize("cout"), Either.left("unknown command 'cout': use one of count, query"))
+  })
+
+  it("a parser error is one line of plain text, even one the parser left without a message", () => {
+    const doc = HelpDoc.blocks([HelpDoc.h1("Oops"), HelpDoc.p("first"), HelpDoc.p("second")])
+    assert.strictEqual(ParserConsole.oneLine(ValidationError.invalidValue(doc)), "Oops first second")
+    assert.include(ParserConsole.oneLine(ValidationError.invalidArgument(HelpDoc.empty)), "dbscope --help")
+  })
 })
