@@ -23,7 +23,11 @@ export interface Grammar {
 /** @effect/cli's built-ins that take a value: read only before the subcommand, `--log-level` first of all. */
 const builtInValues = new Set(["--log-level", "--completions"])
 const helpNames = new Set(["--help", "-h"])
-const logLevels = ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"]
+/** The values the parser accepts for its built-ins; anything else it reported as "Invalid subcommand". */
+const choices: ReadonlyMap<string, ReadonlyArray<string>> = new Map([
+  ["--log-level", ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"]],
+  ["--completions", ["sh", "bash", "fish", "zsh"]]
+])
 
 /** The words a flag takes as its value when one follows it (@effect/cli's `true`/`false` spellings). */
 const booleanWords = new Set(["true", "1", "y", "yes", "on", "false", "0", "n", "no", "off"])
@@ -83,11 +87,12 @@ export const normalize = (
     if (isGlobal) seen.add(name)
     if (builtInValues.has(name) || grammar.globalValues.has(name)) {
       const value = inline ?? args[++i] ?? ""
-      if (name === "--log-level" && !logLevels.includes(value.toLowerCase())) {
-        return Either.left(`--log-level takes one of ${logLevels.join(", ")}, got '${value}'`)
+      const allowed = choices.get(name)
+      if (allowed !== undefined && !allowed.includes(value.toLowerCase())) {
+        return Either.left(`${name} takes one of ${allowed.join(", ")}, got '${value}'`)
       }
-      // The parser reads log levels in lower case only (`--log-level Debug` was "Invalid subcommand").
-      const given = name === "--log-level" ? value.toLowerCase() : value
+      // The parser reads these values in lower case only (`--log-level Debug` was "Invalid subcommand").
+      const given = allowed === undefined ? value : value.toLowerCase()
       ;(builtInValues.has(name) ? builtIns : globals).push(...joined(name, given))
     } else if (helpNames.has(name) && inline === undefined) {
       help = true
@@ -105,6 +110,8 @@ export const normalize = (
       localValues = grammar.subcommands.get(arg) ?? new Set()
     } else if (subcommand === undefined && !arg.startsWith("-")) {
       return Either.left(`unknown command '${arg}': use one of ${[...grammar.subcommands.keys()].sort().join(", ")}`)
+    } else if (subcommand === undefined && name !== "--wizard") {
+      return Either.left(`unknown option '${arg}': a command's own options come after the command`)
     } else {
       // The subcommand's own option or argument, in place; the value of one of its options never moves.
       emit(arg)

@@ -155,7 +155,7 @@ describe("GlobalOptions.normalize", () => {
     assert.deepStrictEqual(normalize(), Either.right([]))
   })
 
-  it("refuses a missing value, a repeated global option, a bad log level and an unknown command", () => {
+  it("refuses a missing value, a repeated global option, a bad built-in value, an unknown command or option", () => {
     assert.deepStrictEqual(normalize("count", "--url"), Either.left("--url needs a value"))
     assert.deepStrictEqual(normalize("query", "SELECT ?", "--param"), Either.left("--param needs a value"))
     assert.deepStrictEqual(normalize("--trace", "count", "--trace"), Either.left("--trace was given more than once"))
@@ -164,6 +164,15 @@ describe("GlobalOptions.normalize", () => {
       Either.left("--log-level takes one of all, trace, debug, info, warning, error, fatal, none, got 'loud'")
     )
     assert.deepStrictEqual(normalize("cout"), Either.left("unknown command 'cout': use one of count, query"))
+    assert.deepStrictEqual(
+      normalize("--json", "count"),
+      Either.left("unknown option '--json': a command's own options come after the command")
+    )
+    assert.deepStrictEqual(
+      normalize("--completions", "ksh"),
+      Either.left("--completions takes one of sh, bash, fish, zsh, got 'ksh'")
+    )
+    assert.deepStrictEqual(normalize("--completions", "BASH"), Either.right(["--completions=bash"]))
   })
 
   it("a parser error is one line of plain text, even one the parser left without a message", () => {

@@ -286,7 +286,8 @@ const cases: ReadonlyArray<Case> = [
   },
   { name: "--db twice", args: ({ db }) => ["--db", db, "count", "--db", db], says: "more than once", exit: 2 },
   { name: "a required option missing", args: ({ db }) => ["--db", db, "paginate"], says: "'--page-size'", exit: 2 },
-  { name: "a stray argument", args: ({ db }) => ["--db", db, "count", "extra"], says: "'extra'", exit: 2 }
+  { name: "a stray argument", args: ({ db }) => ["--db", db, "count", "extra"], says: "'extra'", exit: 2 },
+  { name: "an unknown option before the command", args: ({ db }) => ["-x", "--db", db, "count"], says: "'-x'", exit: 2 }
 ]
 
 describe("hostile input catalogue", () => {
