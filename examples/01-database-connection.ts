@@ -9,7 +9,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { SqliteDatabase, type User } from "dbscope"
 import { OpenResources } from "dbscope/testing"
-import { Console, Effect } from "effect"
+import { Console, Effect, Logger, LogLevel } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 
 const program = Effect.gen(function*() {
@@ -43,4 +43,5 @@ const program = Effect.gen(function*() {
   yield* Console.log(`connections still open: ${yield* OpenResources.current("connection")}`)
 })
 
-NodeRuntime.runMain(Effect.scoped(program))
+// dbscope logs each open and close at debug level (a library is quiet unless asked): shown here.
+NodeRuntime.runMain(Effect.scoped(program).pipe(Logger.withMinimumLogLevel(LogLevel.Debug)))

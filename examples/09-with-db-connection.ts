@@ -10,7 +10,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { UserRepo, withDbConnection } from "dbscope"
 import { OpenResources } from "dbscope/testing"
-import { Console, Deferred, Effect, Fiber, Option } from "effect"
+import { Console, Deferred, Effect, Fiber, Logger, LogLevel, Option } from "effect"
 import { sampleDatabase } from "./sample-database.js"
 
 const openConnections = OpenResources.current("connection")
@@ -45,4 +45,6 @@ const program = (filename: string) =>
     yield* Console.log(`after interrupting it: ${yield* openConnections} connections open`)
   })
 
-NodeRuntime.runMain(Effect.scoped(Effect.flatMap(sampleDatabase, program)))
+NodeRuntime.runMain(
+  Effect.scoped(Effect.flatMap(sampleDatabase, program)).pipe(Logger.withMinimumLogLevel(LogLevel.Debug))
+)

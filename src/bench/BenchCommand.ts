@@ -186,7 +186,9 @@ export const benchCommand = CliCommand.make("bench", {
     Options.withDescription("Rows each suite generates (default 1,000,000)"),
     Options.withDefault(1_000_000)
   ),
-  json: Options.boolean("json").pipe(Options.withDescription("Print the report as JSON instead of the table")),
+  json: Options.boolean("json").pipe(
+    Options.withDescription("Print the report as one JSON object instead of the table")
+  ),
   out: Options.directory("out").pipe(
     Options.withDescription("Folder to write REPORT.md and report.json to (default: a new ./dbscope-bench-<time>)"),
     Options.optional
@@ -197,6 +199,7 @@ export const benchCommand = CliCommand.make("bench", {
   )
 }, (options) => Effect.provide(runBench(options), ProgressBars.layerStderr)).pipe(
   CliCommand.withDescription(
-    "Run the benchmark suites (each in a process of its own) and report dbscope against its baselines side by side"
+    "Run the benchmark suites (each in a process of its own) and report dbscope against its baselines side by " +
+      "side. Prints one table and where the report was written; with --json, the report as one JSON object"
   )
 )

@@ -12,11 +12,16 @@ export const suiteNames = ["import", "concurrency", "streams", "combinators", "m
 export const SuiteName = Schema.Literal(...suiteNames)
 export type SuiteName = typeof SuiteName.Type
 
-/** A goal: a bound on the ratio (`ratio >= 0.8`), or on dbscope's own figure (`ours <= 50` MB). */
+/**
+ * A goal: a bound on the ratio (`ratio >= 0.8`), or on dbscope's own figure (`ours <= 50` MB), set
+ * for a run of at least `rows` rows. A smaller run does not judge it ("n/a"): with fewer rows the fixed
+ * costs weigh more and the figures say nothing about the goal.
+ */
 export const Goal = Schema.Struct({
   of: Schema.Literal("ratio", "ours"),
   op: Schema.Literal(">=", "<="),
-  value: Schema.Number
+  value: Schema.Number,
+  rows: Schema.Number
 })
 export type Goal = typeof Goal.Type
 
@@ -37,7 +42,7 @@ export const Comparison = Schema.Struct({
   /** Which way the ratio favours dbscope ("higher": baseline time / dbscope time; "lower": the inverse). */
   better: Schema.Literal("higher", "lower"),
   goal: Schema.optional(Goal),
-  /** Whether the goal is met; present exactly when there is a goal. */
+  /** Whether the goal is met; present exactly when there is a goal and the run had the rows it is for. */
   ok: Schema.optional(Schema.Boolean),
   note: Schema.optional(Schema.String)
 })
@@ -82,9 +87,12 @@ export const BenchReport = Schema.Struct({
 })
 export type BenchReport = typeof BenchReport.Type
 
-export const ratioAtLeast = (value: number): Goal => ({ of: "ratio", op: ">=", value })
-export const ratioAtMost = (value: number): Goal => ({ of: "ratio", op: "<=", value })
-export const oursAtMost = (value: number): Goal => ({ of: "ours", op: "<=", value })
+/** The rows the suites' goals are set for, unless a goal says otherwise: the default `--rows`. */
+export const goalRows = 1_000_000
+
+export const ratioAtLeast = (value: number, rows = goalRows): Goal => ({ of: "ratio", op: ">=", value, rows })
+export const ratioAtMost = (value: number, rows = goalRows): Goal => ({ of: "ratio", op: "<=", value, rows })
+export const oursAtMost = (value: number, rows = goalRows): Goal => ({ of: "ours", op: "<=", value, rows })
 
 /** Whether `value` meets `goal` (a missing ratio meets nothing). */
 const meets = (goal: Goal, value: number | null) =>
@@ -95,6 +103,13 @@ export const compare = (fields: Omit<Comparison, "ok">): Comparison =>
   fields.goal === undefined
     ? fields
     : { ...fields, ok: meets(fields.goal, fields.goal.of === "ratio" ? fields.ratio : fields.ours) }
+
+/** The comparison as a run of `rows` rows judges it: no verdict ("n/a") on a goal set for more rows. */
+export const judgedAt = (rows: number) => (comparison: Comparison): Comparison => {
+  if (comparison.goal === undefined || rows >= comparison.goal.rows) return comparison
+  const { ok: _, ...unjudged } = comparison
+  return unjudged
+}
 
 // ---------------------------------------------------------------------------------------------
 // Rendering
@@ -115,7 +130,8 @@ const goalText = (comparison: Comparison) => {
   return goal.of === "ratio" ? `${goal.op} ${goal.value}` : `${goal.op} ${goal.value} ${unit === "per s" ? "/s" : unit}`
 }
 
-const verdict = (ok: boolean | undefined) => ok === undefined ? "" : ok ? "ok" : "MISSED"
+/** `ok`, `MISSED`, or `n/a` for a goal the run had too few rows for; nothing without a goal. */
+const verdict = ({ goal, ok }: Comparison) => goal === undefined ? "" : ok === undefined ? "n/a" : ok ? "ok" : "MISSED"
 
 const header = ["suite", "measurement", "dbscope", "compared with", "its figure", "ratio", "goal", ""] as const
 /** The columns of text (left-aligned); the others hold figures (right-aligned). */
@@ -143,7 +159,7 @@ const cells = (report: BenchReport, notes: ReadonlyMap<Comparison, number>): Rea
           figure(c.baseline, c.unit),
           c.ratio === null ? "" : c.ratio.toFixed(2),
           goalText(c),
-          verdict(c.ok)
+          verdict(c)
         ]
       })
       : [[run.suite, `${run.status.toUpperCase()}: ${run.reason ?? "no reason given"}`, "", "", "", "", "", ""]]

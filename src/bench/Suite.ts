@@ -7,7 +7,7 @@ import * as Cause from "effect/Cause"
 import type * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Option from "effect/Option"
-import type { Comparison, SuiteName, SuiteOutcome } from "./BenchReport.js"
+import { type Comparison, judgedAt, type SuiteName, type SuiteOutcome } from "./BenchReport.js"
 import { peakRssMb } from "./Measure.js"
 
 export interface SuiteOptions {
@@ -51,14 +51,17 @@ const reasonOf = (cause: Cause.Cause<unknown>): string => {
   return message.trim().split("\n")[0] ?? ""
 }
 
-/** What `--results` records: the suite's comparisons, or why it was skipped or failed, and this process's peak RSS. */
-export const outcomeOf = (exit: Exit.Exit<SuiteResult, unknown>): SuiteOutcome => {
+/**
+ * What `--results` records: the suite's comparisons (judged for a run of `rows` rows), or why it was
+ * skipped or failed, and this process's peak RSS.
+ */
+export const outcomeOf = (exit: Exit.Exit<SuiteResult, unknown>, rows: number): SuiteOutcome => {
   const peak = peakRssMb()
   if (Exit.isFailure(exit)) {
     return { status: "failed", reason: reasonOf(exit.cause), unreliable: false, peakRssMb: peak, results: [] }
   }
   const result = exit.value
   return result.status === "ok"
-    ? { status: "ok", unreliable: result.unreliable, peakRssMb: peak, results: result.results }
+    ? { status: "ok", unreliable: result.unreliable, peakRssMb: peak, results: result.results.map(judgedAt(rows)) }
     : { status: "skipped", reason: result.reason, unreliable: false, peakRssMb: peak, results: [] }
 }

@@ -90,7 +90,7 @@ const runSuite = async (suite: Suite, rows: number, results: string | undefined)
   try {
     process.stdout.write(`dbscope bench: suite ${suite.name}, ${int(rows)} rows\nmachine: ${machine()}\n\n`)
     const exit = await Effect.runPromiseExit(quiet(suite.run({ rows, dir })), { signal: abort.signal })
-    const outcome = outcomeOf(exit)
+    const outcome = outcomeOf(exit, rows)
     if (outcome.status === "skipped") process.stdout.write(`${suite.name}: SKIPPED: ${outcome.reason}\n`)
     if (Exit.isFailure(exit)) {
       process.stderr.write(`${Cause.pretty(exit.cause)}\n`)

@@ -1,17 +1,23 @@
 /**
  * The `dbscope` command line: `setup`, `users`, `query`, `count`, the concurrency and stream
  * commands, `demo` and `bench`, each opening the database (a SQLite file, or a MySQL/MariaDB server
- * with `--url`) for exactly as long as the command runs. Data goes to stdout (a table, or JSON with
- * `--json`); problems go to stderr as one line. `--log-queries` and `--trace` wrap any command.
+ * with `--url`) for exactly as long as the command runs. Data goes to stdout (text, or JSON with
+ * `--json`: each command's description says exactly what); logs and problems go to stderr, a problem
+ * as one line. The global options (`--db`, `--url`, `--log-queries`, `--trace`, `--log-level`) may
+ * stand before or after the subcommand; `--log-queries` and `--trace` wrap any command.
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as Descriptor from "@effect/cli/CommandDescriptor"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import type * as Usage from "@effect/cli/Usage"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -42,8 +48,10 @@ import {
   streamUsers,
   streamUsersInBatches
 } from "../users/UserStream.js"
+import * as GlobalOptions from "./GlobalOptions.js"
 import * as Logging from "./Logging.js"
 import * as Output from "./Output.js"
+import * as ParserConsole from "./ParserConsole.js"
 import * as ProgressBars from "./ProgressBars.js"
 
 /** A command-line value that makes no sense (exit code 2, like the parser's own errors). */
@@ -57,9 +65,9 @@ const dbOption = Options.file("db").pipe(
   Options.withDescription("SQLite database file (default: $DBSCOPE_DB or ./data/users.db)"),
   Options.optional
 )
-const jsonOption = Options.boolean("json").pipe(
-  Options.withDescription("Print a JSON array of rows instead of a table")
-)
+/** `--json`, described by what it prints instead of the text (each command says exactly what). */
+const jsonOption = (prints: string) => Options.boolean("json").pipe(Options.withDescription(`Print ${prints}`))
+const jsonRows = jsonOption("one JSON array of row objects instead of the table")
 
 const logQueriesOption = Options.boolean("log-queries").pipe(
   Options.withDescription("Log every SQL statement (duration, rows; values hidden) to stderr as logfmt")
@@ -96,7 +104,7 @@ const tracing = Tracing.layerFromConfig
 
 /** Applies the global options that wrap a whole command (`--log-queries`, `--trace`). */
 const withGlobalOptions = <E, R>(effect: Effect.Effect<void, E, R>) =>
-  Effect.flatMap(dbscope, (global) => {
+  ParserConsole.restore(Effect.flatMap(dbscope, (global) => {
     const logged = global.logQueries
       ? effect.pipe(
         logQueries(),
@@ -106,7 +114,7 @@ const withGlobalOptions = <E, R>(effect: Effect.Effect<void, E, R>) =>
       : effect
     // Outermost: the exporter is flushed when the command has finished, whatever its outcome.
     return global.trace ? Effect.provide(logged, tracing) : logged
-  })
+  }))
 
 /**
  * The backend of this invocation, the flags mapped onto `Database`: a flag wins over the
@@ -246,7 +254,10 @@ const setupCommand = Command.make("setup", {
       if (result.synthetic > 0) yield* Console.log(`Added ${result.synthetic} synthetic users`)
       yield* Console.log(`Users in database: ${result.total}`)
     }).pipe(Effect.provide(Layer.merge(database({ create: true, anyTable: true }), ProgressBars.layerTerminal))))).pipe(
-    Command.withDescription("Create or migrate the database and import users (idempotent)")
+    Command.withDescription(
+      "Create or migrate the database and import users (idempotent). Prints what it did, a line each: the " +
+        "schema, the import, the synthetic users, the number of users"
+    )
   )
 
 const usersCommand = Command.make("users", {
@@ -255,7 +266,7 @@ const usersCommand = Command.make("users", {
     Options.optional
   ),
   limit: wholeNumberOption("limit").pipe(Options.withDescription("At most N rows"), Options.optional),
-  json: jsonOption
+  json: jsonRows
 }, ({ json, limit, olderThan }) =>
   Effect.gen(function*() {
     const repo = yield* UserRepo
@@ -270,7 +281,10 @@ const usersCommand = Command.make("users", {
     })
     yield* print(users, json)
   }).pipe(Effect.provide(database({})))).pipe(
-    Command.withDescription("List users, optionally only those older than an age")
+    Command.withDescription(
+      "List users in id order, optionally only those older than an age. Prints a table; with --json, one JSON " +
+        "array of user objects"
+    )
   )
 
 /** `--param` values that read as numbers are bound as numbers (`25`, `-3`, `1.5`); anything else as text. */
@@ -287,9 +301,11 @@ const queryCommand = Command.make("query", {
   ),
   write: Options.boolean("write").pipe(Options.withDescription("Allow the statement to change the database")),
   cacheDemo: Options.boolean("cache-demo").pipe(
-    Options.withDescription("Run the query twice through cacheQuery: the second answer comes from the cache")
+    Options.withDescription(
+      "Run the query twice through cacheQuery: the second answer comes from the cache (timings on stderr)"
+    )
   ),
-  json: jsonOption
+  json: jsonRows
 }, ({ cacheDemo, json, params, sql, write }) =>
   Effect.gen(function*() {
     const values = params.map(bindParam)
@@ -308,14 +324,19 @@ const queryCommand = Command.make("query", {
       `cache: ${stats.hits} hit, ${stats.misses} miss; a write through dbscope to a table read here would drop it`
     ].join("\n"))
   }).pipe(Effect.provide(CacheQuery.layer().pipe(Layer.provideMerge(database({ anyTable: true })))))).pipe(
-    Command.withDescription("Run one parameterized SQL statement (read-only unless --write)")
+    Command.withDescription(
+      "Run one parameterized SQL statement (read-only unless --write). Prints its rows as a table; with --json, " +
+        "one JSON array of row objects"
+    )
   )
 
 const countCommand = Command.make("count", {}, () =>
   Effect.gen(function*() {
     const repo = yield* UserRepo
     yield* Console.log(String(yield* repo.count))
-  }).pipe(Effect.provide(database({})))).pipe(Command.withDescription("Print the number of users"))
+  }).pipe(Effect.provide(database({})))).pipe(
+    Command.withDescription("Print the number of users: one line, the number")
+  )
 
 const concurrentCommand = Command.make("concurrent", {
   olderThan: wholeNumberOption("older-than").pipe(
@@ -323,7 +344,7 @@ const concurrentCommand = Command.make("concurrent", {
     Options.withDefault(40)
   ),
   sequential: sequentialOption,
-  json: jsonOption
+  json: jsonOption("one JSON object, {\"allUsers\": [users], \"olderUsers\": [users]}, instead of the report")
 }, ({ json, olderThan, sequential }) =>
   Effect.gen(function*() {
     const result = yield* fetchUsers(olderThan, { concurrent: !sequential }).pipe(
@@ -344,10 +365,16 @@ const concurrentCommand = Command.make("concurrent", {
       `  total                   ${"".padStart(16)} ${ms(result.millis)}`
     ].join("\n"))
   }).pipe(Effect.provide(readDatabase(sequential)))).pipe(
-    Command.withDescription("The seed's gather: all users and users older than N, fetched concurrently")
+    Command.withDescription(
+      "The seed's gather: all users and users older than N, fetched concurrently. Prints each query's rows " +
+        "and time; with --json, one JSON object with both lists of users"
+    )
   )
 
-const dashboardCommand = Command.make("dashboard", { sequential: sequentialOption, json: jsonOption }, ({
+const dashboardCommand = Command.make("dashboard", {
+  sequential: sequentialOption,
+  json: jsonOption("one JSON object (summary, ageBands, usersOver40, topDomains, millis) instead of the report")
+}, ({
   json,
   sequential
 }) =>
@@ -364,7 +391,10 @@ const dashboardCommand = Command.make("dashboard", { sequential: sequentialOptio
       `4 queries ${yield* poolDescription(sequential)}: ${report.millis.toFixed(1)} ms`
     ].join("\n"))
   }).pipe(Effect.provide(readDatabase(sequential)))).pipe(
-    Command.withDescription("Four aggregate queries (age bands, average age, over 40, top domains) at once")
+    Command.withDescription(
+      "Four aggregate queries (age bands, average age, over 40, top domains) at once. Prints a four-line " +
+        "report; with --json, one JSON object"
+    )
   )
 
 /** `--page-size` / `--batch-size` values: integers 1..100000, checked before any query runs. */
@@ -385,14 +415,17 @@ const userLine = (user: User) =>
 
 const streamCommand = Command.make("stream", {
   limit: wholeNumberOption("limit").pipe(Options.withDescription("Stop after N users"), Options.optional),
-  json: Options.boolean("json").pipe(Options.withDescription("JSON Lines: one user object per line"))
+  json: jsonOption("JSON Lines, one user object per line, instead of the text lines")
 }, ({ json, limit }) =>
   Effect.gen(function*() {
     const max = yield* nonNegative("limit", limit)
     const users = max === undefined ? streamUsers() : Stream.take(streamUsers(), max)
     yield* users.pipe(Stream.runForEach((user) => Console.log(json ? JSON.stringify(user) : userLine(user))))
   }).pipe(Effect.provide(database({})))).pipe(
-    Command.withDescription("Stream every user, one at a time, in constant memory (the seed's stream_users)")
+    Command.withDescription(
+      "Stream every user, one at a time, in constant memory (the seed's stream_users). Prints a line per " +
+        "user; with --json, JSON Lines: one user object per line"
+    )
   )
 
 const batchesCommand = Command.make("batches", {
@@ -401,7 +434,7 @@ const batchesCommand = Command.make("batches", {
     Options.withDescription("Keep users strictly older than N (0..150)"),
     Options.withDefault(25)
   ),
-  json: Options.boolean("json").pipe(Options.withDescription("JSON Lines: the kept users, one per line"))
+  json: jsonOption("JSON Lines, one kept user object per line (no batch lines, no total)")
 }, ({ batchSize, json, olderThan }) =>
   Effect.gen(function*() {
     if (!Number.isSafeInteger(olderThan) || olderThan < 0 || olderThan > 150) {
@@ -425,12 +458,15 @@ const batchesCommand = Command.make("batches", {
       )
     }
   }).pipe(Effect.provide(database({})))).pipe(
-    Command.withDescription("Process users in batches, keeping those older than N (the seed's batch_processing)")
+    Command.withDescription(
+      "Process users in batches, keeping those older than N (the seed's batch_processing). Prints a line per " +
+        "batch and a total; with --json, JSON Lines: one kept user object per line"
+    )
   )
 
 const paginateCommand = Command.make("paginate", {
   pageSize: sizeOption("page-size"),
-  json: Options.boolean("json").pipe(Options.withDescription("JSON Lines: one array of users per page"))
+  json: jsonOption("JSON Lines, one JSON array of user objects per page (no total)")
 }, ({ json, pageSize }) =>
   Effect.gen(function*() {
     let pages = 0
@@ -442,15 +478,23 @@ const paginateCommand = Command.make("paginate", {
     }))
     if (!json) yield* Console.log(counted(pages, "page", "pages"))
   }).pipe(Effect.provide(database({})))).pipe(
-    Command.withDescription("Walk all users page by page, fetching each page only when needed (lazy_paginate)")
+    Command.withDescription(
+      "Walk all users page by page, fetching each page only when needed (lazy_paginate). Prints a line per " +
+        "page and a total; with --json, JSON Lines: one JSON array of user objects per page"
+    )
   )
 
-const averageAgeCommand = Command.make("average-age", { json: jsonOption }, ({ json }) =>
+const averageAgeCommand = Command.make("average-age", {
+  json: jsonOption("one JSON object, {\"averageAge\": number}, instead of the line")
+}, ({ json }) =>
   Effect.gen(function*() {
     const average = yield* averageAge()
     yield* Console.log(json ? JSON.stringify({ averageAge: average }) : `Average age of users: ${average.toFixed(3)}`)
   }).pipe(Effect.provide(database({})))).pipe(
-    Command.withDescription("The average age, folded over a stream of ages (no SQL AVG, no table in memory)")
+    Command.withDescription(
+      "The average age, folded over a stream of ages (no SQL AVG, no table in memory). Prints one line, " +
+        "\"Average age of users: N\"; with --json, one JSON object"
+    )
   )
 
 const demoCommand = Command.make("demo", {}, () =>
@@ -464,7 +508,10 @@ const demoCommand = Command.make("demo", {}, () =>
       const { runDemo } = yield* Effect.promise(() => import("./Demo.js"))
       yield* runDemo(resolved.options)
     }
-  })).pipe(Command.withDescription("Walk through the exercises dbscope re-implements, with their output"))
+  })).pipe(Command.withDescription(
+    "Walk through the exercises dbscope re-implements, on a temporary copy of the database (created from the " +
+      "bundled sample when missing). Prints their output; log lines go to stderr"
+  ))
 
 /** A subcommand that honours the global options. */
 const global = <Name extends string, R, E, A>(subcommand: Command.Command<Name, R, E, A>) =>
@@ -488,5 +535,64 @@ export const command = dbscope.pipe(
   ])
 )
 
-/** Parses `argv` (as `process.argv`) and runs the chosen command. */
-export const run = Command.run(command, { name: "dbscope", version: "0.1.0" })
+/** The option names in `usage` that take a value (`--db file`), and those that do not (`--trace`). */
+const optionNames = (usage: Usage.Usage): { readonly values: Array<string>; readonly flags: Array<string> } => {
+  switch (usage._tag) {
+    case "Named": {
+      const names = usage.names.filter((name) => name.startsWith("-"))
+      return usage.acceptedValues._tag === "Some" ? { values: names, flags: [] } : { values: [], flags: names }
+    }
+    case "Optional":
+    case "Repeated":
+      return optionNames(usage.usage)
+    case "Alternation":
+    case "Concat": {
+      const left = optionNames(usage.left)
+      const right = optionNames(usage.right)
+      return { values: [...left.values, ...right.values], flags: [...left.flags, ...right.flags] }
+    }
+    default:
+      return { values: [], flags: [] }
+  }
+}
+
+/** The command tree as the argument normaliser needs it: which options take a value, where. */
+const grammar: GlobalOptions.Grammar = (() => {
+  const root = optionNames(Command.getUsage(dbscope))
+  return {
+    globalValues: new Set(root.values),
+    globalFlags: new Set(root.flags),
+    subcommands: new Map(
+      Array.from(Command.getSubcommands(command), ([name, descriptor]) => [
+        name,
+        new Set(optionNames(Descriptor.getUsage(descriptor)).values)
+      ])
+    )
+  }
+})()
+
+/** Colours in the help only on a terminal, and never with `NO_COLOR` set (whatever its value). */
+const colourWanted = Effect.zipWith(
+  Config.option(Config.string("NO_COLOR")),
+  Effect.sync(() => process.stdout.isTTY === true),
+  (noColor, terminal) => terminal && noColor._tag === "None"
+).pipe(Effect.orElseSucceed(() => false))
+
+const app = Command.run(command, { name: "dbscope", version: "0.1.0" })
+
+/**
+ * Parses `argv` (as `process.argv`) and runs the chosen command. Global options may stand anywhere
+ * (`GlobalOptions`); a command line that cannot be parsed fails with a `UsageError` of one line.
+ */
+export const run = (argv: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const normalized = GlobalOptions.normalize(grammar, argv.slice(2))
+    if (Either.isLeft(normalized)) return yield* new UsageError({ reason: normalized.left })
+    const console = ParserConsole.make(yield* Effect.console, yield* colourWanted)
+    return yield* Effect.withConsole(app([...argv.slice(0, 2), ...normalized.right]), console)
+  }).pipe(
+    Effect.catchIf(
+      ValidationError.isValidationError,
+      (error) => Effect.fail(new UsageError({ reason: ParserConsole.oneLine(error) }))
+    )
+  )

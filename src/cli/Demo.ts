@@ -1,6 +1,9 @@
 /**
  * `npm start`: the Python exercises dbscope re-implements, run for real on the embedded SQLite
- * database, with output shaped like the originals' (open/close log lines, rows as tuples).
+ * database, with output shaped like the originals' (rows as tuples; the open/close lines and the
+ * other log lines on stderr, with every other command's). The exercises write (user 1's e-mail, a
+ * user added and deleted), so they run on a temporary copy of the database: the user's file is left
+ * as it was.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Chunk from "effect/Chunk"
@@ -13,6 +16,8 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { sampleCsv } from "../BundledData.js"
 import * as SqliteDatabase from "../client/SqliteDatabase.js"
 import * as SqlitePool from "../client/SqlitePool.js"
@@ -29,7 +34,6 @@ import * as Progress from "../users/Progress.js"
 import { setup } from "../users/Setup.js"
 import { UserRepo } from "../users/UserRepo.js"
 import { averageAge, batchProcessing, lazyPaginate, streamUsers } from "../users/UserStream.js"
-import * as Logging from "./Logging.js"
 
 const shown = 5
 
@@ -130,19 +134,45 @@ const decoratorExercises = (options: SqliteDatabase.SqliteOptions) =>
     }).pipe(Effect.provide(CacheQuery.layer().pipe(Layer.provideMerge(withRepo))))
   })
 
-/** Runs the demo on the database `options` names, creating it from the bundled CSV when absent. */
-export const runDemo = (options: SqliteDatabase.SqliteOptions) =>
+/** Creates the database `options` names from the bundled sample, as `setup` does, when it is absent. */
+const createIfAbsent = (options: SqliteDatabase.SqliteOptions) =>
   Effect.gen(function*() {
-    const database = SqliteDatabase.layer({ ...options, create: true })
-    const withRepo = UserRepo.Default.pipe(Layer.provideMerge(database))
+    if (fs.existsSync(options.filename)) return
+    yield* Console.log(`Creating ${options.filename} from the bundled sample (${sampleCsv})`)
+    const result = yield* setup({ csv: sampleCsv }).pipe(
+      Effect.provide(Layer.merge(
+        UserRepo.Default.pipe(Layer.provideMerge(SqliteDatabase.layer({ ...options, create: true }))),
+        Progress.layerSilent
+      ))
+    )
+    yield* Console.log(`Imported ${result.imported?.inserted ?? 0} users`)
+  })
 
-    if (!fs.existsSync(options.filename)) {
-      yield* Console.log(`Creating ${options.filename} from the bundled sample (${sampleCsv})`)
-      const result = yield* setup({ csv: sampleCsv }).pipe(
-        Effect.provide(Layer.merge(withRepo, Progress.layerSilent))
-      )
-      yield* Console.log(`Imported ${result.imported?.inserted ?? 0} users`)
-    }
+/**
+ * A copy of the database `options` names, with the same file name, in a private folder removed when
+ * the scope closes. `VACUUM INTO` copies what a reader sees, including what is still in the
+ * write-ahead log, and writes nothing to the original.
+ */
+const scratchCopy = (options: SqliteDatabase.SqliteOptions) =>
+  Effect.gen(function*() {
+    const dir = yield* Effect.acquireRelease(
+      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "dbscope-demo-"))),
+      (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+    )
+    const filename = path.join(dir, path.basename(options.filename))
+    yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`VACUUM INTO ${filename}`).pipe(
+      Effect.provide(SqliteDatabase.layer({ ...options, create: false }))
+    )
+    // Private, as dbscope makes its files (a copy readable by others would be warned about).
+    yield* Effect.sync(() => fs.chmodSync(filename, 0o600))
+    return { ...options, filename }
+  })
+
+/** The exercises, on the database `options` names (which they change). */
+const exercises = (options: SqliteDatabase.SqliteOptions) =>
+  Effect.gen(function*() {
+    const database = SqliteDatabase.layer({ ...options, create: false })
+    const withRepo = UserRepo.Default.pipe(Layer.provideMerge(database))
 
     yield* heading("0. DatabaseConnection: a scoped connection, opened and always closed")
     yield* Effect.gen(function*() {
@@ -195,4 +225,14 @@ export const runDemo = (options: SqliteDatabase.SqliteOptions) =>
     }).pipe(Effect.provide(withRepo))
 
     yield* decoratorExercises(options)
-  }).pipe(Logger.withMinimumLogLevel(LogLevel.Info), Effect.provide(Logging.layerStdout))
+  })
+
+/**
+ * Runs the demo on a temporary copy of the database `options` names (created from the bundled CSV
+ * when absent), with the connections' open/close lines (debug level) shown.
+ */
+export const runDemo = (options: SqliteDatabase.SqliteOptions) =>
+  Effect.gen(function*() {
+    yield* createIfAbsent(options)
+    yield* exercises(yield* scratchCopy(options))
+  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Debug))

@@ -1,6 +1,6 @@
 /**
  * How rows reach a person or a program: an aligned text table for terminals, JSON for tools.
- * JSON output is exactly one array of row objects, so it can be piped into `jq`.
+ * `json` gives one array of row objects, for `jq` (commands whose JSON is not rows print their own).
  */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"

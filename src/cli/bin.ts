@@ -8,7 +8,6 @@
  * closed stdout (`dbscope stream | head`) interrupts it too, quietly, with exit 0. The fiber runs on
  * the `EventLoopScheduler`, without which a long synchronous walk never let the signal in.
  */
-import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -38,8 +37,6 @@ const report = (cause: Cause.Cause<unknown>): Effect.Effect<number> => {
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     const error = failure.value
-    // @effect/cli has already printed its own parse errors (with usage) on stderr.
-    if (ValidationError.isValidationError(error)) return Effect.succeed(2)
     const message = error instanceof Error ? error.message : String(error)
     return Effect.sync(() => {
       process.stderr.write(`dbscope: ${message}\n`)

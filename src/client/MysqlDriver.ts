@@ -136,7 +136,7 @@ export const make = (options: MysqlOptions) =>
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() => Mysql.createPool({ ...poolOptions(where.url, options), stream: sockets.stream })).pipe(
         Effect.tap(OpenResources.opened("mysqlPool")),
-        Effect.tap(Effect.log(`Database pool opened: ${where.target}`))
+        Effect.tap(Effect.logDebug(`Database pool opened: ${where.target}`))
       ),
       (pool) =>
         Effect.async<void>((resume) => {
@@ -145,7 +145,7 @@ export const make = (options: MysqlOptions) =>
           sockets.destroyUnanswered()
         }).pipe(
           Effect.zipRight(OpenResources.closed("mysqlPool")),
-          Effect.zipRight(Effect.log(`Database pool closed: ${where.target}`))
+          Effect.zipRight(Effect.logDebug(`Database pool closed: ${where.target}`))
         )
     )
     yield* runOn(pool, "SELECT 1", [], "query").pipe(

@@ -259,12 +259,12 @@ export const makeWith = <E>(
     const db = yield* Effect.acquireRelease(
       openHandle(file, shown, options).pipe(
         Effect.tap(OpenResources.opened("connection")),
-        Effect.tap(Effect.log(`Database connection opened: ${name}`))
+        Effect.tap(Effect.logDebug(`Database connection opened: ${name}`))
       ),
       (db) =>
         Effect.sync(() => db.close()).pipe(
           Effect.zipRight(OpenResources.closed("connection")),
-          Effect.zipRight(Effect.log(`Database connection closed: ${name}`))
+          Effect.zipRight(Effect.logDebug(`Database connection closed: ${name}`))
         )
     )
     const pool = yield* startReaders(file)

@@ -41,7 +41,9 @@ describe("dbscope bench", () => {
             if (c.ratio === null) assert.strictEqual(c.goal?.of, "ours", what)
             else assert.isTrue(Number.isFinite(c.ratio) && c.ratio > 0, `${what}: ratio ${c.ratio}`)
             assert.isTrue(Number.isFinite(c.ours) && Number.isFinite(c.baseline), what)
-            assert.strictEqual(c.ok === undefined, c.goal === undefined, `${what}: a verdict exactly with a goal`)
+            // Goals are set for 1,000,000 rows (the sample's for any run): at 3,000 rows most are n/a.
+            const judged = c.goal !== undefined && c.goal.rows <= report.rows
+            assert.strictEqual(c.ok !== undefined, judged, `${what}: a verdict exactly with a goal for this many rows`)
           }
         }
         const mysql = report.suites.find((run) => run.suite === "mysql")

@@ -3,8 +3,10 @@
  * are numbered, verdicts follow the goals, and the JSON reads back as the same report.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import * as BenchReport from "../../src/bench/BenchReport.js"
+import { measured, outcomeOf } from "../../src/bench/Suite.js"
 
 const machine: BenchReport.Machine = { cpu: "Test CPU", cores: 2, node: "v20.0.0", os: "Linux", date: "2026-01-01" }
 
@@ -93,5 +95,36 @@ describe("BenchReport", () => {
       Schema.decodeUnknownSync(BenchReport.BenchReport)(JSON.parse(BenchReport.json(report))),
       report
     )
+  })
+
+  it("a goal set for more rows than the run had is n/a, not MISSED; from its row count on it is judged", () => {
+    const lookups = (goal: BenchReport.Goal) =>
+      BenchReport.compare({
+        suite: "import",
+        name: "lookups",
+        ours: 10,
+        against: "raw",
+        baseline: 1,
+        unit: "per s",
+        ratio: 0.1,
+        better: "higher",
+        goal
+      })
+    const results = [lookups(BenchReport.ratioAtLeast(0.5)), lookups(BenchReport.ratioAtLeast(0.5, 0))]
+    const at = (rows: number) => {
+      const outcome = outcomeOf(Exit.succeed(measured(false, results)), rows)
+      const suites = [run("import", { results: outcome.results })]
+      return { outcome, text: BenchReport.text({ machine, rows, suites }) }
+    }
+    const small = at(3000)
+    assert.strictEqual(BenchReport.goalRows, 1_000_000)
+    assert.isFalse("ok" in (small.outcome.results[0] ?? {}), "no verdict below the goal's rows")
+    assert.strictEqual(small.outcome.results[1]?.ok, false, "a goal for any row count is judged")
+    const [naLine, judgedLine] = small.text.split("\n").filter((line) => line.startsWith("import  lookups"))
+    assert.match(naLine ?? "", />= 0\.5\s+n\/a$/)
+    assert.match(judgedLine ?? "", />= 0\.5\s+MISSED$/)
+    const full = at(1_000_000)
+    assert.deepStrictEqual(full.outcome.results.map((c) => c.ok), [false, false])
+    assert.notInclude(full.text, "n/a")
   })
 })

@@ -339,27 +339,43 @@ describe("dbscope CLI", slow, () => {
       assert.notInclude(fraction.stderr, "    at ")
     }))
 
-  it.scoped("demo runs the exercises on a fresh database", () =>
+  it.scoped("demo runs the exercises on a fresh database, its log lines on stderr", () =>
     Effect.gen(function*() {
       const db = path.join(yield* tempDirectory, "demo.db")
       const result = yield* dbscope(["--db", db, "demo"])
       assert.strictEqual(result.code, 0, result.stderr)
       assert.include(result.stdout, "SELECT * FROM users -> 1000 rows")
       assert.include(result.stdout, "with (25,) -> 804 rows")
-      assert.include(result.stdout, "Database connection opened: demo.db")
-      assert.include(result.stdout, "Database connection closed: demo.db")
+      assert.include(result.stderr, "Database connection opened: demo.db")
+      assert.include(result.stderr, "Database connection closed: demo.db")
       assert.include(result.stdout, "Average age of users: 62.379")
       assert.include(result.stdout, "lazy_paginate(100) -> 10 pages")
       assert.include(result.stdout, "fetch_all_users(query=\"SELECT * FROM users\") -> 1000 rows")
       assert.include(result.stdout, "get_user_by_id(user_id=1) -> (1, ")
       assert.include(result.stdout, "rolled back, still: Crawford_Cartwright@hotmail.com")
-      assert.match(result.stdout, /WARN .*retry 1 of 5 in \d+ ms after: writing users failed: the database is locked/)
+      assert.match(result.stderr, /WARN .*retry 1 of 5 in \d+ ms after: writing users failed: the database is locked/)
       assert.include(result.stdout, "update_user_email while another connection writes -> done")
       assert.include(result.stdout, "the same call again (served from the cache) -> 1000 rows")
       assert.include(result.stdout, "after inserting a user (the write dropped the cached result) -> 1001 rows")
+      // No log line on stdout: no pretty-logger timestamp, no logfmt line, no level.
+      assert.notMatch(result.stdout, /^\[\d{2}:\d{2}:\d{2}\.\d{3}\]|^timestamp=|\b(?:DEBUG|INFO|WARN)\b/m)
       const again = yield* dbscope(["--db", db, "demo"])
       assert.strictEqual(again.code, 0, again.stderr)
       assert.include(again.stdout, "SELECT * FROM users -> 1000 rows", "the demo leaves the database as it found it")
+    }))
+
+  it.scoped("demo leaves an existing database as it found it, byte for byte (it runs on a temporary copy)", () =>
+    Effect.gen(function*() {
+      const db = yield* sampleDatabase
+      const before = checksum(db)
+      const user1 = (yield* dbscope(["--db", db, "users", "--limit", "1", "--json"])).stdout
+      assert.include(user1, "Ross.Reynolds21@hotmail.com")
+      const result = yield* dbscope(["--db", db, "demo"])
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.include(result.stdout, "committed: Crawford_Cartwright@hotmail.com", "the demo changed its copy")
+      assert.strictEqual(checksum(db), before)
+      assert.strictEqual((yield* dbscope(["--db", db, "users", "--limit", "1", "--json"])).stdout, user1)
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(db)), ["users.db"], "no copy left beside it")
     }))
 
   it.scoped("a database file other users can read opens with a one-line warning on stderr", () =>

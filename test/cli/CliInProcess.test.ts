@@ -168,4 +168,69 @@ describe("CLI in process", () => {
       assert.property(dbscope, name)
     }
   })
+
+  it.scopedLive("each command's help says what it prints on stdout, and --json prints exactly that shape", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "shapes.db")
+      yield* ok(["--db", db, "setup"])
+      const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value)
+      const isUser = (value: unknown) => isObject(value) && "user_id" in (value as object)
+      const oneJson = (out: string) => JSON.parse(out) as unknown
+      const jsonLines = (out: string) => out.split("\n").map((line) => JSON.parse(line) as unknown)
+      /** Each command: words of its help, its arguments with --json, and a check of what it printed. */
+      const documented: ReadonlyArray<readonly [string, string, ReadonlyArray<string>, (out: string) => boolean]> = [
+        ["users", "with --json, one JSON array of user objects", ["users", "--limit", "3", "--json"], (out) => {
+          const rows = oneJson(out)
+          return Array.isArray(rows) && rows.length === 3 && rows.every(isUser)
+        }],
+        ["query", "with --json, one JSON array of row objects", ["query", "SELECT 1 AS one", "--json"], (out) => {
+          const rows = oneJson(out)
+          return Array.isArray(rows) && rows.length === 1 && rows.every(isObject)
+        }],
+        ["count", "one line, the number", ["count"], (out) => /^\d+$/.test(out)],
+        ["concurrent", "with --json, one JSON object with both lists of users", ["concurrent", "--json"], (out) => {
+          const value = oneJson(out) as Record<string, unknown>
+          return isObject(value) && Object.keys(value).join() === "allUsers,olderUsers" &&
+            [value.allUsers, value.olderUsers].every((users) => Array.isArray(users) && users.every(isUser))
+        }],
+        ["dashboard", "with --json, one JSON object", ["dashboard", "--json"], (out) => {
+          const value = oneJson(out)
+          return isObject(value) &&
+            ["summary", "ageBands", "usersOver40", "topDomains", "millis"].every((key) => key in (value as object))
+        }],
+        ["stream", "with --json, JSON Lines: one user object per line", ["stream", "--limit", "4", "--json"], (out) => {
+          const lines = jsonLines(out)
+          return lines.length === 4 && lines.every(isUser)
+        }],
+        [
+          "batches",
+          "with --json, JSON Lines: one kept user object per line",
+          ["batches", "--batch-size", "300", "--json"],
+          (out) => {
+            const lines = jsonLines(out)
+            return lines.length === 804 && lines.every(isUser)
+          }
+        ],
+        [
+          "paginate",
+          "with --json, JSON Lines: one JSON array of user objects per page",
+          ["paginate", "--page-size", "400", "--json"],
+          (out) => {
+            const lines = jsonLines(out)
+            return lines.length === 3 && lines.every((page) => Array.isArray(page) && page.every(isUser))
+          }
+        ],
+        ["average-age", "with --json, one JSON object", ["average-age", "--json"], (out) => {
+          const value = oneJson(out)
+          return isObject(value) && Object.keys(value as object).join() === "averageAge" &&
+            typeof (value as { averageAge: unknown }).averageAge === "number"
+        }]
+      ]
+      for (const [command, says, args, shaped] of documented) {
+        const help = (yield* ok([command, "--help"])).out.replace(/\s+/g, " ")
+        assert.include(help, says, `${command} --help`)
+        const { out } = yield* ok(["--db", db, ...args])
+        assert.isTrue(shaped(out), `${args.join(" ")} printed: ${out.slice(0, 300)}`)
+      }
+    }))
 })

@@ -64,9 +64,13 @@ const example = (file: string, expected: ReadonlyArray<string>): Effect.Effect<R
     return run
   })
 
-/** Every log entry is a connection opened or closed, as many closed as opened. */
+/**
+ * Every log entry is a connection opened or closed (debug lines: dbscope is quiet unless asked, and
+ * only the examples about connections ask), as many closed as opened.
+ */
 const assertOnlyConnectionLogs = (run: Run, connections: number) => {
   const messages = run.logs.map((entry) => entry.message)
+  assert.deepStrictEqual(run.logs.filter((entry) => entry.level !== "DEBUG"), [])
   assert.deepStrictEqual(messages.filter((m) => m.includes("opened")).length, connections)
   assert.deepStrictEqual(messages.filter((m) => m.includes("closed")).length, connections)
   assert.deepStrictEqual(messages.filter((m) => !/^Database connection (opened|closed): /.test(m)), [])
@@ -102,7 +106,7 @@ describe("examples", () => {
         "UserRepo.olderThan(25) -> 804 users, the first: Johnnie Mayer",
         "UserRepo.olderThan(200) -> InvalidAge: age must be an integer between 0 and 150, got 200"
       ])
-      assertOnlyConnectionLogs(run, 1)
+      assertOnlyConnectionLogs(run, 0)
     }))
 
   it.effect("03 asyncio.gather: 1000 and 707 users fetched at once on 2 reader workers", () =>
@@ -114,7 +118,7 @@ describe("examples", () => {
         "fetchConcurrently(100) -> 1000 users, 171 older than 100",
         "with an invalid age in one query -> InvalidAge: age must be an integer between 0 and 150, got -1"
       ])
-      assertOnlyConnectionLogs(run, 1)
+      assertOnlyConnectionLogs(run, 0)
     }))
 
   it.effect("04 stream_users: the first 3 users, 1000 streamed, no cursor left open", () =>
@@ -127,7 +131,7 @@ describe("examples", () => {
         "sql.stream, first row: Johnnie Mayer",
         "cursors still open: 0"
       ])
-      assertOnlyConnectionLogs(run, 1)
+      assertOnlyConnectionLogs(run, 0)
     }))
 
   it.effect("05 batches: 804 users over 25, batch by batch", () =>
@@ -141,7 +145,7 @@ describe("examples", () => {
         "streamUsers() grouped by 300 -> batches of 300, 300, 300, 100",
         "streamUsersInBatches(0) -> InvalidPageSize: batch size must be an integer from 1 to 100000, got 0"
       ])
-      assertOnlyConnectionLogs(run, 1)
+      assertOnlyConnectionLogs(run, 0)
     }))
 
   it.effect("06 lazy pagination: 10 pages of 100, and taking 2 pages runs 2 page queries", () =>
@@ -159,7 +163,8 @@ describe("examples", () => {
         assert.include(query.annotations, "rows: 100")
         assert.include(query.annotations, "params: [2 hidden]")
       }
-      assert.strictEqual(run.logs.length, 4)
+      // No open/close lines: at the default level, dbscope logs only what was asked for (the statements).
+      assert.strictEqual(run.logs.length, 2)
     }))
 
   it.effect("07 average age: 62.38 folded over a stream, NoUsers on an empty table", () =>
@@ -169,7 +174,7 @@ describe("examples", () => {
         "UserStream.averageAge() -> 62.379",
         "averageAge() on an empty table -> NoUsers: there are no users to average"
       ])
-      assertOnlyConnectionLogs(run, 2)
+      assertOnlyConnectionLogs(run, 0)
     }))
 
   it.effect("08 log_queries: each statement logged with its rows, values hidden or redacted", () =>
@@ -225,7 +230,7 @@ describe("examples", () => {
         "nested, inner part failed -> users: 1001 (the outer insert only)",
         "interrupted after its insert -> users: 1001 (rolled back)"
       ])
-      assertOnlyConnectionLogs(run, 1)
+      assertOnlyConnectionLogs(run, 0)
     }))
 
   it.effect("11 retry_on_failure: one logged retry of a locked database, none for a duplicate e-mail", () =>
@@ -251,7 +256,7 @@ describe("examples", () => {
         "repo.olderThan(100) -> 172",
         "cache: 2 hits, 6 misses, 4 invalidated"
       ])
-      assertOnlyConnectionLogs(run, 1)
+      assertOnlyConnectionLogs(run, 0)
     }))
 })
 

@@ -399,7 +399,26 @@ const cases: ReadonlyArray<Case> = [
       says: "access denied"
     }]
     : []),
-  { name: "an unknown command", args: ({ db }) => ["--db", db, "explode"], says: "Invalid subcommand", exit: 2 }
+  // The command line itself (the parser's errors, and the global options typed anywhere).
+  { name: "an unknown command", args: ({ db }) => ["--db", db, "explode"], says: "unknown command 'explode'", exit: 2 },
+  { name: "an unknown option", args: ({ db }) => ["--db", db, "users", "--bogus"], says: "'--bogus'", exit: 2 },
+  {
+    name: "an option without its value",
+    args: ({ db }) => ["--db", db, "users", "--older-than"],
+    says: "--older-than needs a value",
+    exit: 2
+  },
+  { name: "--db without its value", args: () => ["count", "--db"], says: "--db needs a value", exit: 2 },
+  {
+    name: "an unknown log level",
+    args: ({ db }) => ["count", "--db", db, "--log-level", "loud"],
+    says: "'loud'",
+    exit: 2
+  },
+  { name: "--db twice", args: ({ db }) => ["--db", db, "count", "--db", db], says: "more than once", exit: 2 },
+  { name: "a required option missing", args: ({ db }) => ["--db", db, "paginate"], says: "'--page-size'", exit: 2 },
+  { name: "a stray argument", args: ({ db }) => ["--db", db, "count", "extra"], says: "'extra'", exit: 2 },
+  { name: "an unknown option before the command", args: ({ db }) => ["-x", "--db", db, "count"], says: "'-x'", exit: 2 }
 ]
 
 describe("hostile input catalogue", () => {
@@ -470,6 +489,7 @@ describe("hostile input catalogue", () => {
             const problems = [
               result.code === (hostile.exit ?? 1) ? undefined : `exit ${result.code}`,
               lines.length === 1 ? undefined : `${lines.length} lines on stderr`,
+              /^dbscope: [^\n]+\n$/.test(result.stderr) ? undefined : "not exactly one `dbscope: ` line",
               result.stderr.includes(hostile.says) ? undefined : `stderr does not say "${hostile.says}"`,
               result.stderr.includes("    at ") ? "a stack trace" : undefined,
               hostile.ownSql === true || !leaks.test(result.stderr) ? undefined : "SQL or schema detail",

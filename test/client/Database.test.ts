@@ -103,4 +103,40 @@ describe("Database", () => {
       assert.deepStrictEqual(yield* loaded(false), { mysql2: false })
       assert.deepStrictEqual(yield* loaded(true), { mysql2: true })
     }))
+
+  it.scoped("a library program with Effect's default logger prints nothing: open and close are debug lines", () =>
+    Effect.gen(function*() {
+      const file = path.join(yield* tempDirectory, "quiet.db")
+      // A consumer's program: the default logger, the default minimum level (info), a statement run.
+      const program = (backend: string, level: string) =>
+        [
+          `import * as Effect from "effect/Effect"`,
+          `import * as Logger from "effect/Logger"`,
+          `import * as LogLevel from "effect/LogLevel"`,
+          `import * as SqlClient from "@effect/sql/SqlClient"`,
+          `import * as Redacted from "effect/Redacted"`,
+          `const Database = await import(${JSON.stringify(built("src/client/Database.js"))})`,
+          `const query = Effect.flatMap(SqlClient.SqlClient, (sql) => sql\`SELECT 1 AS one\`)`,
+          `await Effect.runPromise(query.pipe(`,
+          `  Effect.provide(Database.layer({ backend: ${backend}, create: true })),`,
+          `  Logger.withMinimumLogLevel(LogLevel.${level})))`
+        ].join("\n")
+      const run = (backend: string, level: string) =>
+        runProcess(process.execPath, ["--input-type=module", "-e", program(backend, level)])
+      const sqlite = `Database.Backend.Sqlite({ filename: ${JSON.stringify(file)} })`
+      const quiet = yield* run(sqlite, "Info")
+      assert.strictEqual(quiet.code, 0, quiet.stderr)
+      assert.deepStrictEqual([quiet.stdout, quiet.stderr], ["", ""])
+      // Asked for, the lines are there.
+      const asked = yield* run(sqlite, "Debug")
+      assert.include(asked.stdout, "Database connection opened: quiet.db")
+      assert.include(asked.stdout, "Database connection closed: quiet.db")
+      if (mysqlAvailable) {
+        const url = `${mysqlServer.replace(/\/+$/, "")}/dbscope_quiet_${crypto.randomBytes(6).toString("hex")}`
+        yield* Effect.addFinalizer(() => Effect.orDie(MysqlDatabase.dropDatabase({ url: Redacted.make(url) })))
+        const pool = yield* run(`Database.Backend.Mysql({ url: Redacted.make(${JSON.stringify(url)}) })`, "Info")
+        assert.strictEqual(pool.code, 0, pool.stderr)
+        assert.deepStrictEqual([pool.stdout, pool.stderr], ["", ""])
+      }
+    }))
 })

@@ -11,6 +11,7 @@ import * as Fiber from "effect/Fiber"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
@@ -272,6 +273,8 @@ describe.skipIf(!mysqlAvailable)("MysqlDatabase", () => {
         logQueries({ showParams: true }),
         Effect.provide(UserRepo.Default.pipe(Layer.provideMerge(MysqlDatabase.layer({ url })))),
         Effect.provide(Logger.add(logger)),
+        // Debug: the pool's open and close lines (which name the server) are checked too.
+        Logger.withMinimumLogLevel(LogLevel.Debug),
         Effect.withTracer(tracer)
       )
       seen.push(failure.message, String(failure))
