@@ -46,7 +46,8 @@ import {
   lazyPaginate,
   maxPageSize,
   streamUsers,
-  streamUsersInBatches
+  streamUsersInBatches,
+  streamUsersWhere
 } from "../users/UserStream.js"
 import * as GlobalOptions from "./GlobalOptions.js"
 import * as Logging from "./Logging.js"
@@ -260,6 +261,9 @@ const setupCommand = Command.make("setup", {
     )
   )
 
+/** Rows per read for `users`: large enough to cost little more than one read, small enough to stop at once. */
+const usersPageSize = 8192
+
 const usersCommand = Command.make("users", {
   olderThan: wholeNumberOption("older-than").pipe(
     Options.withDescription("Only users strictly older than N (0..150)"),
@@ -269,17 +273,16 @@ const usersCommand = Command.make("users", {
   json: jsonRows
 }, ({ json, limit, olderThan }) =>
   Effect.gen(function*() {
-    const repo = yield* UserRepo
     const max = yield* nonNegative("limit", limit)
-    const users = yield* Option.match(olderThan, {
-      onNone: () => repo.all({ limit: max }),
-      onSome: (age) =>
-        repo.olderThan(age, { limit: max }).pipe(
-          Effect.catchTag("InvalidAge", (error) =>
-            Effect.fail(new UsageError({ reason: `--older-than: ${error.reason}` })))
-        )
+    // Keyset pages rather than one read of the whole table: Ctrl-C gets in between pages.
+    const users = streamUsersWhere({
+      olderThan: Option.getOrUndefined(olderThan),
+      pageSize: Math.max(1, Math.min(max ?? usersPageSize, usersPageSize))
     })
-    yield* print(users, json)
+    const read = yield* Stream.runCollect(max === undefined ? users : Stream.take(users, max)).pipe(
+      Effect.catchTag("InvalidAge", (error) => Effect.fail(new UsageError({ reason: `--older-than: ${error.reason}` })))
+    )
+    yield* print(Chunk.toReadonlyArray(read), json)
   }).pipe(Effect.provide(database({})))).pipe(
     Command.withDescription(
       "List users in id order, optionally only those older than an age. Prints a table; with --json, one JSON " +

@@ -20,6 +20,13 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as vm from "node:vm"
 
+// A Ctrl-C while the bundle loads (~0.1-0.2 s) would end the process at once with no message: with
+// a listener, the signal waits for the event loop, where the CLI's own handler (installed while the
+// bundle loads) says `dbscope: interrupted` and stops the command cleanly.
+const signalWhileLoading = () => undefined
+process.on("SIGINT", signalWhileLoading)
+process.on("SIGTERM", signalWhileLoading)
+
 const bundle = fileURLToPath(new URL("./dbscope.cjs", import.meta.url))
 const cacheFile = `${bundle}.cache`
 
@@ -58,3 +65,5 @@ const run: unknown = script.runInThisContext()
 if (typeof run === "function") {
   run.call(module.exports, module.exports, createRequire(bundle), module, bundle, path.dirname(bundle))
 }
+process.removeListener("SIGINT", signalWhileLoading)
+process.removeListener("SIGTERM", signalWhileLoading)

@@ -235,12 +235,19 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
     const selectPageAfter = prepared.prepare(
       `SELECT ${columns} FROM users WHERE user_id > ? ORDER BY user_id LIMIT ?`
     )
+    const selectOlderAfter = prepared.prepare(
+      `SELECT ${columns} FROM users WHERE age > ? AND user_id > ? ORDER BY user_id LIMIT ?`
+    )
     const selectAgesAfter = prepared.prepare(
       "SELECT user_id, age FROM users WHERE user_id > ? ORDER BY user_id LIMIT ?"
     )
 
     /** Keyset page: up to `limit` users with ids above `afterId`, in id order (O(limit) however deep). */
     const pageAfter = (afterId: number, limit: number) => readUsers("reading users", selectPageAfter([afterId, limit]))
+
+    /** The keyset page of users strictly older than `age` after user id `afterId` (the age validated first). */
+    const olderThanAfter = (age: number, afterId: number, limit: number) =>
+      Effect.flatMap(checkAge(age), (valid) => readUsers("reading users", selectOlderAfter([valid, afterId, limit])))
 
     /** OFFSET page, kept only to compare with keyset paging: SQLite walks and skips `offset` rows. */
     const pageAt = (offset: number, limit: number) =>
@@ -310,6 +317,7 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
       updateEmail,
       existingEmails,
       pageAfter,
+      olderThanAfter,
       pageAt,
       agesAfter,
       checkStored

@@ -14,7 +14,7 @@ import * as Stream from "effect/Stream"
 import type { DatabaseError } from "../client/DatabaseError.js"
 import type { InvalidStoredValue } from "./StoredValue.js"
 import type { User } from "./User.js"
-import { UserRepo } from "./UserRepo.js"
+import { type InvalidAge, UserRepo } from "./UserRepo.js"
 
 /** A page or batch size outside 1..100000. */
 export class InvalidPageSize extends Schema.TaggedError<InvalidPageSize>()("InvalidPageSize", {
@@ -81,6 +81,27 @@ export const lazyPaginate = (
 /** The seed's `stream_users()`: every user, one at a time, read a page at a time. */
 export const streamUsers = (pageSize = defaultPageSize) =>
   Stream.flattenIterables(lazyPaginate(pageSize)).pipe(Stream.withSpan("UserStream.streamUsers"))
+
+/**
+ * Users in id order, optionally only those strictly older than `olderThan`, read in keyset pages:
+ * what `repo.all()` / `repo.olderThan()` return, but a page at a time, so a consumer can stop (or be
+ * interrupted) between pages instead of waiting for one read of the whole table.
+ */
+export const streamUsersWhere = (
+  options: { readonly olderThan?: number | undefined; readonly pageSize?: number | undefined } = {}
+): Stream.Stream<User, InvalidAge | DatabaseError | InvalidStoredValue, UserRepo> => {
+  const size = options.pageSize ?? defaultPageSize
+  const olderThan = options.olderThan
+  return Stream.unwrap(Effect.map(UserRepo, (repo) =>
+    Stream.paginateEffect(0, (cursor: number) =>
+      Effect.map(
+        olderThan === undefined ? repo.pageAfter(cursor, size) : repo.olderThanAfter(olderThan, cursor, size),
+        (users) => {
+          const last = users.at(-1)
+          return [users, users.length < size || last === undefined ? Option.none() : Option.some(last.user_id)] as const
+        }
+      )).pipe(Stream.flattenIterables)))
+}
 
 /** The seed's `stream_users_in_batches(batch_size)`: users in batches (each batch is one page read). */
 export const streamUsersInBatches = (batchSize: number) =>

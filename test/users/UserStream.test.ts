@@ -14,7 +14,8 @@ import {
   lazyPaginate,
   paginateUsers,
   streamUsers,
-  streamUsersInBatches
+  streamUsersInBatches,
+  streamUsersWhere
 } from "../../src/users/UserStream.js"
 
 /**
@@ -50,6 +51,25 @@ describe("UserStream", () => {
         assert.strictEqual(users.length, 1000)
         assert.deepStrictEqual(users.map((u) => u.user_id), Array.from({ length: 1000 }, (_, i) => i + 1))
         assert.deepStrictEqual(users, yield* (yield* UserRepo).all())
+      }))
+
+    it.effect("streamUsersWhere gives what repo.all() and repo.olderThan() give, a page at a time", () =>
+      Effect.gen(function*() {
+        const repo = yield* UserRepo
+        const collect = (options: Parameters<typeof streamUsersWhere>[0]) =>
+          Effect.map(Stream.runCollect(streamUsersWhere(options)), Chunk.toReadonlyArray)
+        assert.deepStrictEqual(yield* collect({ pageSize: 7 }), yield* repo.all())
+        for (const age of [0, 40, 119, 150]) {
+          for (const pageSize of [1, 64, 5000]) {
+            assert.deepStrictEqual(
+              yield* collect({ olderThan: age, pageSize }),
+              yield* repo.olderThan(age),
+              `${age}/${pageSize}`
+            )
+          }
+        }
+        const refused = yield* Effect.flip(collect({ olderThan: 151 }))
+        assert.strictEqual(refused._tag, "InvalidAge")
       }))
 
     it.effect("taking 5 users issues one page query, not a table read", () =>
