@@ -11,9 +11,9 @@ import * as Effect from "effect/Effect"
 import * as Mysql from "mysql2"
 import { spawn } from "node:child_process"
 import * as crypto from "node:crypto"
-import * as net from "node:net"
 import { mysqlAvailable, mysqlServer } from "../support/Backends.js"
 import { cliPath, runCli, type RunResult } from "../support/RunCli.js"
+import { silentServerPort } from "../support/SilentServer.js"
 
 /** The connect timeout the runs are given (`DBSCOPE_MYSQL_CONNECT_TIMEOUT`), short to keep the file fast. */
 const connectTimeoutMs = 1000
@@ -59,23 +59,7 @@ const userWithPassword = Effect.acquireRelease(
   (user) => Effect.orDie(Effect.forEach(["%", "localhost"], (host) => admin(`DROP USER IF EXISTS '${user}'@'${host}'`)))
 )
 
-/** A port that accepts connections and never says a word (no MySQL greeting), closed when the test ends. */
-const silentServer = Effect.acquireRelease(
-  Effect.async<{ server: net.Server; sockets: Set<net.Socket> }>((resume) => {
-    const sockets = new Set<net.Socket>()
-    const server = net.createServer((socket) => {
-      sockets.add(socket)
-      socket.on("error", () => undefined)
-      socket.on("close", () => sockets.delete(socket))
-    })
-    server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, sockets })))
-  }),
-  ({ server, sockets }) =>
-    Effect.async<void>((resume) => {
-      server.close(() => resume(Effect.void))
-      for (const socket of sockets) socket.destroy()
-    })
-).pipe(Effect.map(({ server }) => (server.address() as net.AddressInfo).port))
+const silentServer = silentServerPort
 
 /** The contract: ended in time, exit 1, one `dbscope: ` line naming the problem, no password anywhere. */
 const assertFailsCleanly = (result: RunResult, args: ReadonlyArray<string>, says: string | RegExp) => {

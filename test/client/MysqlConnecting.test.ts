@@ -13,10 +13,10 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Mysql from "mysql2"
 import * as crypto from "node:crypto"
-import * as net from "node:net"
 import { DatabaseConnectError } from "../../src/client/DatabaseError.js"
 import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
 import { mysqlAvailable, mysqlServer } from "../support/Backends.js"
+import { silentServerPort } from "../support/SilentServer.js"
 
 /** Far longer than any of these should take, far shorter than for ever. */
 const hangs = Duration.seconds(10)
@@ -24,23 +24,7 @@ const hangs = Duration.seconds(10)
 const withinBound = <A, E>(effect: Effect.Effect<A, E>) =>
   effect.pipe(Effect.timeoutFail({ duration: hangs, onTimeout: () => new Error(`still waiting after 10 s`) }))
 
-/** A port that accepts connections and never says a word (no MySQL greeting), closed with the scope. */
-const silentServer = Effect.acquireRelease(
-  Effect.async<{ server: net.Server; sockets: Set<net.Socket> }>((resume) => {
-    const sockets = new Set<net.Socket>()
-    const server = net.createServer((socket) => {
-      sockets.add(socket)
-      socket.on("error", () => undefined)
-      socket.on("close", () => sockets.delete(socket))
-    })
-    server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, sockets })))
-  }),
-  ({ server, sockets }) =>
-    Effect.async<void>((resume) => {
-      server.close(() => resume(Effect.void))
-      for (const socket of sockets) socket.destroy()
-    })
-).pipe(Effect.map(({ server }) => `mysql://root:pw@127.0.0.1:${(server.address() as net.AddressInfo).port}/test`))
+const silentServer = Effect.map(silentServerPort, (port) => `mysql://root:pw@127.0.0.1:${port}/test`)
 
 const admin = (sql: string) =>
   Effect.async<void, Error>((resume) => {
