@@ -158,9 +158,26 @@ const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyAr
 export const connectBound = (options: Omit<ServerOptions, "url">) =>
   Duration.sum(Duration.decode(options.connectTimeout ?? Duration.seconds(5)), Duration.seconds(1))
 
-/** Waits until `connection` answers (a `SELECT 1`), within `connectBound`. */
+/**
+ * The first error of each admin connection. Why: the connection starts connecting when created, and
+ * an error that comes before a command is queued (ECONNREFUSED on loopback can) is emitted as an
+ * `error` event, which would crash the process were nobody listening.
+ */
+const firstErrors = new WeakMap<Mysql.Connection, unknown>()
+
+const createConnection = (mysql2: typeof Mysql, settings: Mysql.ConnectionOptions) => {
+  const connection = mysql2.createConnection(settings)
+  connection.on("error", (error) => {
+    if (!firstErrors.has(connection)) firstErrors.set(connection, error)
+  })
+  return connection
+}
+
+/** Waits until `connection` answers (a `SELECT 1`), within `connectBound`; fails with its first error. */
 const connected = (connection: Mysql.Connection, options: ServerOptions) =>
   queryOnce(connection, "SELECT 1", []).pipe(
+    // A command queued after the error fails as "closed state": the error that closed it says why.
+    Effect.mapError((cause) => firstErrors.get(connection) ?? cause),
     Effect.timeoutFail({ duration: connectBound(options), onTimeout: () => ({ code: "ETIMEDOUT" }) })
   )
 
@@ -177,7 +194,7 @@ const onServer = (
     // mysql2 is an optional peer of dbscope: imported when MySQL is used.
     const { Mysql: mysql2 } = yield* OptionalPackage.load(OptionalPackage.mysql, () => import("./MysqlDriver.js"))
     yield* Effect.acquireUseRelease(
-      Effect.sync(() => mysql2.createConnection(connectionOptions(where.serverUrl, options))),
+      Effect.sync(() => createConnection(mysql2, connectionOptions(where.serverUrl, options))),
       (connection) =>
         Effect.mapError(
           Effect.zipRight(connected(connection, options), use(connection, where.database)),
