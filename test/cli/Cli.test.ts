@@ -403,7 +403,7 @@ describe("dbscope CLI", slow, () => {
       assert.doesNotThrow(() => JSON.parse(result.stdout))
       const line = result.stderr.split("\n").find((entry) => entry.includes("FROM users WHERE age > ?"))
       assert.isDefined(line)
-      assert.match(line ?? "", /level=INFO .*durationMs=[\d.]+ params="\[1 hidden\]" rows=\d+/)
+      assert.match(line ?? "", /level=INFO .*durationMs=[\d.]+ params="\[3 hidden\]" rows=\d+/)
       assert.notInclude(result.stderr, "140")
       assert.strictEqual(quiet.stderr, "")
     }))
