@@ -10,6 +10,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Mysql from "mysql2"
+import * as Net from "node:net"
 import { mysqlReaderWorkerScript } from "../BundledData.js"
 import * as OpenResources from "../OpenResources.js"
 import * as ReaderPool from "../readers/ReaderPool.js"
@@ -18,15 +19,7 @@ import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import { anyTable, everyTable } from "./core/StatementObserver.js"
 import { DatabaseConnectError } from "./DatabaseError.js"
 import { MysqlDatabase, type MysqlOptions } from "./MysqlDatabase.js"
-import {
-  connectBound,
-  connectError,
-  connectionOptions,
-  connectReasons,
-  errorCode,
-  makeSockets,
-  parseUrl
-} from "./MysqlServer.js"
+import { connectBound, connectError, connectionOptions, connectReasons, errorCode, parseUrl } from "./MysqlServer.js"
 import { streamRows, type StreamSource } from "./MysqlStream.js"
 import { mysqlRules } from "./ReadingStatements.js"
 
@@ -127,6 +120,46 @@ const affectedRows = (results: unknown): number => {
 /** Whether mysql2's result holds rows (a read), rather than only write headers. */
 const isRows = (results: unknown): results is ReadonlyArray<unknown> =>
   Array.isArray(results) && (results.length === 0 || !("affectedRows" in Object(results[0])))
+
+/** The parts of mysql2's parsed connection settings a socket is opened from. */
+interface SocketSettings {
+  readonly host?: string
+  readonly port?: number
+  readonly socketPath?: string
+  readonly enableKeepAlive?: boolean
+  readonly keepAliveInitialDelay?: number
+}
+
+/**
+ * Opens the sockets of a pool's connections itself (mysql2's `stream` option, opened as mysql2
+ * does) and remembers those the server has not said a word on yet. Why: `pool.end` waits for every
+ * connection to quit, and one still waiting for the server's greeting (an address that never
+ * answers, a stalled server) quits only when its connect timeout fires: Ctrl-C while connecting
+ * waited that long, and with no timeout, for ever. Closing destroys those sockets at once.
+ */
+const makeSockets = () => {
+  const unanswered = new Set<Net.Socket>()
+  const stream = ({ config }: { readonly config: SocketSettings }): Net.Socket => {
+    const socket = config.socketPath !== undefined && config.socketPath !== ""
+      ? Net.connect(config.socketPath)
+      : Net.connect(config.port ?? 3306, config.host ?? "localhost")
+    socket.setNoDelay(true)
+    if (config.enableKeepAlive !== false) {
+      socket.once("connect", () => socket.setKeepAlive(true, config.keepAliveInitialDelay ?? 0))
+    }
+    unanswered.add(socket)
+    const answered = () => void unanswered.delete(socket)
+    socket.once("data", answered)
+    socket.once("close", answered)
+    return socket
+  }
+  /** Destroys the sockets no server has answered on (their connections fail at once). */
+  const destroyUnanswered = () => {
+    for (const socket of unanswered) socket.destroy()
+    unanswered.clear()
+  }
+  return { stream, destroyUnanswered }
+}
 
 /** Opens the pool in the current scope (probing the server) and builds the client around it. */
 export const make = (options: MysqlOptions) =>

@@ -8,7 +8,6 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import type * as Mysql from "mysql2"
-import * as Net from "node:net"
 import * as OptionalPackage from "../OptionalPackage.js"
 import { DatabaseConnectError } from "./DatabaseError.js"
 
@@ -104,46 +103,6 @@ export const connectionOptions = (
     dateStrings: options.dateStrings ?? false,
     timezone: "Z"
   }) satisfies Mysql.ConnectionOptions
-
-/** The parts of mysql2's parsed connection settings a socket is opened from. */
-interface SocketSettings {
-  readonly host?: string
-  readonly port?: number
-  readonly socketPath?: string
-  readonly enableKeepAlive?: boolean
-  readonly keepAliveInitialDelay?: number
-}
-
-/**
- * Opens the sockets of a pool's connections itself (mysql2's `stream` option, opened as mysql2
- * does) and remembers those the server has not said a word on yet. Why: `pool.end` waits for every
- * connection to quit, and one still waiting for the server's greeting (an address that never
- * answers, a stalled server) quits only when its connect timeout fires: Ctrl-C while connecting
- * waited that long, and with no timeout, for ever. Closing destroys those sockets at once.
- */
-export const makeSockets = () => {
-  const unanswered = new Set<Net.Socket>()
-  const stream = ({ config }: { readonly config: SocketSettings }): Net.Socket => {
-    const socket = config.socketPath !== undefined && config.socketPath !== ""
-      ? Net.connect(config.socketPath)
-      : Net.connect(config.port ?? 3306, config.host ?? "localhost")
-    socket.setNoDelay(true)
-    if (config.enableKeepAlive !== false) {
-      socket.once("connect", () => socket.setKeepAlive(true, config.keepAliveInitialDelay ?? 0))
-    }
-    unanswered.add(socket)
-    const answered = () => void unanswered.delete(socket)
-    socket.once("data", answered)
-    socket.once("close", answered)
-    return socket
-  }
-  /** Destroys the sockets no server has answered on (their connections fail at once). */
-  const destroyUnanswered = () => {
-    for (const socket of unanswered) socket.destroy()
-    unanswered.clear()
-  }
-  return { stream, destroyUnanswered }
-}
 
 /** Runs one statement on a single connection of its own (`runOn` typing for a plain connection). */
 const queryOnce = (connection: Mysql.Connection, sql: string, params: ReadonlyArray<unknown>) =>

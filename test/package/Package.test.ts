@@ -43,6 +43,8 @@ interface Imports {
   readonly eager: Set<string>
   /** Packages loaded only by an `import()` somewhere below the entry. */
   readonly lazy: Set<string>
+  /** Node's own modules (`node:net`): in declarations they need `@types/node`, which a consumer may not have. */
+  readonly builtins: Set<string>
   readonly files: Set<string>
 }
 
@@ -51,7 +53,7 @@ const dynamicImport = /\bimport\(\s*["']([^"']+)["']\s*\)/g
 
 /** Follows the relative imports of compiled ES modules from `entries` (files under dist/). */
 const importsOf = (entries: ReadonlyArray<string>, extension: ".js" | ".d.ts"): Imports => {
-  const result: Imports = { eager: new Set(), lazy: new Set(), files: new Set() }
+  const result: Imports = { eager: new Set(), lazy: new Set(), builtins: new Set(), files: new Set() }
   const visit = (file: string, lazy: boolean) => {
     const key = `${lazy}:${file}`
     if (result.files.has(key)) return
@@ -63,8 +65,10 @@ const importsOf = (entries: ReadonlyArray<string>, extension: ".js" | ".d.ts"): 
     ]
     for (const [specifier, isLazy] of found) {
       const name = packageOf(specifier)
-      if (name !== undefined) {
-        if (!builtins.has(name)) (isLazy ? result.lazy : result.eager).add(name)
+      if (specifier.startsWith("node:")) result.builtins.add(specifier)
+      else if (name !== undefined) {
+        if (builtins.has(name)) result.builtins.add(name)
+        else (isLazy ? result.lazy : result.eager).add(name)
       } else if (specifier.startsWith(".")) {
         const target = path.resolve(path.dirname(file), specifier)
         visit(extension === ".js" ? target : target.replace(/\.js$/, ".d.ts"), isLazy)
@@ -165,6 +169,7 @@ describe("package.json", () => {
     const types = importsOf(publicTypes, ".d.ts")
     const own = [...types.eager, ...types.lazy]
     expect(own.filter((name) => !requiredPeers.includes(name) && name !== "csv-parse")).toEqual([])
+    expect([...types.builtins]).toEqual([])
   })
 
   it("approves the install scripts of better-sqlite3 (native) and esbuild", () => {
