@@ -8,12 +8,11 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Mysql from "mysql2"
 import { spawn } from "node:child_process"
 import * as crypto from "node:crypto"
 import { mysqlAvailable, mysqlServer } from "../support/Backends.js"
+import { silentServerPort, userWithPassword } from "../support/MysqlFixtures.js"
 import { cliPath, runCli, type RunResult } from "../support/RunCli.js"
-import { silentServerPort } from "../support/SilentServer.js"
 
 /** The connect timeout the runs are given (`DBSCOPE_MYSQL_CONNECT_TIMEOUT`), short to keep the file fast. */
 const connectTimeoutMs = 1000
@@ -36,28 +35,6 @@ const commands: ReadonlyArray<ReadonlyArray<string>> = [
 const password = `pw-${crypto.randomBytes(4).toString("hex")}`
 const serverHost = new URL(mysqlServer.replace(/^mysql:/, "http:")).hostname
 const serverPort = new URL(mysqlServer.replace(/^mysql:/, "http:")).port || "3306"
-
-/** Runs one statement as the test server's administrator (creating and dropping the test user). */
-const admin = (sql: string) =>
-  Effect.async<void, Error>((resume) => {
-    const connection = Mysql.createConnection({ uri: mysqlServer })
-    connection.query(sql, (error) => {
-      connection.destroy()
-      resume(error === null ? Effect.void : Effect.fail(error))
-    })
-  })
-
-/** A user with a password of its own (root has none here), dropped when the test ends. */
-const userWithPassword = Effect.acquireRelease(
-  Effect.gen(function*() {
-    const user = `dbscope_pw_${crypto.randomBytes(4).toString("hex")}`
-    for (const host of ["%", "localhost"]) {
-      yield* admin(`CREATE USER IF NOT EXISTS '${user}'@'${host}' IDENTIFIED BY 'right-${password}'`)
-    }
-    return user
-  }),
-  (user) => Effect.orDie(Effect.forEach(["%", "localhost"], (host) => admin(`DROP USER IF EXISTS '${user}'@'${host}'`)))
-)
 
 const silentServer = silentServerPort
 
@@ -95,7 +72,7 @@ const runsAtOnce = 5
 describe.skipIf(!mysqlAvailable)("every command against a server it cannot use", { timeout: 120_000 }, () => {
   it.scoped("a wrong password, a closed port, a silent server, an unroutable address: one line, exit 1, in time", () =>
     Effect.gen(function*() {
-      const user = yield* userWithPassword
+      const user = yield* userWithPassword(`right-${password}`)
       const port = yield* silentServer
       const scenarios: ReadonlyArray<Scenario> = [
         {

@@ -11,12 +11,10 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Mysql from "mysql2"
-import * as crypto from "node:crypto"
 import { DatabaseConnectError } from "../../src/client/DatabaseError.js"
 import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
 import { mysqlAvailable, mysqlServer } from "../support/Backends.js"
-import { silentServerPort } from "../support/SilentServer.js"
+import { silentServerPort, userWithPassword } from "../support/MysqlFixtures.js"
 
 /** Far longer than any of these should take, far shorter than for ever. */
 const hangs = Duration.seconds(10)
@@ -25,25 +23,6 @@ const withinBound = <A, E>(effect: Effect.Effect<A, E>) =>
   effect.pipe(Effect.timeoutFail({ duration: hangs, onTimeout: () => new Error(`still waiting after 10 s`) }))
 
 const silentServer = Effect.map(silentServerPort, (port) => `mysql://root:pw@127.0.0.1:${port}/test`)
-
-const admin = (sql: string) =>
-  Effect.async<void, Error>((resume) => {
-    const connection = Mysql.createConnection({ uri: mysqlServer })
-    connection.query(sql, (error) => {
-      connection.destroy()
-      resume(error === null ? Effect.void : Effect.fail(error))
-    })
-  })
-
-/** A user with a password (root has none on the test server), dropped with the scope. */
-const userWithPassword = Effect.acquireRelease(
-  Effect.gen(function*() {
-    const user = `dbscope_conn_${crypto.randomBytes(4).toString("hex")}`
-    for (const host of ["%", "localhost"]) yield* admin(`CREATE USER '${user}'@'${host}' IDENTIFIED BY 'right-pw'`)
-    return user
-  }),
-  (user) => Effect.orDie(Effect.forEach(["%", "localhost"], (host) => admin(`DROP USER IF EXISTS '${user}'@'${host}'`)))
-)
 
 const assertConnectError = (exit: Exit.Exit<unknown, unknown>, says: string) => {
   assert.isTrue(Exit.isFailure(exit), String(exit))
@@ -57,7 +36,7 @@ const assertConnectError = (exit: Exit.Exit<unknown, unknown>, says: string) => 
 describe.skipIf(!mysqlAvailable)("opening MySQL never hangs", { timeout: 60_000 }, () => {
   it.scopedLive("createDatabase with a wrong password fails with access denied (it used to wait for ever)", () =>
     Effect.gen(function*() {
-      const user = yield* userWithPassword
+      const user = yield* userWithPassword("right-pw")
       const host = new URL(mysqlServer.replace(/^mysql:/, "http:")).host
       const url = Redacted.make(`mysql://${user}:wrong-pw@${host}/dbscope_never_created`)
       const exit = yield* withinBound(Effect.exit(MysqlDatabase.createDatabase({ url })))
