@@ -32,7 +32,7 @@ import {
   withOthersLoad
 } from "./Measure.js"
 import { measured, type Suite, type SuiteOptions } from "./Suite.js"
-import { atLeast, atMost, busyWarning, duration, int, peakRss, perCall, ratio, runRows, table } from "./SuiteText.js"
+import { busyWarning, duration, int, peakRss, perCall, ratio, runRows, table, verdicts } from "./SuiteText.js"
 
 const cacheAge = 40
 /** Cache hits per timed run: one hit is too short to time alone. */
@@ -211,6 +211,7 @@ const logPhase = (dir: string, file: string, rows: number, reps: number) =>
 
 const combinatorsSuite = ({ dir, rows }: SuiteOptions) =>
   Effect.gen(function*() {
+    const { atLeast, atMost } = verdicts(rows)
     const reps = { cache: 5, log: 7 }
     const { built, file } = yield* buildUsers(dir, rows)
     const [cache, cacheLoad] = yield* withOthersLoad(cachePhase(file, reps.cache))

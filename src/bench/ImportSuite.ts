@@ -33,7 +33,7 @@ import {
 import { compare, ratioAtLeast } from "./BenchReport.js"
 import { alternate, countHits, lookupIds, type Measured, pick, type Runs, timed, timedSync } from "./Measure.js"
 import { measured, type Suite, type SuiteOptions } from "./Suite.js"
-import { atLeast, duration, int, mb, peakRss, rate, ratio, runList, table } from "./SuiteText.js"
+import { duration, int, mb, peakRss, rate, ratio, runList, table, verdicts } from "./SuiteText.js"
 
 const insertBatch = 500
 const lookupCount = 200_000
@@ -195,6 +195,7 @@ const indexPhase = (raw: Sqlite.Database, reps: number) =>
 
 const importSuite = ({ dir, rows }: SuiteOptions) =>
   Effect.gen(function*() {
+    const { atLeast } = verdicts(rows)
     const small = rows <= 100_000
     const reps = { import: small ? 5 : 3, scan: small ? 7 : 5, lookups: 3 }
     const imported = yield* importPhase(dir, rows, reps.import)

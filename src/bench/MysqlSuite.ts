@@ -40,7 +40,7 @@ import {
 } from "./Measure.js"
 import { scratchDatabase, serverAbsent, serverConfig, serverProcess } from "./MysqlServer.js"
 import { measured, skipped, type Suite, type SuiteOptions } from "./Suite.js"
-import { atLeast, atMost, busyWarning, duration, int, mb, mbOf, peakRss, ratio, runRows, table } from "./SuiteText.js"
+import { busyWarning, duration, int, mb, mbOf, peakRss, ratio, runRows, table, verdicts } from "./SuiteText.js"
 
 const mysqlPoolSize = 4
 /** How the probe processes learn the scratch database's URL (never put on their command line). */
@@ -237,6 +237,7 @@ const mysqlMemoryPhase = (url: Redacted.Redacted<string>, reps: number, childCpu
 
 const mysqlSuite = ({ rows }: SuiteOptions) =>
   Effect.gen(function*() {
+    const { atLeast, atMost } = verdicts(rows)
     const mysqlServer = yield* serverConfig
     const absent = yield* serverAbsent(mysqlServer)
     if (Option.isSome(absent)) return skipped(absent.value)

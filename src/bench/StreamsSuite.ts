@@ -32,7 +32,7 @@ import {
   withOthersLoad
 } from "./Measure.js"
 import { measured, type Suite, type SuiteOptions } from "./Suite.js"
-import { atMost, busyWarning, duration, int, mb, mbOf, peakRss, runRows, table } from "./SuiteText.js"
+import { busyWarning, duration, int, mb, mbOf, peakRss, runRows, table, verdicts } from "./SuiteText.js"
 
 const streamSql = `SELECT ${columns} FROM users ORDER BY user_id`
 const agesSql = "SELECT age FROM users ORDER BY user_id"
@@ -249,6 +249,7 @@ const pagingPhase = (raw: Sqlite.Database, rows: number, reps: number) =>
 
 const streamsSuite = ({ dir, rows }: SuiteOptions) =>
   Effect.gen(function*() {
+    const { atMost } = verdicts(rows)
     const small = rows <= 100_000
     const reps = { stream: small ? 7 : 5, paging: small ? 5 : 3, memory: 3 }
     const { built, file } = yield* buildUsers(dir, rows)

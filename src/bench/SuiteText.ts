@@ -4,6 +4,7 @@
  * aligned tables.
  */
 import * as os from "node:os"
+import { goalRows } from "./BenchReport.js"
 import { peakRssMb, type Runs } from "./Measure.js"
 
 export const int = (n: number) => Math.round(n).toLocaleString("en-US")
@@ -16,8 +17,17 @@ export const mb = (bytes: number) => `${mbOf(bytes).toFixed(1)} MB`
 export const runList = (runs: Runs) => runs.ms.map((ms) => ms.toFixed(0)).join(" ")
 /** The median time of one call (µs) when each run made `calls` calls. */
 export const perCall = (runs: Runs, calls: number, digits = 1) => `${(runs.median * 1000 / calls).toFixed(digits)} µs`
-export const atLeast = (value: string | number, goal: number) => Number(value) >= goal ? "ok" : "MISSED"
-export const atMost = (value: string | number, goal: number) => Number(value) <= goal ? "ok" : "MISSED"
+/**
+ * Verdicts against goals as a run of `rows` rows states them: "n/a" for a goal set for more rows
+ * than the run had (`forRows`, by default the 1,000,000 rows the goals are for), as the summary table says.
+ */
+export const verdicts = (rows: number, forRows = goalRows) => {
+  const judged = rows >= forRows
+  return {
+    atLeast: (value: string | number, goal: number) => !judged ? "n/a" : Number(value) >= goal ? "ok" : "MISSED",
+    atMost: (value: string | number, goal: number) => !judged ? "n/a" : Number(value) <= goal ? "ok" : "MISSED"
+  }
+}
 /** Rows of the "all runs" table: one per contender, its runs in the order they ran. */
 export const runRows = (section: string, runs: ReadonlyArray<Runs>) =>
   runs.map((r): ReadonlyArray<string> => [`${section}: ${r.name}`, runList(r)])

@@ -7,6 +7,7 @@ import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import * as BenchReport from "../../src/bench/BenchReport.js"
 import { measured, outcomeOf } from "../../src/bench/Suite.js"
+import { verdicts } from "../../src/bench/SuiteText.js"
 
 const machine: BenchReport.Machine = { cpu: "Test CPU", cores: 2, node: "v20.0.0", os: "Linux", date: "2026-01-01" }
 
@@ -126,5 +127,17 @@ describe("BenchReport", () => {
     const full = at(1_000_000)
     assert.deepStrictEqual(full.outcome.results.map((c) => c.ok), [false, false])
     assert.notInclude(full.text, "n/a")
+  })
+
+  it("a suite's own text says n/a for the same goals, and judges those set for any row count", () => {
+    const small = verdicts(3000)
+    assert.strictEqual(small.atLeast(0.5, 1), "n/a")
+    assert.strictEqual(small.atMost(2, 1.3), "n/a")
+    assert.strictEqual(verdicts(3000, 0).atMost(2, 1.5), "MISSED")
+    assert.strictEqual(verdicts(3000, 0).atMost(1, 1.5), "ok")
+    const full = verdicts(BenchReport.goalRows)
+    assert.strictEqual(full.atLeast(0.5, 1), "MISSED")
+    assert.strictEqual(full.atLeast("1.20", 1.2), "ok")
+    assert.strictEqual(full.atMost(1.31, 1.3), "MISSED")
   })
 })
