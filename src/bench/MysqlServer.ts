@@ -108,7 +108,7 @@ export const scratchDatabase = (server: Redacted.Redacted<string>) =>
   )
 
 /** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`, 100 on Linux almost always). */
-const clockTicks = Effect.map(Effect.either(runProcess("getconf", ["CLK_TCK"])), (answer) => {
+export const clockTicks = Effect.map(Effect.either(runProcess("getconf", ["CLK_TCK"])), (answer) => {
   const ticks = Either.isRight(answer) ? Number(answer.right.stdout.trim()) : NaN
   return Number.isFinite(ticks) && ticks > 0 ? ticks : 100
 })

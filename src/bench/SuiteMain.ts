@@ -23,6 +23,7 @@ import * as CombinatorsSuite from "./CombinatorsSuite.js"
 import * as ConcurrencySuite from "./ConcurrencySuite.js"
 import * as ImportSuite from "./ImportSuite.js"
 import * as MysqlSuite from "./MysqlSuite.js"
+import * as SeedSuite from "./SeedSuite.js"
 import * as StreamsSuite from "./StreamsSuite.js"
 import { outcomeOf, type Suite } from "./Suite.js"
 import { int, machine } from "./SuiteText.js"
@@ -31,6 +32,7 @@ import { int, machine } from "./SuiteText.js"
 const suites: ReadonlyArray<Suite> = [
   ImportSuite.suite,
   ConcurrencySuite.suite,
+  SeedSuite.suite,
   StreamsSuite.suite,
   CombinatorsSuite.suite,
   MysqlSuite.suite
