@@ -256,7 +256,9 @@ const seedSuite = ({ dir, rows }: SuiteOptions) =>
     yield* Console.log(table(["", "runs"], runRows("seed", runs)))
     const busy = load > busyCores
     yield* Console.log(
-      `\nchecked: every process exited 0; the Python and raw scripts printed ${expected.users} and ${expected.older} rows, ` +
+      `\nchecked: every process exited 0; the ${
+        Either.isRight(versions) ? "Python and raw scripts" : "raw script"
+      } printed ${expected.users} and ${expected.older} rows, ` +
         `dbscope's reports the same counts (SELECT COUNT(*))`
     )
     yield* Console.log(
