@@ -236,6 +236,15 @@ const explained = (all: ReadonlyArray<Token>): ReadonlyArray<Token> => {
 }
 
 /**
+ * Whether a SQLite reader worker may run the statement: a SELECT, WITH or VALUES. Anything else (a
+ * PRAGMA, ATTACH, EXPLAIN, a transaction statement) acts on, or reports on, the connection it runs
+ * on: it stays on the main connection, whose settings are the ones the caller set there. (A reader
+ * still refuses a statement that would write.)
+ */
+export const sqliteReaderMayRun = (sql: string): boolean =>
+  isWord(fromFirstWord(tokens(sql, { _tag: "Sqlite" }))[0], "SELECT", "WITH", "VALUES")
+
+/**
  * The SQLite rules. `prepare` compiles a statement (a cached prepared statement is fine); it is
  * never called for a pragma, which may change a setting while being compiled.
  */

@@ -33,7 +33,7 @@ import { anyTable } from "./core/StatementObserver.js"
 import { DatabaseFileError } from "./DatabaseError.js"
 import * as DatabaseFile from "./DatabaseFile.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
-import { sqliteRules } from "./ReadingStatements.js"
+import { sqliteReaderMayRun, sqliteRules } from "./ReadingStatements.js"
 import * as TableAccess from "./TableAccess.js"
 
 /** Settings of a SQLite connection. */
@@ -89,6 +89,18 @@ export const config: Config.Config<SqliteOptions> = Config.all({
 })
 
 const defaultBusyTimeout = Duration.millis(5000)
+
+/** Which statements a reader may run, remembered per SQL text (the same few texts come back). */
+const readerVerdicts = new Map<string, boolean>()
+const readerMayRun = (sql: string): boolean => {
+  let verdict = readerVerdicts.get(sql)
+  if (verdict === undefined) {
+    verdict = sqliteReaderMayRun(sql)
+    if (readerVerdicts.size >= 500) readerVerdicts.clear()
+    readerVerdicts.set(sql, verdict)
+  }
+  return verdict
+}
 
 const executeFailed = (cause: unknown) => new SqlError({ cause, message: "Failed to execute statement" })
 
@@ -271,7 +283,7 @@ export const makeWith = <E>(
     const readers = pool === undefined ? undefined : {
       size: pool.size,
       query: pool.query,
-      mayRun: () => true,
+      mayRun: readerMayRun,
       mainThreadBelow: Duration.toMillis(mainThreadBelow)
     }
     const core = yield* ClientCore.make(makeDriver(db, options, readers), options)

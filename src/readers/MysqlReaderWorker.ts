@@ -6,10 +6,12 @@
  * is `chunksAhead` chunks behind). Plain Node (no Effect) on purpose: a small, hot message loop.
  */
 import * as Mysql from "mysql2"
-import { chunksAhead, encodeChunk, type ReaderStart } from "./ReaderProtocol.js"
+import { chunksAhead, type ReaderStart } from "./ReaderProtocol.js"
 import { type QueryRequest, workerSide } from "./ReaderWorkerLoop.js"
 
-const { errorFields, flow, post, serve, start } = workerSide<Extract<ReaderStart, { _tag: "Mysql" }>>(
+const { checkPlan, errorFields, flow, post, postChunk, serve, start } = workerSide<
+  Extract<ReaderStart, { _tag: "Mysql" }>
+>(
   "MysqlReaderWorker"
 )
 
@@ -40,24 +42,27 @@ const readOnlyRefusals = new Set(["ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION", "E
 const runQuery = (request: QueryRequest) =>
   new Promise<void>((resolve) => {
     let names: Array<string> = []
+    let plan: ReturnType<typeof checkPlan>
     let rows: Array<Array<unknown>> = []
+    // Failed, or a row refused by the rules: the rest of the rows are let pass unread.
     let failed = false
     const query = connection.query({ sql: request.sql, values: [...request.params], rowsAsArray: true })
     const flush = () => {
       if (rows.length === 0) return
-      const { chunk, transfer } = encodeChunk(rows, names.length)
+      const sent = rows
       rows = []
-      post({ _tag: "Chunk", id: request.id, names, chunk }, transfer)
-      flow.unacknowledged++
+      if (!postChunk(request, names, sent, plan)) failed = true
     }
     query.on("fields", (fields: Array<{ readonly name: string }>) => {
       names = fields.map((field) => field.name)
+      plan = checkPlan(request, names)
     })
     query.on("result", (row: unknown) => {
-      if (flow.cancelled.has(request.id) || !Array.isArray(row)) return
+      if (failed || flow.cancelled.has(request.id) || !Array.isArray(row)) return
       rows.push(row)
       if (rows.length < request.chunkRows) return
       flush()
+      if (failed) return
       if (flow.unacknowledged >= chunksAhead) {
         connection.pause()
         flow.onAcknowledged = () => {
@@ -69,6 +74,7 @@ const runQuery = (request: QueryRequest) =>
       }
     })
     query.on("error", (error) => {
+      if (failed) return
       failed = true
       const fields = errorFields(error)
       post(
@@ -80,7 +86,7 @@ const runQuery = (request: QueryRequest) =>
     query.on("end", () => {
       if (!failed) {
         if (!flow.cancelled.has(request.id)) flush()
-        post({ _tag: "Done", id: request.id, names })
+        if (!failed) post({ _tag: "Done", id: request.id, names, checked: plan !== undefined })
       }
       resolve()
     })

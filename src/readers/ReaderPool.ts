@@ -17,8 +17,10 @@ import * as os from "node:os"
 import { Worker } from "node:worker_threads"
 import { readerWorkerScript } from "../BundledData.js"
 import * as OpenResources from "../OpenResources.js"
+import { appendRows } from "./ColumnChunk.js"
 import * as FreeList from "./FreeList.js"
-import { appendRows, type ReaderRequest, type ReaderResponse, type ReaderStart } from "./ReaderProtocol.js"
+import type { ReaderRequest, ReaderResponse, ReaderStart } from "./ReaderProtocol.js"
+import type { RowCheck } from "./RowRules.js"
 
 /** A worker could not open its connection, or did not report ready in time. */
 export class ReaderStartError extends Data.TaggedError("ReaderStartError")<{ readonly reason: string }> {
@@ -70,7 +72,23 @@ export class ReaderQueryFailed extends Data.TaggedError("ReaderQueryFailed")<{
   }
 }
 
-export type ReaderError = ReaderCrashed | ReaderPoolBusy | ReaderTimeout | ReaderWriteRejected | ReaderQueryFailed
+/** A row broke the rules the query was run with; `row` is that row, as read. */
+export class ReaderRowRefused extends Data.TaggedError("ReaderRowRefused")<{
+  readonly row: Readonly<Record<string, unknown>>
+}> {
+  readonly code = "ROW_REFUSED"
+  override get message() {
+    return "a row read does not follow the rules of its query"
+  }
+}
+
+export type ReaderError =
+  | ReaderCrashed
+  | ReaderPoolBusy
+  | ReaderTimeout
+  | ReaderWriteRejected
+  | ReaderQueryFailed
+  | ReaderRowRefused
 
 /** The pool's own settings, whatever its workers connect to. */
 export interface ReaderPoolSettings {
@@ -102,7 +120,7 @@ export interface WorkerSource {
 
 /** The outcome of one query on a worker, as the message handler sees it. */
 type Outcome =
-  | { readonly _tag: "Done" }
+  | { readonly _tag: "Done"; readonly checked: boolean }
   | { readonly _tag: "Error"; readonly error: ReaderError }
 
 interface Running {
@@ -192,7 +210,15 @@ const startReader = (source: WorkerSource, timeout: Duration.DurationInput, onEx
           worker.postMessage({ _tag: "Ack", id: message.id } satisfies ReaderRequest)
           return
         case "Done":
-          running.settle({ _tag: "Done" })
+          running.settle({ _tag: "Done", checked: message.checked })
+          return
+        case "Refused":
+          running.settle({
+            _tag: "Error",
+            error: new ReaderRowRefused({
+              row: Object.fromEntries(message.names.map((name, column) => [name, message.row[column]]))
+            })
+          })
           return
         case "NotReadOnly":
           running.settle({ _tag: "Error", error: new ReaderWriteRejected({ sql: running.sql }) })
@@ -297,7 +323,7 @@ export const makeWith = (
         : Effect.sync(() => freeReaders.put(reader))
 
     let nextId = 0
-    const runOn = (reader: Reader, sql: string, params: ReadonlyArray<unknown>) =>
+    const runOn = (reader: Reader, sql: string, params: ReadonlyArray<unknown>, check: RowCheck | undefined) =>
       Effect.async<ReadonlyArray<Record<string, unknown>>, ReaderError>((resume) => {
         const id = ++nextId
         const rows: Array<Record<string, unknown>> = []
@@ -310,10 +336,11 @@ export const makeWith = (
           settle: (outcome) => {
             reader.running = undefined
             ended?.()
+            if (outcome._tag === "Done" && check !== undefined) check.checked = outcome.checked
             resume(outcome._tag === "Done" ? Effect.succeed(rows) : Effect.fail(outcome.error))
           }
         }
-        const request: ReaderRequest = { _tag: "Query", id, sql, params, chunkRows }
+        const request: ReaderRequest = { _tag: "Query", id, sql, params, chunkRows, rules: check?.rules }
         try {
           reader.worker.postMessage(request)
         } catch (cause) {
@@ -330,11 +357,11 @@ export const makeWith = (
       })
 
     // Waiting for a worker stays interruptible; once a worker is taken it is always given back.
-    const query = (sql: string, params: ReadonlyArray<unknown>) =>
+    const query = (sql: string, params: ReadonlyArray<unknown>, check?: RowCheck) =>
       Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(
           freeReaders.take(restore),
-          (reader) => Effect.ensuring(restore(runOn(reader, sql, params)), giveBack(reader))
+          (reader) => Effect.ensuring(restore(runOn(reader, sql, params, check)), giveBack(reader))
         )
       )
 
@@ -352,10 +379,14 @@ export const makeWith = (
 /** The pool's interface. */
 export interface Readers {
   readonly size: number
-  /** Runs one read-only statement on a free worker and returns its rows. */
+  /**
+   * Runs one read-only statement on a free worker and returns its rows; with `check`, the worker
+   * checks every row against its rules as it reads them.
+   */
   readonly query: (
     sql: string,
-    params: ReadonlyArray<unknown>
+    params: ReadonlyArray<unknown>,
+    check?: RowCheck
   ) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, ReaderError>
   /** Workers currently alive in the pool (started and not yet exited). */
   readonly live: Effect.Effect<number>

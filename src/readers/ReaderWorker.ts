@@ -6,10 +6,12 @@
  * Plain Node (no Effect) on purpose: it is a small, hot message loop.
  */
 import Sqlite from "better-sqlite3"
-import { chunksAhead, encodeChunk, type ReaderStart } from "./ReaderProtocol.js"
+import { chunksAhead, type ReaderStart } from "./ReaderProtocol.js"
 import { type QueryRequest, workerSide } from "./ReaderWorkerLoop.js"
 
-const { errorFields, flow, post, serve, start } = workerSide<Extract<ReaderStart, { _tag: "Sqlite" }>>("ReaderWorker")
+const { checkPlan, errorFields, flow, post, postChunk, serve, start } = workerSide<
+  Extract<ReaderStart, { _tag: "Sqlite" }>
+>("ReaderWorker")
 
 let db: Sqlite.Database
 try {
@@ -42,10 +44,11 @@ const runQuery = async (request: QueryRequest) => {
   }
   if (!statement.reader) {
     statement.run(...request.params)
-    post({ _tag: "Done", id: request.id, names: [] })
+    post({ _tag: "Done", id: request.id, names: [], checked: false })
     return
   }
   const names = statement.columns().map((column) => column.name)
+  const plan = checkPlan(request, names)
   statement.raw(true)
   const iterator = statement.iterate(...request.params) as IterableIterator<Array<unknown>>
   try {
@@ -55,11 +58,7 @@ const runQuery = async (request: QueryRequest) => {
         rows.push(next.value)
         if (rows.length === request.chunkRows) break
       }
-      if (rows.length > 0) {
-        const { chunk, transfer } = encodeChunk(rows, names.length)
-        post({ _tag: "Chunk", id: request.id, names, chunk }, transfer)
-        flow.unacknowledged++
-      }
+      if (rows.length > 0 && !postChunk(request, names, rows, plan)) return
       if (rows.length < request.chunkRows) break
       // Wait for the main thread to catch up (a cancel also wakes us).
       while (flow.unacknowledged >= chunksAhead && !flow.cancelled.has(request.id)) await acknowledged()
@@ -69,7 +68,7 @@ const runQuery = async (request: QueryRequest) => {
     iterator.return?.()
     statement.raw(false)
   }
-  post({ _tag: "Done", id: request.id, names })
+  post({ _tag: "Done", id: request.id, names, checked: plan !== undefined })
 }
 
 serve(runQuery)

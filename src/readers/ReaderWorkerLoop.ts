@@ -5,7 +5,9 @@
  * Plain Node (no Effect) on purpose: it is a small, hot message loop.
  */
 import { parentPort, workerData } from "node:worker_threads"
+import { encodeChunk } from "./ColumnChunk.js"
 import type { ReaderRequest, ReaderResponse } from "./ReaderProtocol.js"
+import * as RowRules from "./RowRules.js"
 
 /** A query the loop hands to the worker's runner. */
 export type QueryRequest = Extract<ReaderRequest, { _tag: "Query" }>
@@ -47,7 +49,7 @@ export const workerSide = <Start>(name: string) => {
       queue = queue.then(async () => {
         try {
           if (!flow.cancelled.has(request.id)) await runQuery(request)
-          else post({ _tag: "Done", id: request.id, names: [] })
+          else post({ _tag: "Done", id: request.id, names: [], checked: false })
         } catch (cause) {
           post({ _tag: "Failed", id: request.id, ...errorFields(cause) })
         } finally {
@@ -59,5 +61,30 @@ export const workerSide = <Start>(name: string) => {
     })
   }
 
-  return { start: workerData as Start, post, errorFields, flow, serve }
+  /** How the rows of `request` are checked, once its column names are known (`undefined`: they are not). */
+  const checkPlan = (request: QueryRequest, names: ReadonlyArray<string>) =>
+    request.rules === undefined ? undefined : RowRules.plan(request.rules, names)
+
+  /**
+   * Checks one chunk of rows against `plan`, then encodes and posts it. A row that breaks a rule
+   * is posted instead, and `false` returned: the query stops there.
+   */
+  const postChunk = (
+    request: QueryRequest,
+    names: ReadonlyArray<string>,
+    rows: ReadonlyArray<ReadonlyArray<unknown>>,
+    plan: RowRules.CheckPlan | undefined
+  ): boolean => {
+    const { chunk, transfer } = encodeChunk(rows, names.length)
+    const refused = plan === undefined ? -1 : RowRules.firstRefused(plan, rows, chunk.columns)
+    if (refused >= 0) {
+      post({ _tag: "Refused", id: request.id, names, row: rows[refused]! })
+      return false
+    }
+    post({ _tag: "Chunk", id: request.id, names, chunk }, transfer)
+    flow.unacknowledged++
+    return true
+  }
+
+  return { start: workerData as Start, post, errorFields, flow, serve, checkPlan, postChunk }
 }

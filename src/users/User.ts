@@ -4,15 +4,35 @@
  */
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { type ColumnRule, type RowRules, valueCheck } from "../readers/RowRules.js"
 
-/** The rules, as plain predicates: the schemas below use them, and so do the hot-path checks. */
-export const isAge = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0 && n <= 150
+/**
+ * The rules, as data (`RowRules`): reader workers check stored rows against them where they are
+ * read, and the predicates below (compiled from the same rules) back the schemas and the checks on
+ * the main thread.
+ */
 const controlCharacter = /[\u0000-\u001f\u007f]/
-export const isName = (s: unknown): s is string =>
-  typeof s === "string" && s.length <= 200 && s.trim().length > 0 && !controlCharacter.test(s)
-const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
-export const isEmail = (s: unknown): s is string =>
-  typeof s === "string" && s.length <= 254 && emailShape.test(s) && !controlCharacter.test(s)
+const ageRule: ColumnRule = { _tag: "Integer", min: 0, max: 150 }
+const nameRule: ColumnRule = { _tag: "Text", maxLength: 200, notBlank: true, forbidden: controlCharacter }
+const emailRule: ColumnRule = {
+  _tag: "Text",
+  maxLength: 254,
+  shape: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
+  forbidden: controlCharacter
+}
+
+/** What every stored user row must hold, column by column (the `User` schema's verdicts). */
+export const userRules: RowRules = {
+  user_id: { _tag: "Integer", min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
+  name: nameRule,
+  email: emailRule,
+  age: ageRule,
+  created_at: { _tag: "Text" }
+}
+
+export const isAge = valueCheck(ageRule) as (n: unknown) => n is number
+export const isName = valueCheck(nameRule) as (s: unknown) => s is string
+export const isEmail = valueCheck(emailRule) as (s: unknown) => s is string
 
 /** An age in whole years, 0 to 150 (the table's CHECK constraint). */
 export const Age = Schema.Number.pipe(

@@ -10,11 +10,13 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as RowCheck from "../client/core/RowCheck.js"
 import type { DatabaseError } from "../client/DatabaseError.js"
 import { driverCode, fromSqlError } from "../client/DatabaseError.js"
 import { PreparedQueries } from "../client/PreparedQueries.js"
+import { ReaderRowRefused } from "../readers/ReaderPool.js"
 import { explain, type InvalidStoredValue } from "./StoredValue.js"
-import { Age, describeParseError, Email, isAge, isNewUser, isUser, NewUser, type User } from "./User.js"
+import { Age, describeParseError, Email, isAge, isNewUser, isUser, NewUser, type User, userRules } from "./User.js"
 
 /** An age argument outside 0..150 or not an integer; raised before any SQL runs. */
 export class InvalidAge extends Schema.TaggedError<InvalidAge>()("InvalidAge", { reason: Schema.String }) {
@@ -75,6 +77,10 @@ const isUniqueViolation = (error: SqlError) => {
   return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "ER_DUP_ENTRY"
 }
 
+/** The row a reader refused, explained; `undefined` for any other error. */
+const refusedRow = (error: SqlError): InvalidStoredValue | undefined =>
+  error.cause instanceof ReaderRowRefused ? explain(error.cause.row) : undefined
+
 /** Rows checked between two event-loop turns (checking a million rows at once blocked timers ~80 ms). */
 const checkSlice = 16_384
 
@@ -127,11 +133,18 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
     const columns = columnsFor(sql.onDialectOrElse({ mysql: () => "mysql" as const, orElse: () => "other" as const }))
     const selectById = prepared.prepare(`SELECT ${columns} FROM users WHERE user_id = ?`)
 
+    /**
+     * Rows read as users: checked by the reader that read them where one did (a row it refuses is
+     * explained here), else here, in slices.
+     */
     const readUsers = (
       operation: string,
       rows: Effect.Effect<ReadonlyArray<unknown>, SqlError>
     ): Effect.Effect<ReadonlyArray<User>, DatabaseError | InvalidStoredValue> =>
-      rows.pipe(Effect.mapError(fromSqlError(operation)), Effect.flatMap((rows) => allUsers(rows)))
+      RowCheck.checkedBy(userRules)(rows).pipe(
+        Effect.mapError((error) => refusedRow(error) ?? fromSqlError(operation)(error)),
+        Effect.flatMap(([rows, checked]) => checked ? Effect.succeed(rows as ReadonlyArray<User>) : allUsers(rows))
+      )
 
     const limitClause = (limit: number | undefined) => limit === undefined ? sql`` : sql`LIMIT ${limit}`
 

@@ -156,6 +156,23 @@ describe("SqlitePool", () => {
     }
   )
 
+  layer(TestDatabase.layerPooled({ readers: { size: 2, mainThreadBelow: 0 } }), { excludeTestServices: true })(
+    "with every read offered to the workers",
+    (it) => {
+      it.effect("a PRAGMA runs on the main connection: the setting it changes or reports is the caller's", () =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          yield* sql`PRAGMA foreign_keys = OFF`
+          assert.deepStrictEqual(yield* sql`PRAGMA foreign_keys`, [{ foreign_keys: 0 }])
+          yield* sql`PRAGMA ignore_check_constraints = ON`
+          yield* sql`INSERT INTO users (name, email, age) VALUES ('Old Example', 'old@example.com', 151)`
+          yield* sql`PRAGMA ignore_check_constraints = OFF`
+          yield* sql`PRAGMA foreign_keys = ON`
+          assert.deepStrictEqual(yield* sql`SELECT age FROM users`, [{ age: 151 }])
+        }))
+    }
+  )
+
   // A generous threshold: on a loaded machine the first measurement of a 171-row count can exceed 2 ms.
   layer(TestDatabase.layerPooled({ sample: true, readers: { size: 2, mainThreadBelow: "1 second" } }), {
     excludeTestServices: true

@@ -9,10 +9,12 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import * as RowCheck from "../../src/client/core/RowCheck.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { fetchUsers } from "../../src/users/ConcurrentFetch.js"
 import { Dashboard } from "../../src/users/Dashboard.js"
 import { explain, InvalidStoredValue, showValue } from "../../src/users/StoredValue.js"
+import { userRules } from "../../src/users/User.js"
 import { UserRepo } from "../../src/users/UserRepo.js"
 import { averageAge, batchProcessing, lazyPaginate, paginateUsers, streamUsers } from "../../src/users/UserStream.js"
 import { backends } from "../support/Backends.js"
@@ -112,6 +114,58 @@ describe.skipIf(!backends[0]?.available)("a refused stored value inside the age 
         assertBadAge(yield* Effect.flip((yield* Dashboard).report({ concurrent })), "40.5", `concurrent: ${concurrent}`)
       }
     }).pipe(Effect.provide(Layer.provideMerge(Dashboard.Default, TestDatabase.layer()))))
+})
+
+describe("refused stored values found by the reader workers (SQLite)", () => {
+  /** 500 valid users (few distinct names: their chunks travel as dictionaries), then one of `bad`. */
+  const storeAmongMany = (bad: { readonly name: string; readonly age: number | string }) =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* (yield* UserRepo).insertMany(Array.from({ length: 500 }, (_, i) => ({
+        name: ["Ada Example", "Grace Example"][i % 2]!,
+        email: `user${i}@example.com`,
+        age: i % 100
+      })))
+      yield* sql`PRAGMA ignore_check_constraints = ON`
+      yield* sql`INSERT INTO users (name, email, age) VALUES (${bad.name}, 'bad@example.com', ${bad.age})`
+      yield* sql`INSERT INTO users (name, email, age) VALUES ('After Example', 'after@example.com', 50)`
+    }).pipe(Effect.orDie)
+
+  /** Every read on a worker, in chunks of 128 rows (the bad row is in the fourth). */
+  const pooled = () => TestDatabase.layerPooled({ readers: { size: 2, mainThreadBelow: 0, chunkRows: 128 } })
+
+  it.scoped("a worker checks the rows it reads: all() is refused at the bad row, named by column and user_id", () =>
+    Effect.gen(function*() {
+      const cases = [
+        [{ name: "Bad\u0007Example", age: 30 }, "name", "'Bad\\u0007Example'"],
+        [{ name: "Ada Example", age: 151 }, "age", "151"],
+        [{ name: "Ada Example", age: "forty" }, "age", "'forty'"]
+      ] as const
+      for (const [bad, column, shown] of cases) {
+        const error = yield* Effect.flip(
+          Effect.flatMap(UserRepo, (repo) => Effect.zipRight(storeAmongMany(bad), repo.all())).pipe(
+            Effect.provide(pooled())
+          )
+        )
+        assert.instanceOf(error, InvalidStoredValue)
+        if (!(error instanceof InvalidStoredValue)) continue
+        assert.deepStrictEqual([error.column, error.value, error.userId], [column, shown, 501], column)
+      }
+    }))
+
+  it.scoped("rows read by a worker are checked there, and nowhere else; rows read on the main thread are not", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* (yield* UserRepo).insertMany(valid)
+      const everyone = sql`SELECT user_id, name, email, age, created_at FROM users`
+      const [rows, checked] = yield* RowCheck.checkedBy(userRules)(everyone)
+      assert.deepStrictEqual([rows.length, checked], [2, true])
+      // A result without one of the ruled columns cannot be checked: the caller checks it.
+      const [, partly] = yield* RowCheck.checkedBy(userRules)(sql`SELECT user_id, age FROM users`)
+      assert.isFalse(partly)
+      const [, inTransaction] = yield* RowCheck.checkedBy(userRules)(sql.withTransaction(everyone))
+      assert.isFalse(inTransaction)
+    }).pipe(Effect.provide(pooled())))
 })
 
 describe("explaining a refused row", () => {

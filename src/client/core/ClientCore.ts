@@ -37,6 +37,7 @@ import type { Driver, DriverConnection, Ran, Request, Shape } from "./Driver.js"
 import * as Observation from "./Observation.js"
 import { ReadOnlyGate } from "./ReadOnlyGate.js"
 import * as ReadRouting from "./ReadRouting.js"
+import * as RowCheck from "./RowCheck.js"
 import * as StatementObserver from "./StatementObserver.js"
 
 /** Options every dbscope client takes, as upstream's clients do. */
@@ -311,7 +312,10 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
         if (observer.recorder !== undefined) observer.recorder.read(driver.tablesRead(sql, bound))
         const query = Effect.suspend(() => {
           const since = performance.now()
-          return Effect.tap(readers.query(sql, bound), () => routing.measured(sql, performance.now() - since))
+          return Effect.tap(
+            readers.query(sql, bound, fiber.getFiberRef(RowCheck.current)),
+            () => routing.measured(sql, performance.now() - since)
+          )
         })
         const refused = (error: { readonly _tag: string }) => error._tag === "ReaderWriteRejected"
         const observed = Observation.active(fiber, observer)

@@ -10,6 +10,7 @@ import type * as Statement from "@effect/sql/Statement"
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
+import type { RowCheck } from "../../readers/RowRules.js"
 import type { DbSystem } from "./Observation.js"
 import type { ReadOnlyRules } from "./ReadOnlyGate.js"
 
@@ -54,9 +55,11 @@ export interface DriverConnection {
 /** Read-only reader workers statements may be routed to (see `ReadRouting`). */
 export interface Readers {
   readonly size: number
+  /** Runs a read; with `check`, the reader checks the rows against its rules as it reads them. */
   readonly query: (
     sql: string,
-    params: ReadonlyArray<unknown>
+    params: ReadonlyArray<unknown>,
+    check?: RowCheck
   ) => Effect.Effect<ReadonlyArray<object>, { readonly _tag: string; readonly message: string }>
   /** Statements worth offering to a reader (a reader still refuses a write: `ReaderWriteRejected`). */
   readonly mayRun: (sql: string) => boolean
