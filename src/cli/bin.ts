@@ -94,6 +94,16 @@ fiber.addObserver((exit) => {
     : Exit.isSuccess(exit)
     ? exit.value
     : 1
-  // On success the process ends by itself, once stdout is flushed.
   if (code !== 0 || stopped !== undefined) process.exit(code)
+  // On success, exit once stdout and stderr are flushed rather than let Node tear down a heap that
+  // may hold a million rows (~0.1-0.15 s after the last line, for nothing).
+  exitWhenFlushed()
 })
+
+/** Exits with 0 as soon as nothing written to stdout or stderr is still waiting to be written. */
+const exitWhenFlushed = (): void => {
+  const pending = [process.stdout, process.stderr].find((stream) => stream.writableLength > 0)
+  if (pending === undefined) process.exit(0)
+  pending.once("drain", exitWhenFlushed)
+  pending.once("error", () => process.exit(0))
+}

@@ -19,6 +19,8 @@ import Module, { createRequire } from "node:module"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as vm from "node:vm"
+import * as Prestart from "../readers/Prestart.js"
+import { readerCount } from "./ReaderPrestart.js"
 
 // A Ctrl-C while the bundle loads (~0.1-0.2 s) would end the process at once with no message: with
 // a listener, the signal waits for the event loop, where the CLI's own handler (installed while the
@@ -26,6 +28,12 @@ import * as vm from "node:vm"
 const signalWhileLoading = () => undefined
 process.on("SIGINT", signalWhileLoading)
 process.on("SIGTERM", signalWhileLoading)
+
+// Reader workers boot (~0.1 s each) on other cores while this thread loads the CLI.
+Prestart.prestart(
+  fileURLToPath(new URL("../src/readers/ReaderWorker.js", import.meta.url)),
+  readerCount(process.argv.slice(2), process.env)
+)
 
 const bundle = fileURLToPath(new URL("./dbscope.cjs", import.meta.url))
 const cacheFile = `${bundle}.cache`

@@ -9,32 +9,34 @@ import * as Mysql from "mysql2"
 import { chunksAhead, type ReaderStart } from "./ReaderProtocol.js"
 import { type QueryRequest, workerSide } from "./ReaderWorkerLoop.js"
 
-const { checkPlan, errorFields, flow, post, postChunk, serve, start } = workerSide<
+const { checkPlan, errorFields, flow, opened, post, postChunk, serve } = workerSide<
   Extract<ReaderStart, { _tag: "Mysql" }>
->(
-  "MysqlReaderWorker"
-)
+>("MysqlReaderWorker")
 
-const connection = Mysql.createConnection({
-  uri: start.url,
-  connectTimeout: start.connectTimeoutMs,
-  multipleStatements: false,
-  supportBigNumbers: true,
-  decimalNumbers: true,
-  dateStrings: start.dateStrings,
-  timezone: "Z"
-})
-// A read-only session: a write that reaches this worker fails instead of running.
-connection.query("SET SESSION TRANSACTION READ ONLY", (error) => {
-  if (error !== null) {
+let connection: Mysql.Connection
+
+opened((start) => {
+  connection = Mysql.createConnection({
+    uri: start.url,
+    connectTimeout: start.connectTimeoutMs,
+    multipleStatements: false,
+    supportBigNumbers: true,
+    decimalNumbers: true,
+    dateStrings: start.dateStrings,
+    timezone: "Z"
+  })
+  // A read-only session: a write that reaches this worker fails instead of running.
+  connection.query("SET SESSION TRANSACTION READ ONLY", (error) => {
+    if (error !== null) {
+      post({ _tag: "StartFailed", ...errorFields(error) })
+      process.exit(1)
+    }
+    post({ _tag: "Ready" })
+  })
+  connection.on("error", (error) => {
     post({ _tag: "StartFailed", ...errorFields(error) })
     process.exit(1)
-  }
-  post({ _tag: "Ready" })
-})
-connection.on("error", (error) => {
-  post({ _tag: "StartFailed", ...errorFields(error) })
-  process.exit(1)
+  })
 })
 
 const readOnlyRefusals = new Set(["ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION", "ER_OPTION_PREVENTS_STATEMENT"])

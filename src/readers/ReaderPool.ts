@@ -19,6 +19,7 @@ import { readerWorkerScript } from "../BundledData.js"
 import * as OpenResources from "../OpenResources.js"
 import { appendRows } from "./ColumnChunk.js"
 import * as FreeList from "./FreeList.js"
+import * as Prestart from "./Prestart.js"
 import type { ReaderRequest, ReaderResponse, ReaderStart } from "./ReaderProtocol.js"
 import type { RowCheck } from "./RowRules.js"
 
@@ -165,7 +166,9 @@ const pump = (handle: () => void) => {
  */
 const startReader = (source: WorkerSource, timeout: Duration.DurationInput, onExit: (reader: Reader) => void) =>
   Effect.async<Reader, ReaderStartError>((resume) => {
-    const worker = new Worker(source.script, { workerData: source.start })
+    const prestarted = Prestart.adopt(source.script)
+    const worker = prestarted ?? new Worker(source.script, { workerData: source.start })
+    if (prestarted !== undefined) prestarted.postMessage({ _tag: "Open", start: source.start } satisfies ReaderRequest)
     OpenResources.markOpened("readerWorker")
     let reader: Reader | undefined
     let failure: unknown

@@ -22,6 +22,8 @@ export type ReaderStart =
 
 /** Main thread to worker. */
 export type ReaderRequest =
+  /** To a worker started without `workerData` (see `Prestart`): open the connection now. */
+  | { readonly _tag: "Open"; readonly start: ReaderStart }
   | {
     readonly _tag: "Query"
     readonly id: number

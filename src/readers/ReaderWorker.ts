@@ -9,18 +9,11 @@ import Sqlite from "better-sqlite3"
 import { chunksAhead, type ReaderStart } from "./ReaderProtocol.js"
 import { type QueryRequest, workerSide } from "./ReaderWorkerLoop.js"
 
-const { checkPlan, errorFields, flow, post, postChunk, serve, start } = workerSide<
+const { checkPlan, errorFields, flow, opened, post, postChunk, serve } = workerSide<
   Extract<ReaderStart, { _tag: "Sqlite" }>
 >("ReaderWorker")
 
 let db: Sqlite.Database
-try {
-  db = new Sqlite(start.filename, { readonly: true, fileMustExist: true, timeout: start.busyTimeoutMs })
-  db.prepare("SELECT count(*) FROM sqlite_schema").get()
-} catch (cause) {
-  post({ _tag: "StartFailed", ...errorFields(cause) })
-  process.exit(1)
-}
 
 const statements = new Map<string, Sqlite.Statement>()
 const prepare = (sql: string) => {
@@ -71,5 +64,14 @@ const runQuery = async (request: QueryRequest) => {
   post({ _tag: "Done", id: request.id, names, checked: plan !== undefined })
 }
 
-serve(runQuery)
-post({ _tag: "Ready" })
+opened((start) => {
+  try {
+    db = new Sqlite(start.filename, { readonly: true, fileMustExist: true, timeout: start.busyTimeoutMs })
+    db.prepare("SELECT count(*) FROM sqlite_schema").get()
+  } catch (cause) {
+    post({ _tag: "StartFailed", ...errorFields(cause) })
+    process.exit(1)
+  }
+  serve(runQuery)
+  post({ _tag: "Ready" })
+})

@@ -36,6 +36,7 @@ export const workerSide = <Start>(name: string) => {
   const serve = (runQuery: (request: QueryRequest) => Promise<void>) => {
     let queue = Promise.resolve()
     port.on("message", (request: ReaderRequest) => {
+      if (request._tag === "Open") return
       if (request._tag === "Cancel") {
         flow.cancelled.add(request.id)
         flow.onAcknowledged?.()
@@ -86,5 +87,19 @@ export const workerSide = <Start>(name: string) => {
     return true
   }
 
-  return { start: workerData as Start, post, errorFields, flow, serve, checkPlan, postChunk }
+  /**
+   * Calls `open` with the connection's settings: the thread's `workerData`, or for a worker started
+   * ahead of need (see `Prestart`), the `Open` message that adopts it.
+   */
+  const opened = (open: (start: Start) => void) => {
+    if (workerData !== undefined && workerData !== null) return open(workerData as Start)
+    const onOpen = (message: ReaderRequest) => {
+      if (message._tag !== "Open") return
+      port.off("message", onOpen)
+      open(message.start as Start)
+    }
+    port.on("message", onOpen)
+  }
+
+  return { opened, post, errorFields, flow, serve, checkPlan, postChunk }
 }

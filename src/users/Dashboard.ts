@@ -100,8 +100,11 @@ export class Dashboard extends Effect.Service<Dashboard>()("dbscope/Dashboard", 
     /** Runs the four queries, concurrently unless `{ concurrent: false }`. */
     const report = Effect.fn("Dashboard.report")(
       function*(options: { readonly concurrent?: boolean } = {}) {
-        const [duration, [bands, ages, over, domains]] = yield* Effect.timed(
-          Effect.all([ageBands(), summary(), over40(), topDomains()], {
+        // Longest first (each is one scan; the band counts and the domains cost about three times the
+        // others): on two readers the two long ones start at once and the short ones fill in after,
+        // instead of a long one starting last on a reader that was free early.
+        const [duration, [bands, domains, ages, over]] = yield* Effect.timed(
+          Effect.all([ageBands(), topDomains(), summary(), over40()], {
             concurrency: options.concurrent === false ? 1 : "unbounded"
           })
         ).pipe(Effect.tapErrorTag("ParseError", () => repo.checkStored))
