@@ -8,6 +8,7 @@
 // Clients
 export type { ClientOptions } from "./client/core/ClientCore.js"
 export { ReadOnlyGate, Verdict as ReadOnlyVerdict } from "./client/core/ReadOnlyGate.js"
+export * as RowCheck from "./client/core/RowCheck.js"
 export * as StatementObserver from "./client/core/StatementObserver.js"
 export * as Database from "./client/Database.js"
 export { DatabaseConnectError, DatabaseError, DatabaseFileError } from "./client/DatabaseError.js"
@@ -18,6 +19,7 @@ export * as SqlitePool from "./client/SqlitePool.js"
 export * as Tracing from "./client/Tracing.js"
 export { MissingPackage } from "./OptionalPackage.js"
 export * as ReaderPool from "./readers/ReaderPool.js"
+export * as RowRules from "./readers/RowRules.js"
 
 // Combinators
 // The decorators by their own names; `CacheQuery` holds the cache service behind `cacheQuery`.
