@@ -16,6 +16,7 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -374,6 +375,47 @@ const concurrentCommand = Command.make("concurrent", {
     )
   )
 
+/** Whether `host` is this machine only (serving anywhere else needs an API token: a later version). */
+const isLoopback = (host: string) => host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host)
+
+const serveCommand = Command.make("serve", {
+  port: wholeNumberOption("port").pipe(
+    Options.withDescription("TCP port to listen on (0 picks a free one)"),
+    Options.withDefault(8080)
+  ),
+  host: Options.text("host").pipe(
+    Options.withDescription("Address to listen on (this machine only: 127.0.0.1, localhost or ::1)"),
+    Options.withDefault("127.0.0.1")
+  )
+}, ({ host, port }) =>
+  Effect.gen(function*() {
+    if (port < 0 || port > 65535) return yield* new UsageError({ reason: `--port must be 0 to 65535, got ${port}` })
+    if (!isLoopback(host)) {
+      return yield* new UsageError({
+        reason:
+          `--host ${host} would serve beyond this machine, which needs an API token; use 127.0.0.1, localhost or ::1`
+      })
+    }
+    // Loaded only here: the HTTP API and its docs would slow every other command's start-up.
+    const Server = yield* Effect.promise(() => import("../serve/Server.js"))
+    const HttpServer = yield* Effect.promise(() => import("@effect/platform/HttpServer"))
+    // The database opens only once the options are known to be good.
+    yield* Effect.scoped(Effect.gen(function*() {
+      const context = yield* Layer.build(Server.layer({ host, port }))
+      const address = Context.get(context, HttpServer.HttpServer).address
+      const shown = address._tag === "TcpAddress"
+        ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
+        : "a socket"
+      yield* Console.log(`dbscope serve: listening on ${shown} (API: ${shown}/api, docs: ${shown}/api/docs)`)
+      return yield* Effect.never
+    })).pipe(Effect.provide(readDatabase(false)))
+  })).pipe(
+    Command.withDescription(
+      "Serve the users over HTTP: a JSON API (keyset pages, lookups, writes, a streamed export, the " +
+        "dashboard), its OpenAPI document and docs. Runs until interrupted"
+    )
+  )
+
 const dashboardCommand = Command.make("dashboard", {
   sequential: sequentialOption,
   json: jsonOption("one JSON object (summary, ageBands, usersOver40, topDomains, millis) instead of the report")
@@ -529,6 +571,7 @@ export const command = dbscope.pipe(
     global(countCommand),
     global(concurrentCommand),
     global(dashboardCommand),
+    global(serveCommand),
     global(streamCommand),
     global(batchesCommand),
     global(paginateCommand),

@@ -1,12 +1,12 @@
 /**
  * Which command lines will read on SQLite reader workers, guessed from the raw arguments before the
- * CLI has loaded: `concurrent` or `dashboard` without `--sequential`, on a SQLite file. The
+ * CLI has loaded: `concurrent`, `dashboard` (without `--sequential`) or `serve`, on a SQLite file. The
  * launcher starts that many workers at once (see `readers/Prestart`), so that their ~0.1 s of boot
  * overlaps the CLI's own loading. A wrong guess costs a thread that boots and is never used.
  */
 import * as os from "node:os"
 
-const readingCommands = new Set(["concurrent", "dashboard"])
+const readingCommands = new Set(["concurrent", "dashboard", "serve"])
 const notRunning = new Set(["--sequential", "--help", "-h", "--wizard", "--version", "--completions"])
 
 /** How many reader workers the command line will start (the pool's size), or 0 if it will not. */

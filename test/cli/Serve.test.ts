@@ -1,0 +1,65 @@
+/**
+ * `dbscope serve` as a user runs it: it prints where it listens, answers there, and a SIGINT ends it;
+ * an address beyond this machine or a port out of range is a usage error before anything opens.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { tempDirectory } from "../../src/testing/TestDatabase.js"
+import { cliPath, runCli } from "../support/RunCli.js"
+
+interface Serving {
+  readonly url: string
+  readonly child: ChildProcess
+  readonly exited: Promise<number | null>
+}
+
+/** Starts `dbscope serve`, and gives its URL once it says where it listens; killed when the scope closes. */
+const serving = (args: ReadonlyArray<string>) =>
+  Effect.acquireRelease(
+    Effect.async<Serving, Error>((resume) => {
+      const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, NO_COLOR: "1" } })
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+      let out = ""
+      child.stdout.on("data", (data: Buffer) => {
+        out += data.toString()
+        const url = /listening on (http:\/\/\S+) /.exec(out)?.[1]
+        if (url !== undefined) resume(Effect.succeed({ url, child, exited }))
+      })
+      child.stderr.on("data", (data: Buffer) => void (out += data.toString()))
+      child.once("exit", (code) => resume(Effect.fail(new Error(`serve exited (${code}) before listening: ${out}`))))
+      return Effect.sync(() => child.kill("SIGKILL"))
+    }),
+    (server) => Effect.sync(() => server.child.kill("SIGKILL"))
+  )
+
+const json = (url: string) => Effect.promise(() => fetch(url).then((response) => response.json()))
+
+describe("dbscope serve", { timeout: 120_000 }, () => {
+  it.scoped("listens on 127.0.0.1, answers the API there, and a SIGINT ends it", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "users.db")
+      assert.strictEqual((yield* runCli(["--db", db, "setup"])).code, 0)
+      const server = yield* serving(["--db", db, "serve", "--port", "0"])
+      assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+      assert.deepStrictEqual(yield* json(`${server.url}/api/health`), { status: "ok", users: 1000 })
+      const page = (yield* json(`${server.url}/api/users?limit=3`)) as { users: ReadonlyArray<unknown> }
+      assert.strictEqual(page.users.length, 3)
+      server.child.kill("SIGINT")
+      const code = yield* Effect.promise(() => server.exited).pipe(Effect.timeout("20 seconds"))
+      assert.strictEqual(code, 130)
+    }))
+
+  it.scoped("an address beyond this machine, or a port out of range: a usage error, nothing opened", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "never.db")
+      for (const args of [["serve", "--host", "0.0.0.0"], ["serve", "--port", "70000"], ["serve", "--port", "x"]]) {
+        const result = yield* runCli(["--db", db, ...args], { env: { NO_COLOR: "1" } })
+        assert.strictEqual(result.code, 2, args.join(" "))
+        assert.strictEqual(result.stderr.trimEnd().split("\n").length, 1, result.stderr)
+        assert.isFalse(fs.existsSync(db), args.join(" "))
+      }
+    }))
+})
