@@ -17,6 +17,7 @@ import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -55,6 +56,7 @@ import * as Logging from "./Logging.js"
 import * as Output from "./Output.js"
 import * as ParserConsole from "./ParserConsole.js"
 import * as ProgressBars from "./ProgressBars.js"
+import * as SignalStop from "./SignalStop.js"
 
 /** A command-line value that makes no sense (exit code 2, like the parser's own errors). */
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", { reason: Schema.String }) {
@@ -386,10 +388,17 @@ const serveCommand = Command.make("serve", {
   host: Options.text("host").pipe(
     Options.withDescription("Address to listen on (this machine only: 127.0.0.1, localhost or ::1)"),
     Options.withDefault("127.0.0.1")
+  ),
+  shutdownTimeout: wholeNumberOption("shutdown-timeout").pipe(
+    Options.withDescription("On Ctrl-C or SIGTERM, seconds requests in flight get to finish (default 10)"),
+    Options.withDefault(10)
   )
-}, ({ host, port }) =>
+}, ({ host, port, shutdownTimeout }) =>
   Effect.gen(function*() {
     if (port < 0 || port > 65535) return yield* new UsageError({ reason: `--port must be 0 to 65535, got ${port}` })
+    if (shutdownTimeout < 0 || shutdownTimeout > 3600) {
+      return yield* new UsageError({ reason: `--shutdown-timeout must be 0 to 3600 seconds, got ${shutdownTimeout}` })
+    }
     if (!isLoopback(host)) {
       return yield* new UsageError({
         reason:
@@ -401,12 +410,17 @@ const serveCommand = Command.make("serve", {
     const HttpServer = yield* Effect.promise(() => import("@effect/platform/HttpServer"))
     // The database opens only once the options are known to be good.
     yield* Effect.scoped(Effect.gen(function*() {
-      const context = yield* Layer.build(Server.layer({ host, port }))
+      const context = yield* Layer.build(
+        Server.layer({ host, port, shutdownTimeout: Duration.seconds(shutdownTimeout) })
+      )
       const address = Context.get(context, HttpServer.HttpServer).address
       const shown = address._tag === "TcpAddress"
         ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
         : "a socket"
       yield* Console.log(`dbscope serve: listening on ${shown} (API: ${shown}/api, docs: ${shown}/api/docs)`)
+      yield* SignalStop.stopsGracefully(
+        `dbscope serve: stopping (requests in flight get ${shutdownTimeout} s to finish; again to quit at once)`
+      )
       return yield* Effect.never
     })).pipe(Effect.provide(readDatabase(false)))
   })).pipe(

@@ -225,6 +225,12 @@ const exercises = (options: SqliteDatabase.SqliteOptions) =>
     }).pipe(Effect.provide(withRepo))
 
     yield* decoratorExercises(options)
+
+    yield* heading("5. Serving: the same database over HTTP")
+    yield* Console.log(
+      "dbscope serve --port 8080 -> a JSON API (pages, lookups, writes, a streamed export, the dashboard)\n" +
+        "with its OpenAPI document at /api/openapi.json and docs at /api/docs; Ctrl-C stops it gracefully"
+    )
   })
 
 /**

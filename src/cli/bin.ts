@@ -4,7 +4,8 @@
  * with 2 for usage errors, 1 for everything else.
  *
  * SIGINT and SIGTERM interrupt the command (what it writes is rolled back, reader workers are
- * stopped): `dbscope: interrupted` on stderr, exit 130 or 143; a second signal exits at once. A
+ * stopped): `dbscope: interrupted` on stderr, exit 130 or 143 (a server says it stops and exits 0,
+ * see `SignalStop`); a second signal exits at once, with 130 or 143. A
  * closed stdout (`dbscope stream | head`) interrupts it too, quietly, with exit 0. The fiber runs on
  * the `EventLoopScheduler`, without which a long synchronous walk never let the signal in.
  */
@@ -20,6 +21,7 @@ import * as os from "node:os"
 import * as Cli from "./Cli.js"
 import * as EventLoopScheduler from "./EventLoopScheduler.js"
 import * as Logging from "./Logging.js"
+import * as SignalStop from "./SignalStop.js"
 
 const usageTags = new Set(["UsageError", "InvalidAge", "InvalidUserId", "InvalidPageSize"])
 
@@ -67,9 +69,10 @@ const interrupt = () => fiber.unsafeInterruptAsFork(fiber.id())
 
 const onSignal = (signal: NodeJS.Signals) => {
   // The second signal: the user does not want to wait for the clean-up.
-  if (stopped?._tag === "Signal") process.exit(stopped.code)
-  stopped = { _tag: "Signal", code: 128 + (os.constants.signals[signal] ?? 2) }
-  process.stderr.write("dbscope: interrupted\n")
+  if (stopped?._tag === "Signal") process.exit(128 + (os.constants.signals[signal] ?? 2))
+  const graceful = SignalStop.gracefulStop()
+  stopped = { _tag: "Signal", code: graceful === undefined ? 128 + (os.constants.signals[signal] ?? 2) : 0 }
+  process.stderr.write(`${graceful ?? "dbscope: interrupted"}\n`)
   interrupt()
 }
 process.on("SIGINT", onSignal)

@@ -8,25 +8,63 @@ import type * as Reactivity from "@effect/experimental/Reactivity"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApiScalar from "@effect/platform/HttpApiScalar"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Http from "node:http"
 import { createServer } from "node:http"
 import * as CacheQuery from "../combinators/CacheQuery.js"
 import * as UsersHandlers from "./UsersHandlers.js"
 
-/** Where the server listens. */
+/** Where the server listens, and how long requests in flight may take to finish when it stops. */
 export interface ServeOptions {
   readonly port: number
   readonly host: string
+  /** Default 10 s; then the connections still open are closed. */
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
 }
 
-/** The API, its document and docs, on `host:port`; the server closes with the layer's scope. */
-export const layer = (options: ServeOptions) =>
-  HttpApiBuilder.serve().pipe(
+/**
+ * Stops the server gracefully when its scope closes: no new connections, idle ones closed, requests
+ * in flight given `timeout` to finish, then every connection still open closed (their requests are
+ * interrupted: a streamed export stops its reads).
+ */
+const drainOnClose = (server: Http.Server, timeout: Duration.DurationInput) =>
+  Layer.scopedDiscard(Effect.gen(function*() {
+    let inFlight = 0
+    const drained: Array<() => void> = []
+    server.on("request", (_request: Http.IncomingMessage, response: Http.ServerResponse) => {
+      inFlight++
+      response.once("close", () => {
+        inFlight--
+        if (inFlight === 0) drained.splice(0).forEach((wake) => wake())
+      })
+    })
+    // A finalizer cannot be interrupted, so the bound is a timer rather than `Effect.timeout`.
+    yield* Effect.addFinalizer(() =>
+      Effect.async<void>((resume) => {
+        server.close()
+        if (inFlight === 0) return resume(Effect.void)
+        const bound = setTimeout(() => resume(Effect.void), Duration.toMillis(timeout))
+        drained.push(() => {
+          clearTimeout(bound)
+          resume(Effect.void)
+        })
+      }).pipe(Effect.ensuring(Effect.sync(() => server.closeAllConnections())))
+    )
+  }))
+
+/** The API, its document and docs, on `host:port`; the server stops gracefully with the layer's scope. */
+export const layer = (options: ServeOptions) => {
+  const server = createServer()
+  return HttpApiBuilder.serve().pipe(
     Layer.provide(HttpApiScalar.layer({ path: "/api/docs", scalar: { withDefaultFonts: false } })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
     Layer.provide(UsersHandlers.layer),
     Layer.provide(CacheQuery.layer()),
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, host: options.host }))
+    Layer.provideMerge(drainOnClose(server, options.shutdownTimeout ?? Duration.seconds(10))),
+    Layer.provideMerge(NodeHttpServer.layer(() => server, { port: options.port, host: options.host }))
   )
+}
 
 export type Requirements = Layer.Layer.Context<ReturnType<typeof layer>> | Reactivity.Reactivity

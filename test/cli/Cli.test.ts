@@ -357,6 +357,7 @@ describe("dbscope CLI", slow, () => {
       assert.include(result.stdout, "update_user_email while another connection writes -> done")
       assert.include(result.stdout, "the same call again (served from the cache) -> 1000 rows")
       assert.include(result.stdout, "after inserting a user (the write dropped the cached result) -> 1001 rows")
+      assert.include(result.stdout, "dbscope serve --port 8080")
       // No log line on stdout: no pretty-logger timestamp, no logfmt line, no level.
       assert.notMatch(result.stdout, /^\[\d{2}:\d{2}:\d{2}\.\d{3}\]|^timestamp=|\b(?:DEBUG|INFO|WARN)\b/m)
       const again = yield* dbscope(["--db", db, "demo"])

@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as path from "node:path"
 import { tempDirectory } from "../../src/testing/TestDatabase.js"
 import { cliPath, runCli } from "../support/RunCli.js"
@@ -14,6 +15,8 @@ interface Serving {
   readonly url: string
   readonly child: ChildProcess
   readonly exited: Promise<number | null>
+  /** What it wrote to stderr so far. */
+  readonly stderr: () => string
 }
 
 /** Starts `dbscope serve`, and gives its URL once it says where it listens; killed when the scope closes. */
@@ -23,12 +26,13 @@ const serving = (args: ReadonlyArray<string>) =>
       const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, NO_COLOR: "1" } })
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
       let out = ""
+      let err = ""
       child.stdout.on("data", (data: Buffer) => {
         out += data.toString()
         const url = /listening on (http:\/\/\S+) /.exec(out)?.[1]
-        if (url !== undefined) resume(Effect.succeed({ url, child, exited }))
+        if (url !== undefined) resume(Effect.succeed({ url, child, exited, stderr: () => err }))
       })
-      child.stderr.on("data", (data: Buffer) => void (out += data.toString()))
+      child.stderr.on("data", (data: Buffer) => void (err += data.toString()))
       child.once("exit", (code) => resume(Effect.fail(new Error(`serve exited (${code}) before listening: ${out}`))))
       return Effect.sync(() => child.kill("SIGKILL"))
     }),
@@ -38,7 +42,7 @@ const serving = (args: ReadonlyArray<string>) =>
 const json = (url: string) => Effect.promise(() => fetch(url).then((response) => response.json()))
 
 describe("dbscope serve", { timeout: 120_000 }, () => {
-  it.scoped("listens on 127.0.0.1, answers the API there, and a SIGINT ends it", () =>
+  it.scopedLive("listens on 127.0.0.1, answers the API there, and a SIGINT stops it gracefully: exit 0", () =>
     Effect.gen(function*() {
       const db = path.join(yield* tempDirectory, "users.db")
       assert.strictEqual((yield* runCli(["--db", db, "setup"])).code, 0)
@@ -49,7 +53,30 @@ describe("dbscope serve", { timeout: 120_000 }, () => {
       assert.strictEqual(page.users.length, 3)
       server.child.kill("SIGINT")
       const code = yield* Effect.promise(() => server.exited).pipe(Effect.timeout("20 seconds"))
-      assert.strictEqual(code, 130)
+      assert.strictEqual(code, 0)
+      assert.include(server.stderr(), "dbscope serve: stopping")
+    }))
+
+  it.scopedLive("a request still in flight gets --shutdown-timeout, then its connection is closed", () =>
+    Effect.gen(function*() {
+      const db = path.join(yield* tempDirectory, "users.db")
+      assert.strictEqual((yield* runCli(["--db", db, "setup"])).code, 0)
+      const server = yield* serving(["--db", db, "serve", "--port", "0", "--shutdown-timeout", "1"])
+      // A request whose body never comes: in flight until the server gives up on it.
+      const socket = net.connect(Number(new URL(server.url).port), "127.0.0.1")
+      const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()))
+      socket.on("error", () => undefined)
+      socket.write(
+        "POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+      )
+      yield* Effect.sleep("300 millis")
+      const since = performance.now()
+      server.child.kill("SIGTERM")
+      const code = yield* Effect.promise(() => server.exited).pipe(Effect.timeout("20 seconds"))
+      yield* Effect.promise(() => closed).pipe(Effect.timeout("5 seconds"))
+      assert.strictEqual(code, 0)
+      // It waited for the request (the bound is 1 s), and not much longer.
+      assert.isAbove(performance.now() - since, 900)
     }))
 
   it.scoped("an address beyond this machine, or a port out of range: a usage error, nothing opened", () =>
