@@ -8,9 +8,14 @@ import type * as Reactivity from "@effect/experimental/Reactivity"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApiScalar from "@effect/platform/HttpApiScalar"
+import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Http from "node:http"
 import { createServer } from "node:http"
 import * as CacheQuery from "../combinators/CacheQuery.js"
@@ -54,10 +59,31 @@ const drainOnClose = (server: Http.Server, timeout: Duration.DurationInput) =>
     )
   }))
 
+/** The largest request body the API reads: a user is well under 1 KB. */
+export const maxBodyBytes = 64 * 1024
+
+/**
+ * Refuses a body over `maxBodyBytes` with 413 before reading it (by its Content-Length), and bounds
+ * the reading of one sent without a length.
+ */
+const bodyLimit = HttpMiddleware.make((app) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const declared = Number(request.headers["content-length"] ?? "0")
+    if (declared > maxBodyBytes) {
+      return HttpServerResponse.unsafeJson(
+        { error: "payload_too_large", message: `a request body may hold at most ${maxBodyBytes} bytes` },
+        { status: 413 }
+      )
+    }
+    return yield* app.pipe(IncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)))
+  })
+)
+
 /** The API, its document and docs, on `host:port`; the server stops gracefully with the layer's scope. */
 export const layer = (options: ServeOptions) => {
   const server = createServer()
-  return HttpApiBuilder.serve().pipe(
+  return HttpApiBuilder.serve(bodyLimit).pipe(
     Layer.provide(HttpApiScalar.layer({ path: "/api/docs", scalar: { withDefaultFonts: false } })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
     Layer.provide(UsersHandlers.layer),

@@ -68,6 +68,15 @@ describe("UsersApi", () => {
         }
       }))
 
+    it.effect("a body over 64 KB is refused with 413 before it is read; nothing is written", () =>
+      Effect.gen(function*() {
+        const big = { name: "Big Example", email: "big@example.com", age: 30, padding: "x".repeat(70_000) }
+        const refused = yield* post("/api/users", big)
+        assert.deepStrictEqual([refused.status, refused.json.error], [413, "payload_too_large"])
+        const after = yield* call("/api/users?limit=1000&after=1000")
+        assert.isFalse(after.json.users.some((user: { email: string }) => user.email === "big@example.com"))
+      }))
+
     it.effect("one user by id; 404 when absent", () =>
       Effect.gen(function*() {
         const one = yield* call("/api/users/5")
