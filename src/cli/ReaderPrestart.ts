@@ -4,7 +4,7 @@
  * launcher starts that many workers at once (see `readers/Prestart`), so that their ~0.1 s of boot
  * overlaps the CLI's own loading. A wrong guess costs a thread that boots and is never used.
  */
-import * as os from "node:os"
+import { defaultPoolSize } from "../readers/Prestart.js"
 
 const readingCommands = new Set(["concurrent", "dashboard", "serve"])
 const notRunning = new Set(["--sequential", "--help", "-h", "--wizard", "--version", "--completions"])
@@ -17,5 +17,5 @@ export const readerCount = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv)
   const url = args.some((arg) => arg === "--url" || arg.startsWith("--url="))
   if (url || (!db && (env["DATABASE_URL"] ?? "") !== "")) return 0
   const size = Number(env["DBSCOPE_READERS"])
-  return Number.isSafeInteger(size) && size >= 1 && size <= 64 ? size : Math.max(2, os.availableParallelism())
+  return Number.isSafeInteger(size) && size >= 1 && size <= 64 ? size : defaultPoolSize()
 }

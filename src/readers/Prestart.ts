@@ -5,7 +5,11 @@
  * worker waits for an `Open` message with what `workerData` would have told it.
  * The registry lives on `globalThis`: the launcher and the bundled CLI are separate module graphs.
  */
+import * as os from "node:os"
 import { Worker } from "node:worker_threads"
+
+/** A reader pool's size unless told otherwise: the number of cores, at least 2 (here, the launcher needs it too). */
+export const defaultPoolSize = (): number => Math.max(2, os.availableParallelism())
 
 const registryKey = Symbol.for("dbscope/readers/prestarted")
 

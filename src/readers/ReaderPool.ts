@@ -13,7 +13,6 @@ import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import * as os from "node:os"
 import { Worker } from "node:worker_threads"
 import { readerWorkerScript } from "../BundledData.js"
 import * as OpenResources from "../OpenResources.js"
@@ -140,7 +139,7 @@ interface Reader {
   readonly exited: Promise<void>
 }
 
-export const defaultSize = (): number => Math.max(2, os.availableParallelism())
+export const defaultSize = Prestart.defaultPoolSize
 
 const crashReason = (code: number | undefined, error: unknown) =>
   error instanceof Error ? error.message : `exit code ${code ?? "unknown"}`
