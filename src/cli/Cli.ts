@@ -24,6 +24,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { benchCommand } from "../bench/BenchCommand.js"
@@ -377,41 +378,79 @@ const concurrentCommand = Command.make("concurrent", {
     )
   )
 
-/** Whether `host` is this machine only (serving anywhere else needs an API token: a later version). */
-const isLoopback = (host: string) => host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host)
-
 const serveCommand = Command.make("serve", {
   port: wholeNumberOption("port").pipe(
     Options.withDescription("TCP port to listen on (0 picks a free one)"),
     Options.withDefault(8080)
   ),
   host: Options.text("host").pipe(
-    Options.withDescription("Address to listen on (this machine only: 127.0.0.1, localhost or ::1)"),
+    Options.withDescription("Address to listen on; other than 127.0.0.1, localhost or ::1 needs $DBSCOPE_API_TOKEN"),
     Options.withDefault("127.0.0.1")
+  ),
+  publicReads: Options.boolean("public-reads").pipe(
+    Options.withDescription("With $DBSCOPE_API_TOKEN: reads without the token (writes still need it)")
+  ),
+  corsOrigins: Options.text("cors-origin").pipe(
+    Options.withDescription("An origin (https://app.example.com) whose pages may call the API; repeat for more"),
+    Options.repeated
   ),
   shutdownTimeout: wholeNumberOption("shutdown-timeout").pipe(
     Options.withDescription("On Ctrl-C or SIGTERM, seconds requests in flight get to finish (default 10)"),
     Options.withDefault(10)
+  ),
+  dashboardCache: wholeNumberOption("dashboard-cache").pipe(
+    Options.withDescription("Seconds the dashboard's figures are cached unless a write drops them (0: no cache)"),
+    Options.withDefault(60)
+  ),
+  sequential: Options.boolean("sequential").pipe(
+    Options.withDescription("Serve on one connection, without reader workers (to compare)")
   )
-}, ({ host, port, shutdownTimeout }) =>
+}, ({ corsOrigins, dashboardCache, host, port, publicReads, sequential, shutdownTimeout }) =>
   Effect.gen(function*() {
     if (port < 0 || port > 65535) return yield* new UsageError({ reason: `--port must be 0 to 65535, got ${port}` })
     if (shutdownTimeout < 0 || shutdownTimeout > 3600) {
       return yield* new UsageError({ reason: `--shutdown-timeout must be 0 to 3600 seconds, got ${shutdownTimeout}` })
     }
-    if (!isLoopback(host)) {
-      return yield* new UsageError({
-        reason:
-          `--host ${host} would serve beyond this machine, which needs an API token; use 127.0.0.1, localhost or ::1`
-      })
+    if (dashboardCache < 0 || dashboardCache > 86400) {
+      return yield* new UsageError({ reason: `--dashboard-cache must be 0 to 86400 seconds, got ${dashboardCache}` })
     }
     // Loaded only here: the HTTP API and its docs would slow every other command's start-up.
+    const AccessRules = yield* Effect.promise(() => import("../serve/AccessRules.js"))
+    const token = yield* Config.option(Config.redacted("DBSCOPE_API_TOKEN")).pipe(
+      Effect.map(Option.filter((secret) => Redacted.value(secret) !== "")),
+      Effect.orElseSucceed(() => Option.none<Redacted.Redacted<string>>())
+    )
+    if (Option.isSome(token) && Redacted.value(token.value).length < AccessRules.minTokenLength) {
+      return yield* new UsageError({
+        reason:
+          `DBSCOPE_API_TOKEN must be at least ${AccessRules.minTokenLength} characters (e.g. openssl rand -hex 24)`
+      })
+    }
+    if (Option.isNone(token) && !AccessRules.isLoopback(host)) {
+      return yield* new UsageError({
+        reason: `--host ${host} would serve beyond this machine: set DBSCOPE_API_TOKEN, or use 127.0.0.1`
+      })
+    }
+    const badOrigin = corsOrigins.find((origin) => !AccessRules.isOrigin(origin))
+    if (badOrigin !== undefined) {
+      return yield* new UsageError({
+        reason: `--cors-origin must be an origin like https://app.example.com, got '${badOrigin.slice(0, 80)}'`
+      })
+    }
     const Server = yield* Effect.promise(() => import("../serve/Server.js"))
     const HttpServer = yield* Effect.promise(() => import("@effect/platform/HttpServer"))
     // The database opens only once the options are known to be good.
     yield* Effect.scoped(Effect.gen(function*() {
       const context = yield* Layer.build(
-        Server.layer({ host, port, shutdownTimeout: Duration.seconds(shutdownTimeout) })
+        Server.layer({
+          host,
+          port,
+          shutdownTimeout: Duration.seconds(shutdownTimeout),
+          dashboardCache: Duration.seconds(dashboardCache),
+          token,
+          publicReads,
+          corsOrigins
+        })
       )
       const address = Context.get(context, HttpServer.HttpServer).address
       const shown = address._tag === "TcpAddress"
@@ -422,7 +461,7 @@ const serveCommand = Command.make("serve", {
         `dbscope serve: stopping (requests in flight get ${shutdownTimeout} s to finish; again to quit at once)`
       )
       return yield* Effect.never
-    })).pipe(Effect.provide(readDatabase(false)))
+    })).pipe(Effect.provide(readDatabase(sequential)))
   })).pipe(
     Command.withDescription(
       "Serve the users over HTTP: a JSON API (keyset pages, lookups, writes, a streamed export, the " +

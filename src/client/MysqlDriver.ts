@@ -287,12 +287,14 @@ export const make = (options: MysqlOptions) =>
       }
     }, options)
 
-    return Context.add(core.context, MysqlDatabase, {
+    const context = Context.add(core.context, MysqlDatabase, {
       target: where.target,
       database: where.database,
       poolSize: options.poolSize ?? 10,
       readers: readers?.size ?? 0
     })
+    // The pool is there for those who look for it (`/metrics`), as on SQLite; only when asked for.
+    return readers === undefined ? context : Context.add(context, ReaderPool.ReaderPool, readers)
   })
 
 /**

@@ -371,12 +371,24 @@ export const makeWith = (
       size,
       query,
       live: Effect.sync(() => all.size),
+      usage: Effect.sync(() => {
+        let busy = 0
+        for (const reader of all) if (reader.running !== undefined) busy++
+        return { workers: all.size, busy, waiting: freeReaders.waiting() }
+      }),
       terminateOne: Effect.suspend(() => {
         const [reader] = all
         return reader === undefined ? Effect.void : Effect.promise(() => reader.worker.terminate()).pipe(Effect.asVoid)
       })
     } satisfies Readers
   })
+
+/** A reading of the pool's load (for `/metrics`). */
+export interface ReaderPoolUsage {
+  readonly workers: number
+  readonly busy: number
+  readonly waiting: number
+}
 
 /** The pool's interface. */
 export interface Readers {
@@ -392,6 +404,8 @@ export interface Readers {
   ) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, ReaderError>
   /** Workers currently alive in the pool (started and not yet exited). */
   readonly live: Effect.Effect<number>
+  /** What the pool is doing now: workers alive, those running a query, queries waiting for one. */
+  readonly usage: Effect.Effect<ReaderPoolUsage>
   /** Fault injection for tests and drills: terminates one worker as if it had crashed. */
   readonly terminateOne: Effect.Effect<void>
 }

@@ -14,11 +14,16 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type * as Http from "node:http"
 import { createServer } from "node:http"
 import * as CacheQuery from "../combinators/CacheQuery.js"
+import * as AccessRules from "./AccessRules.js"
+import * as RequestLog from "./RequestLog.js"
+import * as ServerMetrics from "./ServerMetrics.js"
 import * as UsersHandlers from "./UsersHandlers.js"
 
 /** Where the server listens, and how long requests in flight may take to finish when it stops. */
@@ -27,6 +32,13 @@ export interface ServeOptions {
   readonly host: string
   /** Default 10 s; then the connections still open are closed. */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /** The API token: with one, writes need it, and reads unless `publicReads`. */
+  readonly token?: Option.Option<Redacted.Redacted<string>> | undefined
+  readonly publicReads?: boolean | undefined
+  /** Origins whose pages may call the API (CORS); none by default. */
+  readonly corsOrigins?: ReadonlyArray<string> | undefined
+  /** How long the dashboard's figures are cached unless a write drops them (default 1 minute; zero: no cache). */
+  readonly dashboardCache?: Duration.DurationInput | undefined
 }
 
 /**
@@ -83,10 +95,25 @@ const bodyLimit = HttpMiddleware.make((app) =>
 /** The API, its document and docs, on `host:port`; the server stops gracefully with the layer's scope. */
 export const layer = (options: ServeOptions) => {
   const server = createServer()
-  return HttpApiBuilder.serve(bodyLimit).pipe(
+  const access = AccessRules.middleware({
+    token: options.token ?? Option.none(),
+    publicReads: options.publicReads ?? false,
+    corsOrigins: options.corsOrigins ?? []
+  })
+  const cors = options.corsOrigins !== undefined && options.corsOrigins.length > 0
+    ? HttpMiddleware.cors({
+      allowedOrigins: options.corsOrigins,
+      allowedHeaders: ["authorization", "content-type", "x-request-id"],
+      allowedMethods: ["GET", "POST", "PATCH"],
+      exposedHeaders: ["x-request-id"],
+      maxAge: 600
+    })
+    : identity
+  return HttpApiBuilder.serve((app) => RequestLog.middleware(cors(access(bodyLimit(app))))).pipe(
+    Layer.provide(ServerMetrics.layer),
     Layer.provide(HttpApiScalar.layer({ path: "/api/docs", scalar: { withDefaultFonts: false } })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
-    Layer.provide(UsersHandlers.layer),
+    Layer.provide(UsersHandlers.layer({ dashboardCache: options.dashboardCache })),
     Layer.provide(CacheQuery.layer()),
     Layer.provideMerge(drainOnClose(server, options.shutdownTimeout ?? Duration.seconds(10))),
     Layer.provideMerge(NodeHttpServer.layer(() => server, { port: options.port, host: options.host }))

@@ -37,6 +37,24 @@ export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable"
   message: Schema.String
 }, HttpApiSchema.annotations({ status: 503 })) {}
 
+/** No API token was sent, and this server needs one (401; answered before the API runs). */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
+  error: Schema.Literal("unauthorized"),
+  message: Schema.String
+}, HttpApiSchema.annotations({ status: 401 })) {}
+
+/** The token is wrong, or the request came from another site's page or host name (403). */
+export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {
+  error: Schema.Literal("forbidden"),
+  message: Schema.String
+}, HttpApiSchema.annotations({ status: 403 })) {}
+
+/** The request body is over the limit (413). */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {
+  error: Schema.Literal("payload_too_large"),
+  message: Schema.String
+}, HttpApiSchema.annotations({ status: 413 })) {}
+
 export const badRequest = (message: string) => new BadRequest({ error: "bad_request", message })
 export const notFound = (message: string) => new NotFound({ error: "not_found", message })
 export const conflict = (message: string) => new Conflict({ error: "conflict", message })
@@ -98,20 +116,12 @@ export class UsersGroup extends HttpApiGroup.make("users")
       .setPayload(EmailBody)
       .addSuccess(User)
   )
-  .addError(BadRequest)
-  .addError(NotFound)
-  .addError(Conflict)
-  .addError(Unavailable)
   .prefix("/api")
 {}
 
 export class DashboardGroup extends HttpApiGroup.make("dashboard")
   .add(HttpApiEndpoint.get("dashboard", "/dashboard").addSuccess(DashboardBody))
   .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))
-  .addError(BadRequest)
-  .addError(NotFound)
-  .addError(Conflict)
-  .addError(Unavailable)
   .prefix("/api")
 {}
 
@@ -119,6 +129,13 @@ export class DashboardGroup extends HttpApiGroup.make("dashboard")
 export class UsersApi extends HttpApi.make("dbscope")
   .add(UsersGroup)
   .add(DashboardGroup)
+  .addError(BadRequest)
+  .addError(NotFound)
+  .addError(Conflict)
+  .addError(Unavailable)
+  .addError(Unauthorized)
+  .addError(Forbidden)
+  .addError(PayloadTooLarge)
   .annotate(OpenApi.Title, "dbscope")
   .annotate(
     OpenApi.Description,

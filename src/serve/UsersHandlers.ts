@@ -5,7 +5,11 @@
  * served through `cacheQuery` (a write through the API drops it).
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApiError from "@effect/platform/HttpApiError"
+import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -124,21 +128,58 @@ const UsersLive = HttpApiBuilder.group(UsersApi, "users", (handlers) =>
         }).pipe(Effect.mapError(asApiError)))
   }))
 
-const DashboardLive = HttpApiBuilder.group(UsersApi, "dashboard", (handlers) =>
-  Effect.gen(function*() {
-    const dashboard = yield* Dashboard
-    const repo = yield* UserRepo
-    return handlers
-      .handle("dashboard", () =>
-        dashboard.report().pipe(
-          cacheQuery({ key: ["dashboard"] }),
-          Effect.mapError(asApiError)
-        ))
-      .handle("health", () =>
-        Effect.map(repo.count, (users) => ({ status: "ok" as const, users })).pipe(
-          Effect.mapError(asApiError)
-        ))
+/** How long the dashboard's figures are cached (unless a write drops them); zero: not cached. */
+const DashboardLive = (dashboardCache: Duration.Duration) =>
+  HttpApiBuilder.group(UsersApi, "dashboard", (handlers) =>
+    Effect.gen(function*() {
+      const dashboard = yield* Dashboard
+      const repo = yield* UserRepo
+      return handlers
+        .handle("dashboard", () =>
+          (Duration.isZero(dashboardCache)
+            ? dashboard.report()
+            : dashboard.report().pipe(cacheQuery({ key: ["dashboard"], timeToLive: dashboardCache }))).pipe(
+              Effect.mapError(asApiError)
+            ))
+        .handle("health", () =>
+          Effect.map(repo.count, (users) => ({ status: "ok" as const, users })).pipe(
+            Effect.mapError(asApiError)
+          ))
+    }))
+
+/** How a request the API could not decode is explained: what was wrong, never the schema's whole text. */
+const explainDecodeError = (issues: ReadonlyArray<{ readonly path: ReadonlyArray<unknown>; readonly message: string }>) => {
+  const first = issues[0]
+  if (first === undefined || first.path.length === 0) {
+    return "the request body must be a JSON object like the API's documentation shows (Content-Type: application/json)"
+  }
+  return `${first.path.map(String).join(".")}: ${first.message.slice(0, 160)}`
+}
+
+/**
+ * Requests the API could not read, as its 400 `{ error, message }`: a path parameter or a body
+ * that does not fit its schema (`HttpApiDecodeError`), or a body that is not JSON at all.
+ */
+const explainUnreadable = HttpApiBuilder.middleware(UsersApi, (app) =>
+  Effect.catchAllCause(app, (cause) => {
+    // The body is read with `orDie`: a body that is not JSON is a defect carrying a `RequestError`.
+    const error = Option.orElse(Cause.failureOption(cause as Cause.Cause<unknown>), () => Cause.dieOption(cause))
+    if (Option.isSome(error) && error.value instanceof HttpApiError.HttpApiDecodeError) {
+      return Effect.fail(badRequest(explainDecodeError(error.value.issues)))
+    }
+    if (Option.isSome(error) && HttpServerError.isServerError(error.value) && error.value._tag === "RequestError") {
+      return Effect.fail(badRequest("the request body is not valid JSON"))
+    }
+    return Effect.failCause(cause)
   }))
 
-/** The API with its handlers; needs the users repository, the dashboard and a query cache. */
-export const layer = HttpApiBuilder.api(UsersApi).pipe(Layer.provide(UsersLive), Layer.provide(DashboardLive))
+/**
+ * The API with its handlers; needs the users repository, the dashboard and a query cache. The
+ * dashboard's figures are cached for `dashboardCache` (default 1 minute; zero: not cached).
+ */
+export const layer = (options: { readonly dashboardCache?: Duration.DurationInput | undefined } = {}) =>
+  HttpApiBuilder.api(UsersApi).pipe(
+    Layer.provide(UsersLive),
+    Layer.provide(explainUnreadable),
+    Layer.provide(DashboardLive(Duration.decode(options.dashboardCache ?? Duration.minutes(1))))
+  )

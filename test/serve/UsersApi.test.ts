@@ -1,21 +1,41 @@
 /**
- * The HTTP API on a real server (an ephemeral port) over a fresh SQLite database with the sample
- * users: pages with the keyset cursor, point lookups, writes and their refusals, the streamed
- * export, the cached dashboard dropped by a write, health, and the OpenAPI document. Errors are
- * JSON `{ error, message }`, never SQL.
+ * The HTTP API on a real server (an ephemeral port) over a fresh database with the sample users, on
+ * SQLite (the reader pool) and on MariaDB (reader workers): pages with the keyset cursor, point
+ * lookups, writes and their refusals, the streamed export, the cached dashboard dropped by a write,
+ * health, metrics, request ids and the OpenAPI document. Errors are JSON `{ error, message }`, never
+ * SQL, a stack or a schema's text.
  */
 import * as HttpServer from "@effect/platform/HttpServer"
-import { assert, describe, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
+import BetterSqlite3 from "better-sqlite3"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as SqliteDatabase from "../../src/client/SqliteDatabase.js"
 import * as Server from "../../src/serve/Server.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { Dashboard } from "../../src/users/Dashboard.js"
+import { mysqlAvailable } from "../support/Backends.js"
 
-const served = Server.layer({ port: 0, host: "127.0.0.1" }).pipe(
+const onSqlite = Server.layer({ port: 0, host: "127.0.0.1" }).pipe(
   Layer.provide(Dashboard.Default),
-  Layer.provideMerge(TestDatabase.layerPooled({ sample: true, readers: { size: 2 } }))
+  Layer.provideMerge(TestDatabase.layerPooled({ sample: true }))
 )
+const onMysql = Server.layer({ port: 0, host: "127.0.0.1" }).pipe(
+  Layer.provide(Dashboard.Default),
+  // Every read goes to a worker (no main-thread shortcut), as the SQLite pool's do.
+  Layer.provideMerge(TestDatabase.layerMysql({ sample: true, readers: { size: 2, mainThreadBelow: 0 } }))
+)
+
+/** The tests need only the server's address. */
+const backends: ReadonlyArray<{
+  readonly name: string
+  readonly available: boolean
+  readonly served: () => Layer.Layer<HttpServer.HttpServer, unknown>
+}> = [
+  { name: "SQLite, reader pool", available: true, served: () => onSqlite },
+  { name: "MariaDB, reader workers", available: mysqlAvailable, served: () => onMysql }
+]
 
 /** `fetch` against the test server: status and parsed JSON (or text). */
 const call = (path: string, init: RequestInit = {}) =>
@@ -28,6 +48,7 @@ const call = (path: string, init: RequestInit = {}) =>
     const type = response.headers.get("content-type") ?? ""
     return {
       status: response.status,
+      headers: response.headers,
       type,
       text,
       json: type.startsWith("application/json") ? JSON.parse(text) : undefined
@@ -37,8 +58,9 @@ const call = (path: string, init: RequestInit = {}) =>
 const post = (path: string, body: unknown, method = "POST") =>
   call(path, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
 
-describe("UsersApi", () => {
-  layer(served, { timeout: 30_000 })((it) => {
+describe.each(backends)("UsersApi on $name", ({ available, served }) => {
+  if (!available) return it.skip("the server does not answer (see the warning above)")
+  layer(served(), { timeout: 30_000 })((it) => {
     it.effect("keyset pages walk every user once, in id order; the cursor ends with null", () =>
       Effect.gen(function*() {
         const seen: Array<number> = []
@@ -140,5 +162,143 @@ describe("UsersApi", () => {
         // Scalar is inlined: nothing is loaded from elsewhere.
         assert.notMatch(docs.text, /<(script|link)[^>]+(src|href)="https?:/)
       }))
+
+    it.effect("bodies and path parameters the API cannot read are 400 bad_request naming the field, nothing written", () =>
+      Effect.gen(function*() {
+        const before = (yield* call("/api/health")).json.users
+        const cases: ReadonlyArray<readonly [string, RequestInit, RegExp]> = [
+          ["/api/users/abc", {}, /^id: /],
+          [
+            "/api/users",
+            { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" },
+            /JSON/
+          ],
+          ["/api/users", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ name: "Typed Wrong", email: 7, age: 30 })
+          }, /^email: /],
+          ["/api/users", {
+            method: "POST",
+            headers: { "content-type": "text/plain" },
+            body: JSON.stringify({ name: "Plain Text", email: "plain@example.com", age: 30 })
+          }, /application\/json/],
+          ["/api/users/1/email", {
+            method: "PATCH",
+            headers: { "content-type": "application/json" },
+            body: "[]"
+          }, /JSON object/]
+        ]
+        for (const [path, init, message] of cases) {
+          const answer = yield* call(path, init)
+          assert.deepStrictEqual([answer.status, answer.json?.error], [400, "bad_request"], path)
+          assert.match(answer.json.message, message, path)
+          assert.notMatch(answer.json.message, /readonly|└|SELECT/, path)
+        }
+        assert.strictEqual((yield* call("/api/health")).json.users, before)
+      }))
+
+    it.effect("a path no route serves is a 404 in the API's JSON shape", () =>
+      Effect.gen(function*() {
+        for (const path of ["/api/nothing", "/nothing/here", "/api/users/1/unknown"]) {
+          const answer = yield* call(path)
+          assert.deepStrictEqual([answer.status, answer.json?.error], [404, "not_found"], path)
+        }
+      }))
+
+    it.effect("every answer carries a request id: the caller's when sane, a new one otherwise", () =>
+      Effect.gen(function*() {
+        const given = yield* call("/api/users/1", { headers: { "x-request-id": "trace-42.a_b" } })
+        assert.strictEqual(given.headers.get("x-request-id"), "trace-42.a_b")
+        const forged = yield* call("/api/users/1", { headers: { "x-request-id": "not sane!" } })
+        assert.match(forged.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/)
+        const refused = yield* call("/api/users?limit=0")
+        assert.match(refused.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/)
+        const two = yield* Effect.all([call("/api/health"), call("/api/health")], { concurrency: 2 })
+        assert.notStrictEqual(two[0].headers.get("x-request-id"), two[1].headers.get("x-request-id"))
+      }))
+
+    it.effect("no CORS headers unless origins were allowed", () =>
+      Effect.gen(function*() {
+        const answer = yield* call("/api/users/1", { headers: { origin: "https://elsewhere.example" } })
+        assert.strictEqual(answer.status, 200)
+        assert.isNull(answer.headers.get("access-control-allow-origin"))
+        const preflight = yield* call("/api/users", {
+          method: "OPTIONS",
+          headers: { origin: "https://elsewhere.example", "access-control-request-method": "POST" }
+        })
+        assert.isNull(preflight.headers.get("access-control-allow-origin"))
+      }))
+
+    it.effect("/metrics counts requests by route pattern and status, and shows the cache and the pool", () =>
+      Effect.gen(function*() {
+        const series = (text: string, name: string, labels: string) => {
+          const line = text.split("\n").find((l) => l.startsWith(`${name}{${labels}} `))
+          return line === undefined ? 0 : Number(line.split(" ").at(-1))
+        }
+        const byId = `method="GET",route="/api/users/:id",status="200"`
+        const before = (yield* call("/metrics")).text
+        yield* call("/api/users/3")
+        yield* call("/api/users/4")
+        yield* call("/api/users/999999")
+        yield* call("/api/dashboard")
+        yield* call("/api/dashboard")
+        const metrics = yield* call("/metrics")
+        assert.strictEqual(metrics.status, 200)
+        assert.match(metrics.type, /^text\/plain; version=0\.0\.4/)
+        const after = metrics.text
+        assert.strictEqual(
+          series(after, "dbscope_http_requests_total", byId) - series(before, "dbscope_http_requests_total", byId),
+          2
+        )
+        const missing = `method="GET",route="/api/users/:id",status="404"`
+        assert.isAtLeast(series(after, "dbscope_http_requests_total", missing), 1)
+        // One series per route, however many ids were asked for.
+        assert.notMatch(after, /route="\/api\/users\/\d+"/)
+        assert.match(
+          after,
+          /^dbscope_http_request_duration_seconds_bucket\{route="\/api\/users\/:id",le="\+Inf"\} \d+$/m
+        )
+        assert.match(after, /^# TYPE dbscope_cache_hits_total counter$/m)
+        assert.isAtLeast(Number(/^dbscope_cache_hits_total (\d+)$/m.exec(after)?.[1]), 1)
+        assert.match(after, /^dbscope_reader_pool_workers\{state="idle"\} \d+$/m)
+      }))
   })
+})
+
+/** A server whose database gives up on a lock after 50 ms, to see what a client gets then. */
+const impatient = Server.layer({ port: 0, host: "127.0.0.1" }).pipe(
+  Layer.provide(Dashboard.Default),
+  Layer.provideMerge(TestDatabase.layerPooled({ sample: true, connection: { busyTimeout: Duration.millis(50) } }))
+)
+
+describe("UsersApi when the database stays busy", () => {
+  // Live clock: the retries' backoff must really elapse (a test clock would hold them forever).
+  it.scopedLive(
+    "a write that cannot get the lock is a 503 unavailable once retries are spent; nothing is written",
+    () =>
+      Effect.gen(function*() {
+        const { filename } = yield* SqliteDatabase.SqliteDatabase
+        // Another process's writer, as far as SQLite can tell: its own connection holding the write lock.
+        const other = yield* Effect.acquireRelease(
+          Effect.sync(() => new BetterSqlite3(filename)),
+          (db) => Effect.sync(() => db.close())
+        )
+        other.exec("BEGIN IMMEDIATE")
+        const refused = yield* post("/api/users", { name: "Locked Out", email: "locked@example.com", age: 40 })
+        assert.deepStrictEqual([refused.status, refused.json.error], [503, "unavailable"])
+        assert.match(refused.json.message, /try again/)
+      assert.strictEqual(refused.headers.get("retry-after"), "1")
+        assert.notMatch(refused.json.message, /SQLITE|INSERT|\.db/)
+        // Reads are not held up by a writer: they run on the readers, on the last committed state.
+        const read = yield* call("/api/users/1")
+        assert.strictEqual(read.status, 200)
+        other.exec("ROLLBACK")
+        const page = yield* call("/api/users?after=1000")
+        assert.deepStrictEqual(page.json.users, [])
+        const retried = yield* post("/api/users", { name: "Locked Out", email: "locked@example.com", age: 40 })
+        assert.strictEqual(retried.status, 201)
+      }).pipe(Effect.provide(impatient)),
+    30_000
+  )
 })

@@ -1,0 +1,106 @@
+/**
+ * What `dbscope serve` counts, and `GET /metrics` that shows it in the Prometheus text format:
+ * requests and their latency by route (the route's pattern, never the raw path: `/api/users/{id}`
+ * is one series, not one per user), the reader pool's workers busy and idle and the queries waiting
+ * for one, and the query cache's hits, misses, invalidations and evictions.
+ */
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as Option from "effect/Option"
+import { QueryCache } from "../combinators/CacheQuery.js"
+import { ReaderPool } from "../readers/ReaderPool.js"
+import * as PrometheusText from "./PrometheusText.js"
+
+const requests = Metric.counter("dbscope_http_requests_total", {
+  description: "HTTP requests answered, by method, route and status",
+  incremental: true
+})
+
+// From 1 ms to 10 s: a point lookup takes well under a millisecond, a dashboard tens of them.
+const latency = Metric.histogram(
+  "dbscope_http_request_duration_seconds",
+  MetricBoundaries.fromIterable([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+  "Time to answer a request (to the response's head: a streamed body goes on after it), by route"
+)
+
+const readerWorkers = Metric.gauge("dbscope_reader_pool_workers", {
+  description: "Reader worker threads of the pool, by state (busy: running a query)"
+})
+const readerWaiting = Metric.gauge("dbscope_reader_pool_waiting", {
+  description: "Queries waiting for a free reader worker"
+})
+
+/** The cache's running totals, kept by the cache itself: read into gauges, published as counters. */
+const cacheTotals = {
+  hits: ["dbscope_cache_hits_total", "Query cache: answers served from the cache"],
+  misses: ["dbscope_cache_misses_total", "Query cache: queries run for want of a result"],
+  invalidations: [
+    "dbscope_cache_invalidations_total",
+    "Query cache: results dropped because a table they read changed"
+  ],
+  evictions: ["dbscope_cache_evictions_total", "Query cache: results dropped to stay within its capacity"]
+} as const
+const cacheCounters = {
+  hits: Metric.gauge(cacheTotals.hits[0], { description: cacheTotals.hits[1] }),
+  misses: Metric.gauge(cacheTotals.misses[0], { description: cacheTotals.misses[1] }),
+  invalidations: Metric.gauge(cacheTotals.invalidations[0], { description: cacheTotals.invalidations[1] }),
+  evictions: Metric.gauge(cacheTotals.evictions[0], { description: cacheTotals.evictions[1] })
+}
+const cacheSize = Metric.gauge("dbscope_cache_entries", { description: "Query cache: results held now" })
+
+/** Counts one answered request: `route` is the pattern matched (`unmatched` for none). */
+export const recordRequest = (method: string, route: string, status: number, seconds: number) =>
+  Effect.zipRight(
+    Metric.increment(
+      Metric.tagged(Metric.tagged(Metric.tagged(requests, "method", method), "route", route), "status", String(status))
+    ),
+    Metric.update(Metric.tagged(latency, "route", route), seconds)
+  )
+
+const totals: ReadonlySet<string> = new Set(Object.values(cacheTotals).map(([name]) => name))
+
+/** Reads the pool and the cache (when the server has them) into their gauges. */
+const sampleServices = (pool: Option.Option<ReaderPool["Type"]>, cache: Option.Option<QueryCache["Type"]>) =>
+  Effect.gen(function*() {
+    if (Option.isSome(pool)) {
+      const usage = yield* pool.value.usage
+      yield* Metric.set(Metric.tagged(readerWorkers, "state", "busy"), usage.busy)
+      yield* Metric.set(Metric.tagged(readerWorkers, "state", "idle"), usage.workers - usage.busy)
+      yield* Metric.set(readerWaiting, usage.waiting)
+    }
+    if (Option.isSome(cache)) {
+      const stats = yield* cache.value.stats
+      yield* Metric.set(cacheCounters.hits, stats.hits)
+      yield* Metric.set(cacheCounters.misses, stats.misses)
+      yield* Metric.set(cacheCounters.invalidations, stats.invalidations)
+      yield* Metric.set(cacheCounters.evictions, stats.evictions)
+      yield* Metric.set(cacheSize, stats.size)
+    }
+  })
+
+/** Whether a metric is one of dbscope's (others in the process, if any, are not ours to publish). */
+const isOurs = (name: string) => name.startsWith("dbscope_")
+
+/**
+ * `GET /metrics` on the API's router, with the reader pool and the query cache of the context it is
+ * built in (either may be absent: a single connection has no pool).
+ */
+export const layer = HttpApiBuilder.Router.use((router) =>
+  Effect.gen(function*() {
+    const pool = yield* Effect.serviceOption(ReaderPool)
+    const cache = yield* Effect.serviceOption(QueryCache)
+    yield* router.get(
+      "/metrics",
+      Effect.gen(function*() {
+        yield* sampleServices(pool, cache)
+        const pairs = (yield* Metric.snapshot).filter((pair) => isOurs(pair.metricKey.name))
+        return HttpServerResponse.text(PrometheusText.render(pairs, totals), {
+          contentType: PrometheusText.contentType
+        })
+      })
+    )
+  })
+)
