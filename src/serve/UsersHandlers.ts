@@ -148,7 +148,9 @@ const DashboardLive = (dashboardCache: Duration.Duration) =>
     }))
 
 /** How a request the API could not decode is explained: what was wrong, never the schema's whole text. */
-const explainDecodeError = (issues: ReadonlyArray<{ readonly path: ReadonlyArray<unknown>; readonly message: string }>) => {
+const explainDecodeError = (
+  issues: ReadonlyArray<{ readonly path: ReadonlyArray<unknown>; readonly message: string }>
+) => {
   const first = issues[0]
   if (first === undefined || first.path.length === 0) {
     return "the request body must be a JSON object like the API's documentation shows (Content-Type: application/json)"

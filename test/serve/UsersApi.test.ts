@@ -288,7 +288,7 @@ describe("UsersApi when the database stays busy", () => {
         const refused = yield* post("/api/users", { name: "Locked Out", email: "locked@example.com", age: 40 })
         assert.deepStrictEqual([refused.status, refused.json.error], [503, "unavailable"])
         assert.match(refused.json.message, /try again/)
-      assert.strictEqual(refused.headers.get("retry-after"), "1")
+        assert.strictEqual(refused.headers.get("retry-after"), "1")
         assert.notMatch(refused.json.message, /SQLITE|INSERT|\.db/)
         // Reads are not held up by a writer: they run on the readers, on the last committed state.
         const read = yield* call("/api/users/1")
