@@ -3,19 +3,25 @@
  * else a new one), sent back in `X-Request-Id`, set on the request's span (whose children are the
  * statements' spans under `--trace`) and on every log line written while it runs. When it is
  * answered, one `request` log line (method, route, status, milliseconds) and the request metrics.
- * The route is the pattern matched, never the path with its ids and query. A 503 (the database busy
+ * A request whose client left before its body was sent is counted with status 499. The route is
+ * the pattern matched, never the path with its ids and query. A 503 (the database busy
  * past its timeout) says `Retry-After: 1`.
  */
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import { randomUUID } from "node:crypto"
 import * as ServerMetrics from "./ServerMetrics.js"
+
+/** The status recorded for a request whose client went away before it was answered in full. */
+const clientClosedRequest = 499
 
 /** An id a caller may choose: short, and nothing that could forge a log line. */
 const saneId = /^[A-Za-z0-9._-]{1,64}$/
@@ -59,11 +65,18 @@ export const middleware = HttpMiddleware.make((app) =>
     if (Option.isSome(span)) span.value.attribute("request.id", id)
     const finished = finish(id, () => routeOf(span))
     yield* HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(finished(response)))
+    // Node says so when the connection closes before the response was sent in full.
+    const nodeResponse = NodeHttpServerRequest.toServerResponse(request)
+    let clientLeft = false
+    nodeResponse.once("close", () => void (clientLeft = !nodeResponse.writableFinished))
     const started = performance.now()
     const exit = yield* app.pipe(Effect.annotateLogs("request_id", id), Effect.exit)
     const seconds = (performance.now() - started) / 1000
     const route = routeOf(span)
-    const status = finished(HttpServerError.exitResponse(exit)).status
+    // A client that left (an export it stopped reading) interrupted its request: 499, as nginx says.
+    const status = clientLeft || (Exit.isFailure(exit) && Cause.isInterrupted(exit.cause)) ?
+      clientClosedRequest :
+      finished(HttpServerError.exitResponse(exit)).status
     yield* ServerMetrics.recordRequest(request.method, route, status, seconds)
     yield* Effect.logInfo("request").pipe(
       Effect.annotateLogs({

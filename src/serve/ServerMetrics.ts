@@ -15,7 +15,7 @@ import { ReaderPool } from "../readers/ReaderPool.js"
 import * as PrometheusText from "./PrometheusText.js"
 
 const requests = Metric.counter("dbscope_http_requests_total", {
-  description: "HTTP requests answered, by method, route and status",
+  description: "HTTP requests answered, by method, route and status (499: the client left first)",
   incremental: true
 })
 
@@ -23,7 +23,7 @@ const requests = Metric.counter("dbscope_http_requests_total", {
 const latency = Metric.histogram(
   "dbscope_http_request_duration_seconds",
   MetricBoundaries.fromIterable([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
-  "Time to answer a request (to the response's head: a streamed body goes on after it), by route"
+  "Time to answer a request, until its body is sent (a streamed export: its last line), by route"
 )
 
 const readerWorkers = Metric.gauge("dbscope_reader_pool_workers", {

@@ -6,11 +6,13 @@
  * SQL, a stack or a schema's text.
  */
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it, layer } from "@effect/vitest"
 import BetterSqlite3 from "better-sqlite3"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Http from "node:http"
 import * as SqliteDatabase from "../../src/client/SqliteDatabase.js"
 import * as Server from "../../src/serve/Server.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
@@ -301,4 +303,48 @@ describe("UsersApi when the database stays busy", () => {
       }).pipe(Effect.provide(impatient)),
     30_000
   )
+})
+
+/** Waits `ms` on the real clock (the tests' clock is a test clock). */
+const pause = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+
+const large = Server.layer({ port: 0, host: "127.0.0.1" }).pipe(
+  Layer.provide(Dashboard.Default),
+  Layer.provideMerge(TestDatabase.layerPooled({}))
+)
+
+describe("UsersApi export to a client that leaves", () => {
+  layer(large, { timeout: 60_000 })((it) => {
+    it.effect("the export stops when its client disconnects: counted as 499, no reader left busy", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        // 100,000 users: ~10 MB of JSON Lines, far more than the sockets' buffers hold.
+        yield* sql`WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000)
+          INSERT INTO users (name, email, age) SELECT 'Export User', 'export' || x || '@example.com', x % 100 FROM n`
+        const server = yield* HttpServer.HttpServer
+        const port = server.address._tag === "TcpAddress" ? server.address.port : 0
+        const received = yield* Effect.async<number>((resume) => {
+          const request = Http.get({ host: "127.0.0.1", port, path: "/api/users/export.ndjson" }, (response) => {
+            // A reader that leaves as soon as the first lines arrive (the sockets' buffers would hold
+            // megabytes of a client that only stops reading).
+            response.once("data", (chunk: Buffer) => {
+              request.destroy()
+              resume(Effect.succeed(chunk.length))
+            })
+          })
+          request.on("error", () => undefined)
+        })
+        assert.isAbove(received, 0)
+        const aborted = `route="/api/users/export.ndjson",status="499"`
+        let metrics = ""
+        for (let i = 0; i < 100 && !metrics.includes(aborted); i++) {
+          yield* pause(50)
+          metrics = (yield* call("/metrics")).text
+        }
+        assert.include(metrics, aborted)
+        assert.match(metrics, /^dbscope_reader_pool_workers\{state="busy"\} 0$/m)
+        // The server goes on answering, with every reader free.
+        assert.strictEqual((yield* call("/api/users/1")).status, 200)
+      }))
+  })
 })
