@@ -22,6 +22,7 @@ import type * as Http from "node:http"
 import { createServer } from "node:http"
 import * as CacheQuery from "../combinators/CacheQuery.js"
 import * as AccessRules from "./AccessRules.js"
+import * as DashboardPage from "./DashboardPage.js"
 import * as RequestLog from "./RequestLog.js"
 import * as ServerMetrics from "./ServerMetrics.js"
 import * as UsersHandlers from "./UsersHandlers.js"
@@ -112,6 +113,7 @@ export const layer = (options: ServeOptions) => {
   return HttpApiBuilder.serve((app) => RequestLog.middleware(cors(access(bodyLimit(app))))).pipe(
     Layer.provide(ServerMetrics.layer),
     Layer.provide(HttpApiScalar.layer({ path: "/api/docs", scalar: { withDefaultFonts: false } })),
+    Layer.provide(DashboardPage.layer),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
     Layer.provide(UsersHandlers.layer({ dashboardCache: options.dashboardCache })),
     Layer.provide(CacheQuery.layer()),

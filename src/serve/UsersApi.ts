@@ -1,8 +1,8 @@
 /**
  * The HTTP API of `dbscope serve`, as a typed `HttpApi`: its endpoints, their schemas (the `User`
  * schema and friends) and their errors. The OpenAPI document is derived from it. Errors are JSON
- * `{ error, message }` with the status their class names; a message never holds SQL, a stack or a
- * file path.
+ * `{ error, message }` with the status their class names (classes, not tagged errors: a `_tag` would
+ * be on the wire); a message never holds SQL, a stack or a file path.
  */
 import * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
@@ -14,43 +14,43 @@ import { AgeBand, AgeSummary, Domain } from "../users/Dashboard.js"
 import { User } from "../users/User.js"
 
 /** A parameter or body the API refuses (400). */
-export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", {
+export class BadRequest extends Schema.Class<BadRequest>("BadRequest")({
   error: Schema.Literal("bad_request"),
   message: Schema.String
 }, HttpApiSchema.annotations({ status: 400 })) {}
 
 /** No such user (404). */
-export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
+export class NotFound extends Schema.Class<NotFound>("NotFound")({
   error: Schema.Literal("not_found"),
   message: Schema.String
 }, HttpApiSchema.annotations({ status: 404 })) {}
 
 /** The e-mail belongs to another user (409). */
-export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
+export class Conflict extends Schema.Class<Conflict>("Conflict")({
   error: Schema.Literal("conflict"),
   message: Schema.String
 }, HttpApiSchema.annotations({ status: 409 })) {}
 
 /** The database did not answer in time, or failed (503). */
-export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", {
+export class Unavailable extends Schema.Class<Unavailable>("Unavailable")({
   error: Schema.Literal("unavailable"),
   message: Schema.String
 }, HttpApiSchema.annotations({ status: 503 })) {}
 
 /** No API token was sent, and this server needs one (401; answered before the API runs). */
-export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
+export class Unauthorized extends Schema.Class<Unauthorized>("Unauthorized")({
   error: Schema.Literal("unauthorized"),
   message: Schema.String
 }, HttpApiSchema.annotations({ status: 401 })) {}
 
 /** The token is wrong, or the request came from another site's page or host name (403). */
-export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {
+export class Forbidden extends Schema.Class<Forbidden>("Forbidden")({
   error: Schema.Literal("forbidden"),
   message: Schema.String
 }, HttpApiSchema.annotations({ status: 403 })) {}
 
 /** The request body is over the limit (413). */
-export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {
+export class PayloadTooLarge extends Schema.Class<PayloadTooLarge>("PayloadTooLarge")({
   error: Schema.Literal("payload_too_large"),
   message: Schema.String
 }, HttpApiSchema.annotations({ status: 413 })) {}

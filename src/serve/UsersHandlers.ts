@@ -53,7 +53,7 @@ const wholeParam = (name: string, text: string | undefined, min: number, max: nu
  * the database failing (busy past its timeout, a commit refused, a stored value it should not hold)
  * a 503 with the one-line message dbscope gives, never the driver's text.
  */
-const asApiError = (error: { readonly _tag: string; readonly message: string }): ApiError => {
+const asApiError = (error: ApiError | { readonly _tag: string; readonly message: string }): ApiError => {
   if (error instanceof BadRequest || error instanceof NotFound || error instanceof Conflict) return error
   if (error instanceof Unavailable) return error
   switch (error._tag) {
@@ -123,7 +123,7 @@ const UsersLive = HttpApiBuilder.group(UsersApi, "users", (handlers) =>
         Effect.gen(function*() {
           const id = yield* checkId(path.id)
           const changed = yield* repo.updateEmail(id, payload.email).pipe(transactional, retryOnFailure())
-          if (!changed) return yield* notFound(`no user with id ${id}`)
+          if (!changed) return yield* Effect.fail(notFound(`no user with id ${id}`))
           return yield* byId(id)
         }).pipe(Effect.mapError(asApiError)))
   }))
