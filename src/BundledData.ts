@@ -40,5 +40,8 @@ export const sampleCsv: string = path.join(packageRoot, "data", "user_data.csv")
 /** The compiled entry of one benchmark suite's process (`dbscope bench` runs each suite in a process of its own). */
 export const benchSuiteScript: string = path.join(packageRoot, "dist", "src", "bench", "SuiteMain.js")
 
+/** The raw `node:http` + better-sqlite3 server that the `serve` suite measures `dbscope serve` against. */
+export const benchRawUsersServer: string = path.join(packageRoot, "dist", "src", "bench", "RawUsersServer.js")
+
 /** The `dbscope` executable (the bundled CLI's launcher), which the seed suite runs as a whole process. */
 export const cliScript: string = path.join(packageRoot, "dist", "bin", "dbscope.js")

@@ -1,11 +1,12 @@
 /**
- * `dbscope bench`: runs the benchmark suites (every one, or those named with `--suite`) one after
+ * `dbscope bench`: runs the benchmark suites (every one, or those named: `--suite serve`, or `serve`) one after
  * the other, each in a fresh Node process of its own (the compiled `SuiteMain.js`, found from the
  * package root): its own heap and peak RSS, and a crash loses only that suite. A terminal gets a progress bar on stderr. Prints
  * one table of the suites' side-by-side ratios (or the JSON report with `--json`) and writes
  * `REPORT.md` and `report.json` to the output folder. A skipped suite (no MySQL server) is reported as
  * such; only a failed one makes the command fail, after the report is written.
  */
+import * as Args from "@effect/cli/Args"
 import * as CliCommand from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Command from "@effect/platform/Command"
@@ -143,11 +144,14 @@ export interface BenchOptions {
   readonly out: Option.Option<string>
   /** The suites to run (in the usual order, each once); none means every suite. */
   readonly suite?: ReadonlyArray<BenchReport.SuiteName> | undefined
+  /** More suites to run, named without `--suite` (`npm run bench -- serve`). */
+  readonly named?: ReadonlyArray<BenchReport.SuiteName> | undefined
 }
 
 /** Runs the suites, writes the report to `out`, prints it; fails (after writing) if a suite failed. */
 export const runBench = Effect.fn("BenchCommand.runBench")(function*(options: BenchOptions) {
-  const { json, rows, suite } = options
+  const { json, rows } = options
+  const suite = [...(options.suite ?? []), ...(options.named ?? [])]
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   if (!(yield* fs.exists(benchSuiteScript))) {
@@ -155,7 +159,7 @@ export const runBench = Effect.fn("BenchCommand.runBench")(function*(options: Be
       reason: "the benchmark suites are not built in this installation: run npm run build, then try again"
     })
   }
-  const chosen = suite === undefined || suite.length === 0
+  const chosen = suite.length === 0
     ? BenchReport.suiteNames
     : BenchReport.suiteNames.filter((name) => suite.includes(name))
   const progress = yield* Progress.Progress
@@ -196,6 +200,10 @@ export const benchCommand = CliCommand.make("bench", {
   suite: Options.choice("suite", BenchReport.suiteNames).pipe(
     Options.repeated,
     Options.withDescription(`A suite to run, repeatable (default: every one: ${BenchReport.suiteNames.join(", ")})`)
+  ),
+  named: Args.choice(BenchReport.suiteNames.map((name) => [name, name]), { name: "suite" }).pipe(
+    Args.repeated,
+    Args.withDescription("Suites to run, as with --suite (`dbscope bench serve`)")
   )
 }, (options) => Effect.provide(runBench(options), ProgressBars.layerStderr)).pipe(
   CliCommand.withDescription(

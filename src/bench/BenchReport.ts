@@ -7,7 +7,7 @@
 import * as Schema from "effect/Schema"
 
 /** The benchmark suites, in the order `dbscope bench` runs them. */
-export const suiteNames = ["import", "concurrency", "seed", "streams", "combinators", "mysql"] as const
+export const suiteNames = ["import", "concurrency", "seed", "streams", "combinators", "mysql", "serve"] as const
 
 export const SuiteName = Schema.Literal(...suiteNames)
 export type SuiteName = typeof SuiteName.Type

@@ -20,7 +20,10 @@ export interface ProcessOutput {
   readonly stderr: string
 }
 
-/** Runs `command` with `args` (`env` added to this process's) to its end, collecting its output; killed if interrupted. */
+/**
+ * Runs `command` with `args` (`env` added to this process's) to its end, collecting its output;
+ * killed, and waited for, if interrupted.
+ */
 export const runProcess = (command: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.async<ProcessOutput, Error>((resume) => {
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
@@ -42,7 +45,11 @@ export const runProcess = (command: string, args: ReadonlyArray<string>, env: Re
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: Buffer.concat(stderr).toString("utf8")
       })))
-    return Effect.sync(() => {
+    // Waited for, so that nothing a suite started outlives it.
+    return Effect.async<void>((exited) => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return exited(Effect.void)
+      child.once("exit", () => exited(Effect.void))
+      child.once("error", () => exited(Effect.void))
       child.kill()
     })
   })

@@ -6,6 +6,7 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as fs from "node:fs"
 import * as os from "node:os"
 import { performance } from "node:perf_hooks"
 import * as v8 from "node:v8"
@@ -132,6 +133,22 @@ export const withOthersLoad = <A, E, R>(effect: Effect.Effect<A, E, R>, helpers:
       return [a, Math.max(0, others) / (after.wall - before.wall)] as const
     })
   })
+
+/**
+ * CPU time (ms) of this process's ended children (`cutime` + `cstime` of /proc/self/stat), for
+ * `withOthersLoad`'s helpers: the work of contenders, servers and load generators that the suite ran
+ * as child processes and waited for. A child still running is counted once it has exited.
+ */
+export const childrenCpu = (ticksPerSecond: number) => () => {
+  try {
+    const stat = fs.readFileSync("/proc/self/stat", "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    const ticks = Number(fields[13]) + Number(fields[14])
+    return Number.isFinite(ticks) ? ticks * 1000 / ticksPerSecond : 0
+  } catch {
+    return 0
+  }
+}
 
 /** Above this many cores kept busy by others, a section's ratios are flagged as unreliable. */
 export const busyCores = 0.1

@@ -17,7 +17,16 @@ import { cliScript } from "../BundledData.js"
 import { buildUsers, withRaw } from "./BenchDatabase.js"
 import { compare, ratioAtLeast } from "./BenchReport.js"
 import { runProcess } from "./ChildProbe.js"
-import { alternate, busyCores, type Contender, type Measured, pick, type Runs, withOthersLoad } from "./Measure.js"
+import {
+  alternate,
+  busyCores,
+  childrenCpu,
+  type Contender,
+  type Measured,
+  pick,
+  type Runs,
+  withOthersLoad
+} from "./Measure.js"
 import { clockTicks } from "./MysqlServer.js"
 import { measured, type Suite, type SuiteOptions } from "./Suite.js"
 import { busyWarning, duration, int, peakRss, ratio, runRows, table, verdicts } from "./SuiteText.js"
@@ -96,18 +105,6 @@ const pythonVersions = (python: string) =>
       return Either.right(`Python ${version}, aiosqlite ${aiosqlite}, its SQLite ${sqlite}`)
     }
   )
-
-/** CPU time (ms) of this process's ended children (`cutime` + `cstime` of /proc/self/stat): the contenders' own work. */
-const childrenCpu = (ticksPerSecond: number) => () => {
-  try {
-    const stat = fs.readFileSync("/proc/self/stat", "utf8")
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    const ticks = Number(fields[13]) + Number(fields[14])
-    return Number.isFinite(ticks) ? ticks * 1000 / ticksPerSecond : 0
-  } catch {
-    return 0
-  }
-}
 
 /** What each process must print: both row counts, as `SELECT COUNT(*)` gives them. */
 interface Expected {

@@ -24,6 +24,7 @@ import * as ConcurrencySuite from "./ConcurrencySuite.js"
 import * as ImportSuite from "./ImportSuite.js"
 import * as MysqlSuite from "./MysqlSuite.js"
 import * as SeedSuite from "./SeedSuite.js"
+import * as ServeSuite from "./ServeSuite.js"
 import * as StreamsSuite from "./StreamsSuite.js"
 import { outcomeOf, type Suite } from "./Suite.js"
 import { int, machine } from "./SuiteText.js"
@@ -35,7 +36,8 @@ const suites: ReadonlyArray<Suite> = [
   SeedSuite.suite,
   StreamsSuite.suite,
   CombinatorsSuite.suite,
-  MysqlSuite.suite
+  MysqlSuite.suite,
+  ServeSuite.suite
 ]
 
 /** What the command line asks for. */

@@ -24,7 +24,9 @@ describe("dbscope bench", () => {
         // Run from a temp folder, so that nothing could land in the checkout's bench/.
         const cwd = yield* tempDirectory
         const out = path.join(cwd, "report")
-        const result = yield* node([bin, "bench", "--rows", "3000", "--json", "--out", out], { cwd })
+        // The serve suite's loads last a second each rather than ten.
+        const env = { DBSCOPE_BENCH_SERVE_SECONDS: "1" }
+        const result = yield* node([bin, "bench", "--rows", "3000", "--json", "--out", out], { cwd, env })
         assert.strictEqual(result.status, 0, result.stderr)
         const report = Schema.decodeUnknownSync(BenchReport)(JSON.parse(result.stdout))
         assert.strictEqual(report.rows, 3000)
@@ -75,6 +77,28 @@ describe("dbscope bench", () => {
     Effect.gen(function*() {
       const cwd = yield* tempDirectory
       const result = yield* node([bin, "bench", "--suite", "nosuch"], { cwd })
+      assert.strictEqual(result.status, 2, result.stderr)
+      assert.include(result.stderr, suiteNames.join(", "))
+      assert.deepStrictEqual(fs.readdirSync(cwd), [])
+    }))
+
+  it.scoped("a suite may be named without --suite (`npm run bench -- mysql`), before or after the options", () =>
+    Effect.gen(function*() {
+      const cwd = yield* tempDirectory
+      const env = { DBSCOPE_BENCH_MYSQL: "mysql://root@127.0.0.1:1" }
+      for (const args of [["mysql", "--rows", "100"], ["--rows", "100", "mysql"]]) {
+        const out = path.join(cwd, args[0] ?? "")
+        const result = yield* node([bin, "bench", ...args, "--json", "--out", out], { cwd, env })
+        assert.strictEqual(result.status, 0, result.stderr)
+        const report = Schema.decodeUnknownSync(BenchReport)(JSON.parse(result.stdout))
+        assert.deepStrictEqual(report.suites.map((run) => run.suite), ["mysql"])
+      }
+    }))
+
+  it.scoped("a bare name that is not a suite is a usage error (exit 2) and runs nothing", () =>
+    Effect.gen(function*() {
+      const cwd = yield* tempDirectory
+      const result = yield* node([bin, "bench", "nosuch"], { cwd })
       assert.strictEqual(result.status, 2, result.stderr)
       assert.include(result.stderr, suiteNames.join(", "))
       assert.deepStrictEqual(fs.readdirSync(cwd), [])
