@@ -52,6 +52,7 @@ import {
   streamUsersInBatches,
   streamUsersWhere
 } from "../users/UserStream.js"
+import * as EventLoopScheduler from "./EventLoopScheduler.js"
 import * as GlobalOptions from "./GlobalOptions.js"
 import * as Logging from "./Logging.js"
 import * as Output from "./Output.js"
@@ -378,6 +379,9 @@ const concurrentCommand = Command.make("concurrent", {
     )
   )
 
+/** The longest stretch of Effect work between two event-loop turns while serving (ms). */
+const serveBudget = 1
+
 const serveCommand = Command.make("serve", {
   port: wholeNumberOption("port").pipe(
     Options.withDescription("TCP port to listen on (0 picks a free one)"),
@@ -461,7 +465,12 @@ const serveCommand = Command.make("serve", {
         `dbscope serve: stopping (requests in flight get ${shutdownTimeout} s to finish; again to quit at once)`
       )
       return yield* Effect.never
-    })).pipe(Effect.provide(readDatabase(sequential)))
+    })).pipe(
+      Effect.provide(readDatabase(sequential)),
+      // Requests take turns every millisecond: with the CLI's 10 ms, one request's Effect work (a
+      // page of the export) kept the others waiting, and a lookup's p99 was twice as long.
+      Effect.withScheduler(EventLoopScheduler.make(serveBudget))
+    )
   })).pipe(
     Command.withDescription(
       "Serve the users over HTTP: a JSON API (keyset pages, lookups, writes, a streamed export, the " +

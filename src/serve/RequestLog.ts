@@ -16,6 +16,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import { randomUUID } from "node:crypto"
 import * as ServerMetrics from "./ServerMetrics.js"
@@ -78,6 +79,7 @@ export const middleware = HttpMiddleware.make((app) =>
       clientClosedRequest :
       finished(HttpServerError.exitResponse(exit)).status
     yield* ServerMetrics.recordRequest(request.method, route, status, seconds)
+    // Only when it will be written: building the entry's annotations costs as much as the lookup.
     yield* Effect.logInfo("request").pipe(
       Effect.annotateLogs({
         request_id: id,
@@ -85,7 +87,8 @@ export const middleware = HttpMiddleware.make((app) =>
         route,
         status,
         ms: Math.round(seconds * 10_000) / 10
-      })
+      }),
+      Effect.whenLogLevel(LogLevel.Info)
     )
     // A response the app returned without writing it (a refusal by a middleware) is finished here;
     // a failure was answered already, and its cause is kept for the span.

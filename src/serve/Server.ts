@@ -82,6 +82,7 @@ export const maxBodyBytes = 64 * 1024
 const bodyLimit = HttpMiddleware.make((app) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
+    if (request.method === "GET" || request.method === "HEAD") return yield* app
     const declared = Number(request.headers["content-length"] ?? "0")
     if (declared > maxBodyBytes) {
       return HttpServerResponse.unsafeJson(

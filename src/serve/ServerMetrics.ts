@@ -53,12 +53,40 @@ const cacheSize = Metric.gauge("dbscope_cache_entries", { description: "Query ca
 
 /** Counts one answered request: `route` is the pattern matched (`unmatched` for none). */
 export const recordRequest = (method: string, route: string, status: number, seconds: number) =>
-  Effect.zipRight(
-    Metric.increment(
-      Metric.tagged(Metric.tagged(Metric.tagged(requests, "method", method), "route", route), "status", String(status))
-    ),
-    Metric.update(Metric.tagged(latency, "route", route), seconds)
-  )
+  Effect.sync(() => {
+    requestsBy(method, route, status).unsafeUpdate(1, [])
+    latencyBy(route).unsafeUpdate(seconds, [])
+  })
+
+/**
+ * The tagged metric of each series, made once: tagging builds a new key, hashed on every update,
+ * which cost a fifth of a point lookup's time. Routes, methods and statuses are few (the patterns).
+ */
+const requestSeries = new Map<string, Metric.Metric.Counter<number>>()
+const latencySeries = new Map<string, Metric.Metric.Histogram<number>>()
+
+const requestsBy = (method: string, route: string, status: number) => {
+  const key = `${method} ${route} ${status}`
+  let series = requestSeries.get(key)
+  if (series === undefined) {
+    series = requests.pipe(
+      Metric.tagged("method", method),
+      Metric.tagged("route", route),
+      Metric.tagged("status", String(status))
+    )
+    requestSeries.set(key, series)
+  }
+  return series
+}
+
+const latencyBy = (route: string) => {
+  let series = latencySeries.get(route)
+  if (series === undefined) {
+    series = Metric.tagged(latency, "route", route)
+    latencySeries.set(route, series)
+  }
+  return series
+}
 
 const totals: ReadonlySet<string> = new Set(Object.values(cacheTotals).map(([name]) => name))
 
