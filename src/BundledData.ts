@@ -43,5 +43,8 @@ export const benchSuiteScript: string = path.join(packageRoot, "dist", "src", "b
 /** The raw `node:http` + better-sqlite3 server that the `serve` suite measures `dbscope serve` against. */
 export const benchRawUsersServer: string = path.join(packageRoot, "dist", "src", "bench", "RawUsersServer.js")
 
+/** The bare `@effect/platform` HTTP server (no `HttpApi`, no middleware) that the `serve` suite also measures it against. */
+export const benchEffectUsersServer: string = path.join(packageRoot, "dist", "src", "bench", "EffectUsersServer.js")
+
 /** The `dbscope` executable (the bundled CLI's launcher), which the seed suite runs as a whole process. */
 export const cliScript: string = path.join(packageRoot, "dist", "bin", "dbscope.js")

@@ -24,16 +24,35 @@ import { lookupIds } from "./Measure.js"
 /** The load generator: a devDependency, absent from an installed package (the suite is then skipped). */
 export const autocannonFeature: OptionalPackage.Feature = { name: "the serve benchmark", packages: ["autocannon"] }
 
-/** Why the suite cannot run here (autocannon is not installed), or none. */
-export const autocannonMissing = (): Option.Option<string> => {
-  try {
-    createRequire(import.meta.url).resolve("autocannon")
-    return Option.none()
-  } catch {
-    return Option.some(
-      "autocannon (the load generator, a devDependency) is not installed: npm install --no-save autocannon@8"
-    )
-  }
+/** A package the suite needs that dbscope does not depend on (a devDependency, absent from an installed dbscope). */
+export interface Needed {
+  readonly name: string
+  /** What the suite needs it for. */
+  readonly role: string
+  /** What to install, with the major version the suite is built against. */
+  readonly install: string
+}
+
+export const autocannonNeeded: Needed = { name: "autocannon", role: "the load generator", install: "autocannon@8" }
+
+/** Why the suite cannot run here (some of `needed` cannot be found, in one line that says what to install), or none. */
+export const missing = (needed: ReadonlyArray<Needed>): Option.Option<string> => {
+  const require = createRequire(import.meta.url)
+  const absent = needed.filter(({ name }) => {
+    try {
+      require.resolve(name)
+      return false
+    } catch {
+      return true
+    }
+  })
+  if (absent.length === 0) return Option.none()
+  return Option.some(
+    `${absent.map(({ name, role }) => `${name} (${role}, a devDependency)`).join(" and ")} ` +
+      `${absent.length === 1 ? "is" : "are"} not installed: npm install --no-save ${
+        absent.map(({ install }) => install).join(" ")
+      }`
+  )
 }
 
 /** One run of the load generator. */
@@ -235,28 +254,33 @@ export const fetchAll = (url: string, onLines: (lines: number) => void = () => u
     return Effect.sync(() => request.destroy())
   })
 
-/** Running counts of a background client: whole responses, rows as they arrive, failures. */
+/** Running counts of a background client: whole responses, rows as they arrive, failures, ms spent on whole responses. */
 export interface Tally {
   runs: number
   lines: number
   failures: number
+  ms: number
 }
 
-const tally = (): Tally => ({ runs: 0, lines: 0, failures: 0 })
+const tally = (): Tally => ({ runs: 0, lines: 0, failures: 0, ms: 0 })
 
 /** GETs `url` and counts the response in `counts` (a failure too: the suite reports it). */
 const counted = (counts: Tally, url: string) =>
   fetchAll(url, (lines) => void (counts.lines += lines)).pipe(
     Effect.matchEffect({
       onFailure: () => Effect.sync(() => void counts.failures++),
-      onSuccess: () => Effect.sync(() => void counts.runs++)
+      onSuccess: (fetched) =>
+        Effect.sync(() => {
+          counts.runs++
+          counts.ms += fetched.ms
+        })
     })
   )
 
 /**
  * The background of the headline: the export downloaded at full speed, again as soon as it ends,
- * and the dashboard polled every `pollEvery` ms, both until the scope closes (forked in it). Their
- * tallies fill meanwhile; `since` is when they started.
+ * and the dashboard polled, again `pollEvery` ms after each answer (never two polls at once), both
+ * until the scope closes (forked in it). Their tallies fill meanwhile; `since` is when they started.
  */
 export const background = (url: string, pollEvery: number) =>
   Effect.gen(function*() {

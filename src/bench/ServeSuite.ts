@@ -2,19 +2,22 @@
  * Suite `serve`: `dbscope serve` over HTTP on N synthetic users, every server a child process of
  * its own (the compiled CLI, stopped with the suite whatever happens) and every counted request from
  * autocannon in another (`ServeLoad`). 1. the latency of `GET /api/users/{id}` at a bounded rate
- * while the export downloads at full speed and the dashboard is polled, on the reader pool and on
- * `--sequential` (one connection); 2. lookups per second, closed-loop, against a raw `node:http` +
- * better-sqlite3 server (`RawUsersServer`); 3. dashboards per second with the cache and without
- * (`--dashboard-cache 0`); 4. the export's rows per second against the raw server's, and the
- * server's RSS growth while a slow client reads it. Skipped where autocannon is not installed.
- * `DBSCOPE_BENCH_SERVE_SECONDS` (default 10) sets the length of the loads (the tests shorten them).
+ * while the export downloads at full speed and the dashboard is polled uncached (each poll runs its
+ * four aggregate queries), on the reader pool and on `--sequential` (one connection, where a lookup
+ * waits behind them); 2. lookups per second, closed-loop, against a raw `node:http` + better-sqlite3
+ * server (`RawUsersServer`), and against the bare framework dbscope is built on (`EffectUsersServer`:
+ * `HttpRouter` on `NodeHttpServer`, same lookup); 3. dashboards per second with the cache and
+ * without (`--dashboard-cache 0`); 4. the export's rows per second against the raw server's, and the
+ * server's RSS growth while a slow client reads it. Skipped where autocannon or @effect/platform-node
+ * is not installed. `DBSCOPE_BENCH_SERVE_SECONDS` (default 10) sets the length of the loads (the
+ * tests shorten them).
  */
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { performance } from "node:perf_hooks"
-import { benchRawUsersServer, cliScript } from "../BundledData.js"
+import { benchEffectUsersServer, benchRawUsersServer, cliScript } from "../BundledData.js"
 import { defaultPoolSize } from "../readers/Prestart.js"
 import { buildUsers, withRaw } from "./BenchDatabase.js"
 import { compare, oursAtMost, ratioAtLeast } from "./BenchReport.js"
@@ -22,13 +25,15 @@ import { type HttpServerProcess, startServer } from "./HttpServerProcess.js"
 import { busyCores, childrenCpu, median, withOthersLoad } from "./Measure.js"
 import { clockTicks } from "./MysqlServer.js"
 import {
-  autocannonMissing,
+  autocannonNeeded,
   background,
   fetchAll,
   type Fetched,
   load,
   type LoadResult,
   type LoadSpec,
+  missing,
+  type Needed,
   runLoad,
   slowRead,
   type Tally,
@@ -46,12 +51,12 @@ const loadSeconds = Config.integer("DBSCOPE_BENCH_SERVE_SECONDS").pipe(
 /** The headline's bounded load: requests per second over all connections, and the connections. */
 const headlineRate = 300
 const headlineConnections = 8
-/** How often the headline's third client asks for the dashboard (ms). */
+/** How long the headline's third client waits after each dashboard before it asks for the next (ms). */
 const pollEvery = 250
 /** Connections of the closed-loop loads ("a handful"). */
 const closedConnections = 4
-/** Untimed load before each measured one (s). */
-const warmup = 1
+/** Untimed load before each measured one (s): with 1 s, every server was twice as fast in its second round (JIT). */
+const warmup = 3
 /** Rounds of the side-by-side closed-loop loads and downloads, alternated. */
 const rounds = 2
 /** The slow reader: this many bytes every `slowTick` ms. */
@@ -77,22 +82,30 @@ const dbscopeServe = (file: string, flags: ReadonlyArray<string> = []) =>
 
 const rawServer = (file: string) => startServer("raw node:http + better-sqlite3", [benchRawUsersServer, file])
 
+const effectServer = (file: string) =>
+  startServer("bare @effect/platform HttpRouter + better-sqlite3", [benchEffectUsersServer, file])
+
+/** The bare Effect server's package: `dbscope serve` has its own copy inside the bundled CLI, this one does not. */
+const effectServerNeeded: Needed = {
+  name: "@effect/platform-node",
+  role: "the bare Effect baseline's HTTP server",
+  install: "@effect/platform-node@0.108"
+}
+
 /** Requests per second of a closed-loop load. */
 const perSecond = (result: LoadResult) => result.ok / result.seconds
 
 /** A snapshot of a background client's tally. */
-const snapshot = (counts: Tally) => ({ runs: counts.runs, lines: counts.lines })
+const snapshot = (counts: Tally) => ({ runs: counts.runs, lines: counts.lines, ms: counts.ms })
 
 /**
  * 1. Lookups at `headlineRate` over `headlineConnections` while the export downloads at full speed
- * (again whenever it ends) and the dashboard is polled every `pollEvery` ms; the dashboard is asked
- * for once first (its cache filled) and the background starts before the load's warm-up.
+ * (again whenever it ends) and the dashboard is polled, `pollEvery` ms after each answer; the
+ * background starts before the load's warm-up.
  */
 const headlineRun = (server: HttpServerProcess, rows: number, seconds: number) =>
   Effect.gen(function*() {
     yield* Console.error(`  1. ${server.name}: ${headlineRate} lookups/s with the export and dashboard, ${seconds} s`)
-    // The dashboard's first computation (then cached for a minute) is not part of the steady state measured.
-    yield* Effect.orDie(fetchAll(`${server.url}/api/dashboard`))
     const { dashboards, exports, since } = yield* background(server.url, pollEvery)
     const spec: LoadSpec = {
       url: server.url,
@@ -114,11 +127,16 @@ const headlineRun = (server: HttpServerProcess, rows: number, seconds: number) =
     return { name: server.name, result, exports: snapshot(exports), dashboards: snapshot(dashboards), seconds: ran }
   }).pipe(Effect.scoped)
 
+/** The dashboard uncached: every poll runs its four aggregate queries over all the users. */
+const uncached = ["--dashboard-cache", "0"]
+
 const headlinePhase = (file: string, rows: number, seconds: number) =>
   Effect.gen(function*() {
-    const pool = yield* Effect.scoped(Effect.flatMap(dbscopeServe(file), (s) => headlineRun(s, rows, seconds)))
+    const pool = yield* Effect.scoped(
+      Effect.flatMap(dbscopeServe(file, uncached), (s) => headlineRun(s, rows, seconds))
+    )
     const single = yield* Effect.scoped(
-      Effect.flatMap(dbscopeServe(file, ["--sequential"]), (s) => headlineRun(s, rows, seconds))
+      Effect.flatMap(dbscopeServe(file, ["--sequential", ...uncached]), (s) => headlineRun(s, rows, seconds))
     )
     return { pool, single }
   })
@@ -150,14 +168,16 @@ const fullExport = (server: HttpServerProcess, rows: number) =>
     )
 
 /**
- * 2. Lookups per second, closed-loop, dbscope against the raw server; then 4. the full export from
- * each, alternated, with dbscope's RSS sampled during its downloads.
+ * 2. Lookups per second, closed-loop, dbscope against the raw server and the bare Effect one; then
+ * 4. the full export from dbscope and the raw server, alternated, with dbscope's RSS sampled during
+ * its downloads.
  */
 const throughputPhase = (file: string, rows: number, seconds: number) =>
   Effect.gen(function*() {
     const ours = yield* dbscopeServe(file)
     const raw = yield* rawServer(file)
-    const lookups = yield* alternateLoads("2. lookups/s", [ours, raw], {
+    const bare = yield* effectServer(file)
+    const lookups = yield* alternateLoads("2. lookups/s", [ours, raw, bare], {
       path: lookupPath,
       ids: rows,
       connections: closedConnections,
@@ -177,6 +197,7 @@ const throughputPhase = (file: string, rows: number, seconds: number) =>
     }
     yield* ours.alive
     yield* raw.alive
+    yield* bare.alive
     const rate = (all: ReadonlyArray<Fetched>) => median(all.map((f) => f.lines / (f.ms / 1000)))
     return {
       lookups,
@@ -231,8 +252,8 @@ const ratioOf = (a: number, b: number) => (a / b).toFixed(2)
 
 const serveSuite = ({ dir, rows }: SuiteOptions) =>
   Effect.gen(function*() {
-    const missing = autocannonMissing()
-    if (Option.isSome(missing)) return skipped(missing.value)
+    const absent = missing([autocannonNeeded, effectServerNeeded])
+    if (Option.isSome(absent)) return skipped(absent.value)
     const seconds = yield* loadSeconds
     const shortSeconds = Math.max(1, Math.round(seconds / 2))
     const slowSeconds = Math.max(2, Math.round(seconds * 1.5))
@@ -252,15 +273,17 @@ const serveSuite = ({ dir, rows }: SuiteOptions) =>
     const [slow, slowLoad] = yield* withOthersLoad(slowExportPhase(file, slowSeconds), helpers)
 
     const { pool, single } = headline
-    const [ourLookups, rawLookups] = throughput.lookups
+    const [ourLookups, rawLookups, bareLookups] = throughput.lookups
     const [cachedDashboards, uncachedDashboards] = dashboards
     const ourLookupRate = ourLookups?.median ?? NaN
     const rawLookupRate = rawLookups?.median ?? NaN
+    const bareLookupRate = bareLookups?.median ?? NaN
     const cachedRate = cachedDashboards?.median ?? NaN
     const uncachedRate = uncachedDashboards?.median ?? NaN
     const p99Ratio = ratioOf(single.result.p99, pool.result.p99)
     const p50Ratio = ratioOf(single.result.p50, pool.result.p50)
     const lookupRatio = ratioOf(ourLookupRate, rawLookupRate)
+    const bareRatio = ratioOf(ourLookupRate, bareLookupRate)
     const dashboardRatio = ratioOf(cachedRate, uncachedRate)
     const exportRatio = ratioOf(throughput.exports.ours, throughput.exports.raw)
     const slowGrowth = mbOf(slow.growth)
@@ -269,16 +292,20 @@ const serveSuite = ({ dir, rows }: SuiteOptions) =>
     yield* Console.log(
       `database: ${int(rows)} synthetic users, built in ${duration(built.ms)}; servers: dbscope serve ` +
         `(reader pool of ${defaultPoolSize()} workers), dbscope serve --sequential (one connection), a raw ` +
-        `node:http + better-sqlite3 server; each a child process, load from autocannon in another`
+        `node:http + better-sqlite3 server, a bare @effect/platform server (HttpRouter on NodeHttpServer, no ` +
+        `HttpApi, no middleware) + better-sqlite3; each a child process, load from autocannon in another`
     )
     yield* Console.log(
       `\n1. GET ${lookupPath}, random ids, ${headlineRate} req/s over ${headlineConnections} connections for ` +
         `${seconds} s (after ${warmup} s of warm-up), while a second client downloads the export at full ` +
-        `speed (again when it ends) and a third polls /api/dashboard every ${pollEvery} ms (cached: its first ` +
-        `computation is done before the load starts)`
+        `speed (again when it ends) and a third polls /api/dashboard, ${pollEvery} ms after each answer, ` +
+        `uncached (--dashboard-cache 0: every poll runs its four aggregate queries over all the users; on one ` +
+        `connection a lookup waits behind them)`
     )
     const exportsSeen = (run: typeof pool) =>
       `${int(run.exports.lines / run.seconds)} rows/s (${run.exports.runs} whole)`
+    const dashboardsSeen = (run: typeof pool) =>
+      `${run.dashboards.runs}${run.dashboards.runs > 0 ? `, ${ms(run.dashboards.ms / run.dashboards.runs)} each` : ""}`
     yield* Console.log(table(
       ["server", "p50", "p90", "p99", "max", "lookups", "export meanwhile", "dashboards"],
       [pool, single].map((run) => [
@@ -289,7 +316,7 @@ const serveSuite = ({ dir, rows }: SuiteOptions) =>
         ms(run.result.max),
         int(run.result.ok),
         exportsSeen(run),
-        String(run.dashboards.runs)
+        dashboardsSeen(run)
       ])
     ))
     yield* Console.log(
@@ -302,7 +329,7 @@ const serveSuite = ({ dir, rows }: SuiteOptions) =>
       ["measurement", "dbscope", "compared with", "its figure", "ratio", "goal", ""],
       [
         [
-          "1. lookup p99 under load, reader pool",
+          "1. lookup p99 under load (dashboard uncached), reader pool",
           ms(pool.result.p99),
           "dbscope serve --sequential",
           ms(single.result.p99),
@@ -319,6 +346,15 @@ const serveSuite = ({ dir, rows }: SuiteOptions) =>
           lookupRatio,
           `>= ${lookupGoal}`,
           atLeast(lookupRatio, lookupGoal)
+        ],
+        [
+          "   lookups/s, the same load",
+          `${int(ourLookupRate)}/s`,
+          "bare @effect/platform HttpRouter",
+          `${int(bareLookupRate)}/s`,
+          bareRatio,
+          "",
+          ""
         ],
         [
           `3. dashboards/s, closed-loop, ${closedConnections} connections, cached`,
@@ -371,10 +407,11 @@ const serveSuite = ({ dir, rows }: SuiteOptions) =>
     )
     yield* Console.log(`peak RSS of this process: ${peakRss()}`)
     yield* Console.log(
-      `summary${busy ? " (machine busy, unreliable)" : ""}: lookup p99 under load ${ms(pool.result.p99)} on the ` +
-        `reader pool (goal <= ${p99Goal} ms, ${atMost(pool.result.p99, p99Goal)}) vs ${ms(single.result.p99)} ` +
-        `--sequential (${p99Ratio}x), p50 ${ms(pool.result.p50)} vs ${ms(single.result.p50)}; lookups/s vs raw ` +
-        `${lookupRatio}x (goal >= ${lookupGoal}, ${atLeast(lookupRatio, lookupGoal)}); dashboard cached vs not ` +
+      `summary${busy ? " (machine busy, unreliable)" : ""}: lookup p99 under load, dashboard uncached, ` +
+        `${ms(pool.result.p99)} on the reader pool (goal <= ${p99Goal} ms, ${atMost(pool.result.p99, p99Goal)}) ` +
+        `vs ${ms(single.result.p99)} --sequential (${p99Ratio}x), p50 ${ms(pool.result.p50)} vs ` +
+        `${ms(single.result.p50)}; lookups/s vs raw ${lookupRatio}x (goal >= ${lookupGoal}, ` +
+        `${atLeast(lookupRatio, lookupGoal)}), vs bare @effect/platform ${bareRatio}x; dashboard cached vs not ` +
         `${dashboardRatio}x; export rows/s vs raw ${exportRatio}x; RSS growth with a slow client ` +
         `${fixed(slowGrowth)} MB (goal <= ${slowRssGoal}, ${atMost(slowGrowth, slowRssGoal)})`
     )
@@ -394,7 +431,7 @@ const serveSuite = ({ dir, rows }: SuiteOptions) =>
     return measured(busy, [
       compare({
         suite: "serve",
-        name: `GET /users/{id} p99, ${headlineRate}/s + export + dashboard, reader pool`,
+        name: `GET /users/{id} p99, ${headlineRate}/s + export + uncached dashboard, reader pool`,
         ours: pool.result.p99,
         against: "serve --sequential",
         baseline: single.result.p99,
@@ -414,6 +451,7 @@ const serveSuite = ({ dir, rows }: SuiteOptions) =>
         better: "higher"
       }),
       lookups,
+      rateComparison("same lookups", ourLookupRate, "bare Effect platform", bareLookupRate, bareRatio),
       rateComparison("GET /dashboard, cached", cachedRate, "--dashboard-cache 0", uncachedRate, dashboardRatio),
       rateComparison(
         "export, rows at full speed",
@@ -439,7 +477,8 @@ const serveSuite = ({ dir, rows }: SuiteOptions) =>
 export const suite: Suite = {
   name: "serve",
   description:
-    "dbscope serve over HTTP: lookup latency under a mixed load (pool vs --sequential), rates vs raw node:http",
+    "dbscope serve over HTTP: lookup latency under a mixed load (pool vs --sequential), rates vs raw node:http " +
+    "and bare @effect/platform",
   run: serveSuite,
   probe: (kind, spec) => kind === "load" && spec !== undefined ? Option.some(runLoad(spec)) : Option.none()
 }

@@ -49,10 +49,20 @@ const runningWith = (text: string) =>
 /** The children of process `parent` now. */
 const childrenOf = (parent: number) => processes().filter((pid) => statusField(pid, "PPid") === String(parent))
 
+/** The command line of process `pid`, its arguments joined by spaces; empty once it has gone. */
+const commandOf = (pid: string) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ")
+  } catch {
+    return ""
+  }
+}
+
 const against = [
   "serve --sequential",
   "serve --sequential",
   "raw node:http",
+  "bare Effect platform",
   "--dashboard-cache 0",
   "raw node:http",
   "full-speed client"
@@ -60,7 +70,8 @@ const against = [
 
 describe("bench suite serve", () => {
   it.scoped(
-    "compares dbscope serve with --sequential, a raw node:http server and no dashboard cache; stops its servers",
+    "compares dbscope serve with --sequential, a raw node:http server, a bare Effect platform server and no " +
+      "dashboard cache; stops its servers",
     () =>
       Effect.gen(function*() {
         const cwd = yield* tempDirectory
@@ -73,7 +84,15 @@ describe("bench suite serve", () => {
         const outcome = Schema.decodeUnknownSync(Schema.parseJson(SuiteOutcome))(fs.readFileSync(results, "utf8"))
         assert.strictEqual(outcome.status, "ok", outcome.reason)
         assert.deepStrictEqual(outcome.results.map((c) => c.against), against)
-        assert.deepStrictEqual(outcome.results.map((c) => c.unit), ["ms", "ms", "per s", "per s", "per s", "MB"])
+        assert.deepStrictEqual(outcome.results.map((c) => c.unit), [
+          "ms",
+          "ms",
+          "per s",
+          "per s",
+          "per s",
+          "per s",
+          "MB"
+        ])
         for (const c of outcome.results) {
           assert.strictEqual(c.suite, "serve")
           assert.isTrue(Number.isFinite(c.ours) && Number.isFinite(c.baseline), c.name)
@@ -93,11 +112,15 @@ describe("bench suite serve", () => {
             { of: "ratio", op: ">=", value: 0.5, rows: 1_000_000 },
             undefined,
             undefined,
+            undefined,
             { of: "ours", op: "<=", value: 50, rows: 1_000_000 }
           ]
         )
-        assert.match(result.stdout, /\ndbscope serve {2,}\d/)
-        assert.match(result.stdout, /\ndbscope serve --sequential +\d/)
+        // The headline's two servers, both with the dashboard uncached.
+        assert.match(outcome.results[0]?.name ?? "", /uncached dashboard/)
+        assert.match(result.stdout, /\ndbscope serve --dashboard-cache 0 +\d/)
+        assert.match(result.stdout, /\ndbscope serve --sequential --dashboard-cache 0 +\d/)
+        assert.match(result.stdout, /\n2\. lookups\/s: bare @effect\/platform HttpRouter \+ better-sqlite3 +\d/)
         assert.include(result.stdout, `checked: every request answered 2xx; each full export held all ${"2,000"} users`)
         assert.include(result.stdout, "summary")
         assert.deepStrictEqual(runningWith(cwd), [])
@@ -132,31 +155,41 @@ describe("bench suite serve", () => {
       assert.deepStrictEqual(outcome.results, [])
     }))
 
-  it.scoped("interrupted while a server runs, it stops that server before it exits", () =>
-    Effect.gen(function*() {
-      const cwd = yield* tempDirectory
-      const { children, code } = yield* Effect.async<{ children: Array<string>; code: number | null }>((resume) => {
-        const suite = spawn(process.execPath, [benchSuiteScript, "serve", "--rows", String(rows)], {
-          cwd,
-          env: { ...process.env, ...suiteEnv(cwd), DBSCOPE_BENCH_SERVE_SECONDS: "5" },
-          stdio: ["ignore", "ignore", "pipe"]
+  it.scoped(
+    "interrupted while its servers run (dbscope serve and both baselines), it stops them before it exits",
+    () =>
+      Effect.gen(function*() {
+        const cwd = yield* tempDirectory
+        const { children, code, commands } = yield* Effect.async<
+          { children: Array<string>; code: number | null; commands: Array<string> }
+        >((resume) => {
+          const suite = spawn(process.execPath, [benchSuiteScript, "serve", "--rows", String(rows)], {
+            cwd,
+            env: { ...process.env, ...suiteEnv(cwd), DBSCOPE_BENCH_SERVE_SECONDS: "2" },
+            stdio: ["ignore", "ignore", "pipe"]
+          })
+          let children: Array<string> = []
+          let commands: Array<string> = []
+          let stderr = ""
+          suite.stderr.setEncoding("utf8").on("data", (text: string) => {
+            stderr += text
+            // The lookups' three servers are listening: interrupt the suite while it measures them.
+            if (children.length === 0 && stderr.includes("2. lookups/s: bare @effect/platform")) {
+              children = childrenOf(suite.pid ?? 0)
+              commands = children.map(commandOf)
+              suite.kill("SIGINT")
+            }
+          })
+          suite.once("close", (code) => resume(Effect.succeed({ children, code, commands })))
+          return Effect.sync(() => suite.kill("SIGKILL"))
         })
-        let children: Array<string> = []
-        let stderr = ""
-        suite.stderr.setEncoding("utf8").on("data", (text: string) => {
-          stderr += text
-          // The headline's first server is listening: interrupt the suite while it measures.
-          if (children.length === 0 && stderr.includes("1. dbscope serve:")) {
-            children = childrenOf(suite.pid ?? 0)
-            suite.kill("SIGINT")
-          }
-        })
-        suite.once("close", (code) => resume(Effect.succeed({ children, code })))
-        return Effect.sync(() => suite.kill("SIGKILL"))
-      })
-      assert.isAbove(children.length, 0, "the suite had started a server")
-      assert.notStrictEqual(code, 0)
-      assert.deepStrictEqual(children.filter(isRunning), [])
-      assert.deepStrictEqual(runningWith(cwd), [])
-    }), { timeout: 120_000 })
+        for (const script of ["dbscope.js", "RawUsersServer.js", "EffectUsersServer.js"]) {
+          assert.isTrue(commands.some((command) => command.includes(script)), `the suite had started ${script}`)
+        }
+        assert.notStrictEqual(code, 0)
+        assert.deepStrictEqual(children.filter(isRunning), [])
+        assert.deepStrictEqual(runningWith(cwd), [])
+      }),
+    { timeout: 120_000 }
+  )
 })
