@@ -228,8 +228,9 @@ const exercises = (options: SqliteDatabase.SqliteOptions) =>
 
     yield* heading("5. Serving: the same database over HTTP")
     yield* Console.log(
-      "dbscope serve --port 8080 -> a JSON API (pages, lookups, writes, a streamed export, the dashboard)\n" +
-        "with its OpenAPI document at /api/openapi.json and docs at /api/docs; Ctrl-C stops it gracefully"
+      "dbscope serve --port 8080 -> the dashboard page at http://127.0.0.1:8080/, a JSON API (pages, lookups,\n" +
+        "writes, a streamed export, the dashboard's figures) with its OpenAPI document at /api/openapi.json and\n" +
+        "docs at /api/docs, Prometheus metrics at /metrics; Ctrl-C stops it gracefully"
     )
   })
 
