@@ -61,7 +61,7 @@ export const driverMessage = (error: SqlError): string => {
 
 const reasons: ReadonlyArray<readonly [prefix: string, reason: string]> = [
   ["SQLITE_BUSY", "the database is locked by another connection; try again"],
-  ["ER_LOCK_DEADLOCK", "the transaction deadlocked with another one; try again"],
+  ["ER_LOCK_DEADLOCK", "the transaction conflicted with another one (a deadlock, or a write on another cluster node); try again"],
   ["ER_LOCK_WAIT_TIMEOUT", "a lock held by another transaction did not come free in time; try again"],
   ["SQLITE_LOCKED", "the database is locked by another connection; try again"],
   ["SQLITE_READONLY", "the database file is read-only"],
@@ -88,7 +88,14 @@ const reasons: ReadonlyArray<readonly [prefix: string, reason: string]> = [
   ["ER_CHECK_CONSTRAINT_VIOLATED", "a row violates a table constraint"],
   ["ER_CONSTRAINT_FAILED", "a row violates a table constraint"],
   ["ECONNREFUSED", "the server is not reachable"],
-  ["PROTOCOL_CONNECTION_LOST", "the server closed the connection; try again"]
+  ["PROTOCOL_CONNECTION_LOST", "the server closed the connection; try again"],
+  ["ECONNRESET", "the server closed the connection; try again"],
+  ["EPIPE", "the server closed the connection; try again"],
+  ["ER_CONNECTION_KILLED", "the server closed the connection; try again"],
+  ["ER_SERVER_SHUTDOWN", "the server is shutting down; try again"],
+  // MariaDB Galera's 1047: "WSREP has not yet prepared node for application use".
+  ["ER_UNKNOWN_COM_ERROR", "the cluster node is not ready (not synced with the cluster); try again"],
+  ["NODE_UNAVAILABLE", "no node of the cluster is in service; try again"]
 ]
 
 /** What a driver error code means, in words a user can act on. */
@@ -101,13 +108,33 @@ export const fromSqlError = (operation: string) => (error: SqlError): DatabaseEr
   return new DatabaseError({ operation, reason: reasonFor(code), code, cause: error })
 }
 
+/** Codes that say a connection, or the node behind it, went away: another try uses another one. */
+const connectionGone = new Set([
+  "PROTOCOL_CONNECTION_LOST",
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNREFUSED",
+  "ER_CONNECTION_KILLED",
+  "ER_SERVER_SHUTDOWN",
+  "ER_UNKNOWN_COM_ERROR",
+  "NODE_UNAVAILABLE"
+])
+
 /**
  * Driver codes that go away if the work is tried again: a lock held by someone else (SQLite
- * BUSY/LOCKED, MySQL deadlock 1213 and lock-wait timeout 1205).
+ * BUSY/LOCKED, MySQL deadlock 1213, which is also Galera's certification conflict, and lock-wait
+ * timeout 1205), or a connection or cluster node that went away (a cluster fails over to another
+ * node). A write whose connection was lost may have committed before it was: give such writes a
+ * key of their own so that a retry cannot write twice (see `outcomeUnknown`).
  */
 export const isTransientCode = (code: string): boolean =>
   code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || code === "ER_LOCK_DEADLOCK" ||
-  code === "ER_LOCK_WAIT_TIMEOUT"
+  code === "ER_LOCK_WAIT_TIMEOUT" || connectionGone.has(code)
+
+/** Whether a failed write may nevertheless have been committed: its connection went away mid-way. */
+export const isOutcomeUnknownCode = (code: string): boolean =>
+  connectionGone.has(code) && code !== "ECONNREFUSED" && code !== "NODE_UNAVAILABLE" &&
+  code !== "ER_UNKNOWN_COM_ERROR"
 
 /** True for driver errors that go away if the statement is tried again. */
 export const isTransient = (error: SqlError): boolean => isTransientCode(driverCode(error))

@@ -27,6 +27,8 @@ import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as OptionalPackage from "../OptionalPackage.js"
 import type * as ReaderPool from "../readers/ReaderPool.js"
+import type { NodeStatus } from "./ClusterNodes.js"
+import * as ClusterSettings from "./ClusterSettings.js"
 import * as ClientCore from "./core/ClientCore.js"
 import type { ReadOnlyGate } from "./core/ReadOnlyGate.js"
 import type { DatabaseConnectError } from "./DatabaseError.js"
@@ -52,6 +54,8 @@ export interface MysqlOptions extends ClientCore.ClientOptions {
   readonly readers?:
     | ReaderPool.ReaderPoolSettings & { readonly mainThreadBelow?: Duration.DurationInput | undefined }
     | undefined
+  /** How a URL with several hosts (a cluster) is used; defaults in `ClusterSettings.defaults`. */
+  readonly cluster?: Partial<ClusterSettings.ClusterSettings> | undefined
 }
 
 /**
@@ -79,7 +83,8 @@ export const config: Config.Config<MysqlOptions> = Config.all({
     Config.validate({ message: "DBSCOPE_MYSQL_POOL_SIZE must be 1 or more", validation: (n) => n >= 1 }),
     Config.withDefault(10)
   ),
-  connectTimeout: connectTimeoutConfig
+  connectTimeout: connectTimeoutConfig,
+  cluster: ClusterSettings.config
 })
 
 /** The pool settings of `config` alone, for a URL given some other way (`--url`). */
@@ -89,7 +94,8 @@ export const poolConfig: Config.Config<Omit<MysqlOptions, "url">> = Config.map(
       Config.validate({ message: "DBSCOPE_MYSQL_POOL_SIZE must be 1 or more", validation: (n) => n >= 1 }),
       Config.withDefault(10)
     ),
-    connectTimeout: connectTimeoutConfig
+    connectTimeout: connectTimeoutConfig,
+    cluster: ClusterSettings.config
   }),
   (settings) => settings
 )
@@ -104,6 +110,8 @@ export class MysqlDatabase extends Context.Tag("dbscope/MysqlDatabase")<MysqlDat
   readonly poolSize: number
   /** Reader worker threads (0: none). */
   readonly readers: number
+  /** The servers, in the URL's order: in service or not, busy, which one takes writes (one, for one server). */
+  readonly nodes: Effect.Effect<ReadonlyArray<NodeStatus>>
 }>() {}
 
 /** Context the MySQL layer provides: the standard client, prepared queries, `Reactivity`, the target. */

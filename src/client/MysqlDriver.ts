@@ -14,12 +14,23 @@ import * as Net from "node:net"
 import { mysqlReaderWorkerScript } from "../BundledData.js"
 import * as OpenResources from "../OpenResources.js"
 import * as ReaderPool from "../readers/ReaderPool.js"
+import * as ClusterHealth from "./ClusterHealth.js"
+import * as ClusterNodes from "./ClusterNodes.js"
+import * as ClusterSettings from "./ClusterSettings.js"
 import * as ClientCore from "./core/ClientCore.js"
 import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import { anyTable, everyTable } from "./core/StatementObserver.js"
-import { DatabaseConnectError } from "./DatabaseError.js"
+import { DatabaseConnectError, reasonFor } from "./DatabaseError.js"
 import { MysqlDatabase, type MysqlOptions } from "./MysqlDatabase.js"
-import { connectBound, connectError, connectionOptions, connectReasons, errorCode, parseUrl } from "./MysqlServer.js"
+import {
+  connectBound,
+  connectError,
+  connectionOptions,
+  connectReasons,
+  errorCode,
+  parseUrl,
+  type UrlNode
+} from "./MysqlServer.js"
 import { streamRows, type StreamSource } from "./MysqlStream.js"
 import { mysqlRules } from "./ReadingStatements.js"
 
@@ -65,20 +76,17 @@ const schemaChange = /^\s*(?:CREATE|ALTER|DROP|RENAME|TRUNCATE)\b/i
  * name appears in the statement counts (more than it reads, never less). A view, or a table with
  * triggers or foreign keys pointing at it, could reach tables not named: then "any"/"every".
  */
-const makeTableNames = (pool: Mysql.Pool) => {
+const makeTableNames = (query: (sql: string) => Effect.Effect<unknown, SqlError>) => {
   let tables: ReadonlyArray<string> = []
   let views: ReadonlyArray<string> = []
   let reachesFurther = new Set<string>()
-  const load = runOn(
-    pool,
+  const load = query(
     `SELECT t.TABLE_NAME AS name, t.TABLE_TYPE AS type,
        EXISTS (SELECT 1 FROM information_schema.TRIGGERS g
                WHERE g.EVENT_OBJECT_SCHEMA = t.TABLE_SCHEMA AND g.EVENT_OBJECT_TABLE = t.TABLE_NAME) AS triggers,
        EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r
                WHERE r.UNIQUE_CONSTRAINT_SCHEMA = t.TABLE_SCHEMA AND r.REFERENCED_TABLE_NAME = t.TABLE_NAME) AS referenced
-     FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE()`,
-    [],
-    "query"
+     FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE()`
   ).pipe(
     Effect.map((rows) => {
       const list = Array.isArray(rows)
@@ -161,34 +169,138 @@ const makeSockets = () => {
   return { stream, destroyUnanswered }
 }
 
-/** Opens the pool in the current scope (probing the server) and builds the client around it. */
+/** One node's pool, opened in the current scope (not probed: `make` does that through the routing). */
+const openPool = (node: UrlNode, options: MysqlOptions, causalReads: boolean) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const sockets = makeSockets()
+      const pool = Mysql.createPool({ ...poolOptions(node.url, options), stream: sockets.stream })
+      // Read-your-writes on a Galera cluster: each read waits until this node has applied every
+      // write the cluster had committed when the read arrived (see README "Scaling out").
+      if (causalReads) pool.on("connection", (connection) => connection.query("SET SESSION wsrep_sync_wait = 1"))
+      return { pool, sockets }
+    }).pipe(
+      Effect.tap(OpenResources.opened("mysqlPool")),
+      Effect.tap(Effect.logDebug(`Database pool opened: ${node.name}`))
+    ),
+    ({ pool, sockets }) =>
+      Effect.async<void>((resume) => {
+        pool.end(() => resume(Effect.void))
+        // A connection still waiting for the server would keep `end` waiting (see `makeSockets`).
+        sockets.destroyUnanswered()
+      }).pipe(
+        Effect.zipRight(OpenResources.closed("mysqlPool")),
+        Effect.zipRight(Effect.logDebug(`Database pool closed: ${node.name}`))
+      )
+  ).pipe(Effect.map(({ pool }) => pool))
+
+/**
+ * Codes that say a node cannot serve and that the statement did not run there: it may run on
+ * another node at once. 1047 (`ER_UNKNOWN_COM_ERROR`) is Galera's "not ready for application use".
+ */
+const didNotRun = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "ER_UNKNOWN_COM_ERROR"])
+
+/** Codes that say the connection to a node was lost: a write may or may not have happened. */
+const connectionLost = new Set([
+  "PROTOCOL_CONNECTION_LOST",
+  "ECONNRESET",
+  "EPIPE",
+  "ER_CONNECTION_KILLED",
+  "ER_SERVER_SHUTDOWN"
+])
+
+/** Codes after which the rest of a transaction cannot run: a deadlock victim, or its connection gone. */
+const endsTransaction = (code: string) => code === "ER_LOCK_DEADLOCK" || connectionLost.has(code) || didNotRun.has(code)
+
+/** No node of the cluster serves now (all taken out by the health check). */
+const unavailable = (nodes: ClusterNodes.ClusterNodes) =>
+  new SqlError({
+    cause: Object.assign(new Error("no node of the cluster is in service"), {
+      code: "NODE_UNAVAILABLE",
+      nodes: nodes.status()
+    }),
+    message: "No node of the cluster is in service"
+  })
+
+/** Opens the pools in the current scope (probing the servers) and builds the client around them. */
 export const make = (options: MysqlOptions) =>
   Effect.gen(function*() {
     const where = yield* parseUrl(options.url)
-    const sockets = makeSockets()
-    const pool = yield* Effect.acquireRelease(
-      Effect.sync(() => Mysql.createPool({ ...poolOptions(where.url, options), stream: sockets.stream })).pipe(
-        Effect.tap(OpenResources.opened("mysqlPool")),
-        Effect.tap(Effect.logDebug(`Database pool opened: ${where.target}`))
-      ),
-      (pool) =>
-        Effect.async<void>((resume) => {
-          pool.end(() => resume(Effect.void))
-          // A connection still waiting for the server would keep `end` waiting (see `makeSockets`).
-          sockets.destroyUnanswered()
-        }).pipe(
-          Effect.zipRight(OpenResources.closed("mysqlPool")),
-          Effect.zipRight(Effect.logDebug(`Database pool closed: ${where.target}`))
-        )
+    const cluster = where.nodes.length > 1
+    const settings = { ...ClusterSettings.defaults, ...options.cluster }
+    const pools = yield* Effect.forEach(
+      where.nodes,
+      (node) => openPool(node, options, cluster && settings.reads === "causal")
     )
-    yield* runOn(pool, "SELECT 1", [], "query").pipe(
-      Effect.mapError((error) => connectError(where.target)(error.cause)),
+    const nodes = ClusterNodes.make(
+      where.nodes.map((node) => node.name),
+      Math.min(settings.writer, where.nodes.length) - 1
+    )
+    if (cluster) {
+      yield* ClusterHealth.start(
+        nodes,
+        where.nodes.map((node) => ({ open: () => Mysql.createConnection(connectionOptions(node.url, options)) })),
+        { interval: settings.checkInterval, timeout: connectBound(options) }
+      )
+    }
+
+    /**
+     * Runs `use` on a node `choose` picks, counting it busy meanwhile. On a cluster, a node that
+     * turns out unable to serve is taken out, and the work moves to the next node when it did not
+     * run (or may safely run twice: `rerunnable`, for reads). One server: errors pass as they are.
+     */
+    const onNode = <A>(
+      choose: (tried: ReadonlySet<number>) => number | undefined,
+      use: (pool: Mysql.Pool) => Effect.Effect<A, SqlError>,
+      rerunnable: boolean
+    ) => {
+      const attempt = (tried: ReadonlySet<number>): Effect.Effect<A, SqlError> =>
+        Effect.suspend(() => {
+          const index = choose(tried)
+          if (index === undefined) return Effect.fail(unavailable(nodes))
+          nodes.started(index)
+          return use(pools[index]!).pipe(
+            Effect.ensuring(Effect.sync(() => nodes.ended(index))),
+            Effect.catchAll((error) => {
+              const code = errorCode(error.cause)
+              if (!cluster || !(didNotRun.has(code) || connectionLost.has(code))) return Effect.fail(error)
+              const retry = didNotRun.has(code) || rerunnable
+              return Effect.zipRight(
+                nodes.takeOut(index, reasonFor(code))
+                  ? Effect.logWarning(`cluster node ${nodes.name(index)} taken out of service: ${reasonFor(code)}`)
+                  : Effect.void,
+                retry ? attempt(new Set([...tried, index])) : Effect.fail(error)
+              )
+            })
+          )
+        })
+      return attempt(new Set())
+    }
+
+    const writer = (tried: ReadonlySet<number>) => {
+      const index = nodes.writer()
+      return index === undefined || tried.has(index) ? undefined : index
+    }
+    const reader = (tried: ReadonlySet<number>) => nodes.reader(tried)
+
+    const probe = onNode(writer, (pool) => runOn(pool, "SELECT 1", [], "query"), true).pipe(
+      Effect.mapError((error) =>
+        errorCode(error.cause) === "NODE_UNAVAILABLE"
+          ? new DatabaseConnectError({
+            target: where.target,
+            reason: `no node of the cluster is in service (${
+              nodes.status().map((node) => `${node.name}: ${node.reason}`).join("; ")
+            })`
+          })
+          : connectError(where.target)(error.cause)
+      ),
       Effect.timeoutFail({
         duration: connectBound(options),
         onTimeout: () => new DatabaseConnectError({ target: where.target, reason: connectReasons.ETIMEDOUT ?? "" })
       })
     )
-    const names = makeTableNames(pool)
+    yield* probe
+    const names = makeTableNames((sql) => onNode(writer, (pool) => runOn(pool, sql, [], "query"), true))
     yield* names.load
 
     /** What a statement's writes invalidate; a schema change reloads the table names first. */
@@ -218,24 +330,59 @@ export const make = (options: MysqlOptions) =>
         }
       )
 
-    const getConnection = Effect.async<Mysql.PoolConnection, SqlError>((resume) =>
-      pool.getConnection((cause, connection) => {
-        if (cause === null) OpenResources.markOpened("mysqlConnection")
-        resume(
-          cause === null
-            ? Effect.succeed(connection)
-            : Effect.fail(new SqlError({ cause, message: "Failed to acquire a connection" }))
-        )
-      })
+    /** Reads go to any node in service; anything else (and several statements in one) to the writer. */
+    const reads = (request: Request) =>
+      !request.unprepared && readOnlyShape.test(request.sql) && !lockingRead.test(request.sql)
+
+    const getConnection = (pool: Mysql.Pool) =>
+      Effect.async<Mysql.PoolConnection, SqlError>((resume) =>
+        pool.getConnection((cause, connection) => {
+          if (cause === null) OpenResources.markOpened("mysqlConnection")
+          resume(
+            cause === null
+              ? Effect.succeed(connection)
+              : Effect.fail(new SqlError({ cause, message: "Failed to acquire a connection" }))
+          )
+        })
+      )
+
+    /** A connection of one's own, given back when the scope closes (destroyed when it was lost). */
+    const ownConnection = Effect.acquireRelease(
+      // Nothing runs while a connection is taken: a refusal moves on to the next writer.
+      onNode(writer, getConnection, true),
+      (connection) =>
+        Effect.sync(() => {
+          connection.release()
+          OpenResources.markClosed("mysqlConnection")
+        })
     )
 
-    const driverConnection = (target: Mysql.Pool | Mysql.PoolConnection, streamOn: StreamSource): DriverConnection => ({
+    const driverConnection = (
+      target: Mysql.Pool | Mysql.PoolConnection,
+      streamOn: StreamSource
+    ): DriverConnection => ({
       runner: { _tag: "Async", run: run(target) },
       control: (sql) => Effect.asVoid(runOn(target, sql, [], "query")),
       stream: (sql, params) => streamRows(streamOn, sql, params)
     })
 
-    const readers = options.readers === undefined ? undefined : yield* ReaderPool.makeWith(options.readers, {
+    const shared: DriverConnection = cluster
+      ? {
+        runner: {
+          _tag: "Async",
+          run: (request) =>
+            reads(request)
+              ? onNode(reader, (pool) => run(pool)(request), true)
+              : onNode(writer, (pool) => run(pool)(request), false)
+        },
+        control: (sql) => onNode(writer, (pool) => Effect.asVoid(runOn(pool, sql, [], "query")), false),
+        stream: (sql, params) => streamRows({ own: onNode(reader, getConnection, true) }, sql, params)
+      }
+      : driverConnection(pools[0]!, { own: getConnection(pools[0]!) })
+
+    // Reader workers hold one connection each to one server: on a cluster, reads are spread over
+    // the nodes' pools instead (see README "Scaling out").
+    const readers = options.readers === undefined || cluster ? undefined : yield* ReaderPool.makeWith(options.readers, {
       script: mysqlReaderWorkerScript,
       start: {
         _tag: "Mysql",
@@ -263,21 +410,15 @@ export const make = (options: MysqlOptions) =>
         ["db.namespace", where.database]
       ],
       beginTransaction: "BEGIN",
-      shared: driverConnection(pool, { own: getConnection }),
+      shared,
       connections: {
         _tag: "Pool",
-        reserve: Effect.map(
-          Effect.acquireRelease(getConnection, (connection) =>
-            Effect.sync(() => {
-              connection.release()
-              OpenResources.markClosed("mysqlConnection")
-            })),
-          (connection) => driverConnection(connection, { shared: connection })
-        )
+        reserve: Effect.map(ownConnection, (connection) => driverConnection(connection, { shared: connection }))
       },
       tablesRead: names.reads,
-      // InnoDB rolls back the whole transaction of a deadlock victim.
-      endedTransaction: (error) => errorCode(error.cause) === "ER_LOCK_DEADLOCK",
+      // InnoDB rolls back the whole transaction of a deadlock victim (and of a Galera certification
+      // failure, which reads as one); a lost connection takes its transaction with it.
+      endedTransaction: (error) => endsTransaction(errorCode(error.cause)),
       readOnly: mysqlRules,
       readers: readers === undefined ? undefined : {
         size: readers.size,
@@ -291,7 +432,8 @@ export const make = (options: MysqlOptions) =>
       target: where.target,
       database: where.database,
       poolSize: options.poolSize ?? 10,
-      readers: readers?.size ?? 0
+      readers: readers?.size ?? 0,
+      nodes: Effect.sync(nodes.status)
     })
     // The pool is there for those who look for it (`/metrics`), as on SQLite; only when asked for.
     return readers === undefined ? context : Context.add(context, ReaderPool.ReaderPool, readers)

@@ -18,22 +18,49 @@ export interface ServerOptions {
   readonly dateStrings?: boolean | undefined
 }
 
-/** Where a URL points, safe to show, and its parts; fails for anything that is not a MySQL URL. */
+/** One server of a URL: where it is, and the URL that reaches it alone (with and without the database). */
+export interface UrlNode {
+  /** `host:port`, safe to show. */
+  readonly name: string
+  readonly host: string
+  readonly port: number
+  readonly url: Redacted.Redacted<string>
+  readonly serverUrl: Redacted.Redacted<string>
+}
+
+/**
+ * The hosts of a URL's authority: `host[:port]` separated by commas, brackets around IPv6
+ * addresses (`mysql://u@10.0.0.1:3306,10.0.0.2:3306/db`). The WHATWG parser takes one host only.
+ */
+const hostList = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*@)?([^/?#]*)(.*)$/is
+
+/**
+ * Where a URL points, safe to show, and its parts; fails for anything that is not a MySQL URL.
+ * Several hosts separated by commas name the nodes of a cluster (see `MysqlCluster`); `nodes` has
+ * one entry per host, and `host`, `port`, `url` and `serverUrl` are the first one's.
+ */
 export const parseUrl = (url: Redacted.Redacted<string>) =>
   Effect.suspend(() => {
-    let parsed: URL
-    try {
-      parsed = new URL(Redacted.value(url))
-    } catch {
-      return Effect.fail(
-        new DatabaseConnectError({ target: "the database URL", reason: "it is not a valid URL" })
-      )
+    const invalid = Effect.fail(
+      new DatabaseConnectError({ target: "the database URL", reason: "it is not a valid URL" })
+    )
+    const parts = hostList.exec(Redacted.value(url))
+    const hosts = parts?.[3]?.split(",") ?? []
+    if (parts === null || hosts.length === 0 || hosts.some((host) => host === "")) return invalid
+    const parsed: Array<URL> = []
+    for (const host of hosts) {
+      try {
+        parsed.push(new URL(`${parts[1]}${parts[2] ?? ""}${host}${parts[4]}`))
+      } catch {
+        return invalid
+      }
     }
-    const port = parsed.port === "" ? 3306 : Number(parsed.port)
-    const user = decodeURIComponent(parsed.username)
-    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""))
-    const target = `mysql://${user === "" ? "" : `${user}@`}${parsed.hostname}:${port}/${database}`
-    if (parsed.protocol !== "mysql:" && parsed.protocol !== "mariadb:") {
+    const first = parsed[0]!
+    const user = decodeURIComponent(first.username)
+    const database = decodeURIComponent(first.pathname.replace(/^\//, ""))
+    const names = parsed.map((node) => `${node.hostname}:${node.port === "" ? 3306 : Number(node.port)}`)
+    const target = `mysql://${user === "" ? "" : `${user}@`}${names.join(",")}/${database}`
+    if (first.protocol !== "mysql:" && first.protocol !== "mariadb:") {
       return Effect.fail(
         new DatabaseConnectError({ target: "the database URL", reason: "it must start with mysql:// or mariadb://" })
       )
@@ -48,16 +75,30 @@ export const parseUrl = (url: Redacted.Redacted<string>) =>
         })
       )
     }
-    parsed.protocol = "mysql:"
-    const withoutDatabase = new URL(parsed.href)
-    withoutDatabase.pathname = "/"
+    if (new Set(names).size !== names.length) {
+      return Effect.fail(new DatabaseConnectError({ target, reason: "the URL names the same host twice" }))
+    }
+    const nodes = parsed.map((node, index): UrlNode => {
+      node.protocol = "mysql:"
+      const withoutDatabase = new URL(node.href)
+      withoutDatabase.pathname = "/"
+      return {
+        name: names[index]!,
+        host: node.hostname,
+        port: node.port === "" ? 3306 : Number(node.port),
+        url: Redacted.make(node.href),
+        serverUrl: Redacted.make(withoutDatabase.href)
+      }
+    })
+    const [head] = nodes as [UrlNode, ...Array<UrlNode>]
     return Effect.succeed({
       target,
       database,
-      host: parsed.hostname,
-      port,
-      url: Redacted.make(parsed.href),
-      serverUrl: Redacted.make(withoutDatabase.href)
+      host: head.host,
+      port: head.port,
+      url: head.url,
+      serverUrl: head.serverUrl,
+      nodes
     })
   })
 
@@ -142,7 +183,8 @@ const connected = (connection: Mysql.Connection, options: ServerOptions) =>
 
 /**
  * Runs `use` on one connection to the URL's server, without selecting its database (which may not
- * exist yet), and closes it; failures read as connection errors naming the target.
+ * exist yet), and closes it; failures read as connection errors naming the target. With several
+ * hosts (a cluster), the first that answers is used.
  */
 const onServer = (
   options: ServerOptions,
@@ -152,15 +194,20 @@ const onServer = (
     const where = yield* parseUrl(options.url)
     // mysql2 is an optional peer of dbscope: imported when MySQL is used.
     const { Mysql: mysql2 } = yield* OptionalPackage.load(OptionalPackage.mysql, () => import("./MysqlDriver.js"))
-    yield* Effect.acquireUseRelease(
-      Effect.sync(() => createConnection(mysql2, connectionOptions(where.serverUrl, options))),
-      (connection) =>
-        Effect.mapError(
-          Effect.zipRight(connected(connection, options), use(connection, where.database)),
-          connectError(where.target)
-        ),
-      (connection, exit) => close(connection, exit, options)
-    )
+    const onNode = (node: UrlNode, next: ReadonlyArray<UrlNode>): Effect.Effect<void, unknown> =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => createConnection(mysql2, connectionOptions(node.serverUrl, options))),
+        (connection) =>
+          Effect.matchEffect(connected(connection, options), {
+            // Nothing ran on a node that did not answer: the next one may.
+            onFailure: (cause) => next.length === 0 ? Effect.fail(cause) : Effect.succeed(false),
+            onSuccess: () => Effect.as(use(connection, where.database), true)
+          }),
+        (connection, exit) => close(connection, exit, options)
+      ).pipe(
+        Effect.flatMap((done) => done || next.length === 0 ? Effect.void : onNode(next[0]!, next.slice(1)))
+      )
+    yield* Effect.mapError(onNode(where.nodes[0]!, where.nodes.slice(1)), connectError(where.target))
   })
 
 /**

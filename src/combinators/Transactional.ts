@@ -18,7 +18,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import { CommitError } from "../client/core/StatementObserver.js"
-import { driverCode, isTransientCode, reasonFor } from "../client/DatabaseError.js"
+import { driverCode, isOutcomeUnknownCode, isTransientCode, reasonFor } from "../client/DatabaseError.js"
 
 /** The transaction's COMMIT failed; it was rolled back, so none of its writes are in the database. */
 export class CommitFailed extends Data.TaggedError("CommitFailed")<{
@@ -26,12 +26,23 @@ export class CommitFailed extends Data.TaggedError("CommitFailed")<{
   readonly code: string
   readonly cause: SqlError
 }> {
-  /** Whether the same transaction may succeed if run again (the database was locked). */
+  /** Whether the same transaction may succeed if run again (the database was locked, a node went away). */
   get transient(): boolean {
     return isTransientCode(this.code)
   }
+  /**
+   * Whether the COMMIT may have taken effect after all: the connection was lost while it was on
+   * its way. Running the transaction again is safe only when it cannot apply twice (a key of its own).
+   */
+  get outcomeUnknown(): boolean {
+    return isOutcomeUnknownCode(this.code)
+  }
   override get message() {
-    return `the transaction could not be committed and was rolled back: ${reasonFor(this.code)}`
+    return this.outcomeUnknown
+      ? `the connection was lost during COMMIT: the transaction may or may not have been committed (${
+        reasonFor(this.code)
+      })`
+      : `the transaction could not be committed and was rolled back: ${reasonFor(this.code)}`
   }
 }
 

@@ -376,7 +376,10 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
 
     const rollback = (on: DriverConnection, state: TransactionState) =>
       // Nothing is left to roll back after the database ended the transaction itself.
-      state.lost !== undefined ? Effect.ignore(control(on, "ROLLBACK")) : Effect.orDie(control(on, "ROLLBACK"))
+      state.lost !== undefined
+        ? Effect.ignore(control(on, "ROLLBACK"))
+        // A connection lost meanwhile took its transaction with it.
+        : Effect.orDie(Effect.catchIf(control(on, "ROLLBACK"), driver.endedTransaction, () => Effect.void))
 
     /** The outermost transaction: a connection of its own, `BEGIN`, then COMMIT or ROLLBACK. */
     const topLevel = <A, E, R>(

@@ -1,0 +1,132 @@
+/**
+ * dbscope on a real 3-node Galera cluster (the URL names every node): reads spread over the nodes
+ * and writes through one, a read after a write sees it whichever node serves it, certification
+ * conflicts between two nodes retried to success with no lost update, the writer killed in the
+ * middle of acknowledged writes with none lost or doubled, and every connection closed on every
+ * node afterwards.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, describe, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Mysql from "mysql2"
+import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
+import * as ClusterTrials from "../../src/cluster/ClusterTrials.js"
+import * as GaleraCluster from "../../src/cluster/GaleraCluster.js"
+import * as OpenResources from "../../src/OpenResources.js"
+import { clusterAvailable, clusterDatabase, clusterSettings } from "../support/Cluster.js"
+
+/** Connections to `database` on each node, as the node itself counts them. */
+const connectionsPerNode = (url: Redacted.Redacted<string>) =>
+  Effect.flatMap(
+    MysqlDatabase.parseUrl(url),
+    (where) =>
+      Effect.forEach(where.nodes, (node) =>
+        Effect.async<number, Error>((resume) => {
+          const connection = Mysql.createConnection({ uri: Redacted.value(node.serverUrl) })
+          connection.query<Array<Mysql.RowDataPacket>>(
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+            [where.database],
+            (error, rows) => {
+              connection.destroy()
+              resume(error === null ? Effect.succeed(Number(rows[0]?.n)) : Effect.fail(error))
+            }
+          )
+        }))
+  )
+
+/** Until every node's count of our connections is zero (a closed connection leaves the list in a moment). */
+const noConnectionsLeft = (url: Redacted.Redacted<string>) =>
+  connectionsPerNode(url).pipe(
+    Effect.filterOrFail((counts) => counts.every((n) => n === 0), (counts) => new Error(`still open: ${counts}`)),
+    Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds")))
+  )
+
+const client = (url: Redacted.Redacted<string>, cluster: MysqlDatabase.MysqlOptions["cluster"] = {}) =>
+  Layer.fresh(ClusterTrials.clusterLayer(url, { checkInterval: Duration.millis(250), ...cluster }))
+
+describe.skipIf(!clusterAvailable)("dbscope on a Galera cluster", { timeout: 120_000 }, () => {
+  it.scopedLive("reads are spread over every node, writes go through one, and a read after a write sees it", () =>
+    Effect.gen(function*() {
+      const url = yield* clusterDatabase
+      const before = yield* OpenResources.snapshot
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const database = yield* MysqlDatabase.MysqlDatabase
+        assert.deepStrictEqual((yield* database.nodes).map((node) => [node.inService, node.writer]), [
+          [true, true],
+          [true, false],
+          [true, false]
+        ])
+        yield* sql`CREATE TABLE notes (id INT AUTO_INCREMENT PRIMARY KEY, written_on INT NOT NULL)`
+        const readPorts = new Set<number>()
+        for (let written = 1; written <= 40; written++) {
+          yield* sql`INSERT INTO notes (written_on) VALUES (@@port)`
+          // Two reads at once right after the write: each may be served by any node.
+          const reads = yield* Effect.all(
+            [
+              sql<{ n: number; port: number }>`SELECT COUNT(*) AS n, @@port AS port FROM notes`,
+              sql<{ n: number; port: number }>`SELECT COUNT(*) AS n, @@port AS port FROM notes`
+            ],
+            { concurrency: "unbounded" }
+          )
+          for (const [row] of reads) {
+            assert.strictEqual(Number(row!.n), written, `a read on port ${row!.port} missed a write`)
+            readPorts.add(Number(row!.port))
+          }
+        }
+        const writers = yield* sql<{ port: number }>`SELECT DISTINCT written_on AS port FROM notes`
+        assert.deepStrictEqual(writers.map((row) => row.port), [clusterSettings.sqlPortBase + 1])
+        assert.isAtLeast(readPorts.size, 2, `reads went to ${[...readPorts]}`)
+      }).pipe(Effect.provide(client(url)))
+      assert.deepStrictEqual(yield* OpenResources.snapshot, before)
+      yield* noConnectionsLeft(url)
+    }))
+
+  it.scopedLive("two writers on two nodes on the same rows: conflicts retried to success, no lost update", () =>
+    Effect.gen(function*() {
+      const url = yield* clusterDatabase
+      yield* Effect.provide(ClusterTrials.createTables, client(url))
+      const storm = yield* ClusterTrials.conflictStorm(client(url, { writer: 1 }), client(url, { writer: 2 }), {
+        duration: Duration.seconds(30),
+        rows: 10,
+        untilConflicts: 3
+      })
+      assert.isAtLeast(storm.retried, 3, JSON.stringify(storm))
+      assert.strictEqual(storm.failed, 0)
+      assert.isAbove(storm.commits[0], 0)
+      assert.isAbove(storm.commits[1], 0)
+      assert.strictEqual(storm.lostUpdates, 0, JSON.stringify(storm))
+      assert.strictEqual(storm.rowIncrements, storm.expectedRowIncrements)
+      yield* noConnectionsLeft(url)
+    }))
+
+  it.scopedLive("the writer killed mid-write: writes fail over, none acknowledged is lost or doubled, it rejoins", () =>
+    Effect.gen(function*() {
+      const url = yield* clusterDatabase
+      const nodeLayers = yield* ClusterTrials.nodeLayers(url)
+      yield* Effect.provide(ClusterTrials.createTables, client(url))
+      // Node 3 takes the writes here, so the other tests' clients (writing through node 1) keep theirs.
+      const result = yield* ClusterTrials.killTrial({
+        trial: "test",
+        kill: (node) => GaleraCluster.kill(clusterSettings, node),
+        restart: (node) => GaleraCluster.restart(clusterSettings, node),
+        nodeLayers,
+        before: Duration.seconds(1),
+        after: Duration.seconds(5)
+      }).pipe(Effect.provide(client(url, { writer: 3 })))
+      assert.strictEqual(result.killed, 3)
+      assert.isAbove(result.acknowledged, 0)
+      assert.strictEqual(result.lost, 0, JSON.stringify(result))
+      assert.strictEqual(result.duplicated, 0, JSON.stringify(result))
+      assert.isDefined(result.recoveredMs, `no write succeeded after the kill: ${JSON.stringify(result)}`)
+      assert.strictEqual(new Set(result.rowsPerNode).size, 1, `the nodes disagree: ${result.rowsPerNode}`)
+      yield* noConnectionsLeft(url)
+    }).pipe(
+      // Whatever happened, the cluster is whole again for the next test.
+      Effect.ensuring(Effect.orDie(GaleraCluster.restart(clusterSettings, 3)))
+    ))
+})
