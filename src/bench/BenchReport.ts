@@ -7,7 +7,16 @@
 import * as Schema from "effect/Schema"
 
 /** The benchmark suites, in the order `dbscope bench` runs them. */
-export const suiteNames = ["import", "concurrency", "seed", "streams", "combinators", "mysql", "serve"] as const
+export const suiteNames = [
+  "import",
+  "concurrency",
+  "seed",
+  "streams",
+  "combinators",
+  "mysql",
+  "serve",
+  "cluster"
+] as const
 
 export const SuiteName = Schema.Literal(...suiteNames)
 export type SuiteName = typeof SuiteName.Type
@@ -36,7 +45,8 @@ export const Comparison = Schema.Struct({
   against: Schema.String,
   /** Its figure, in `unit`. */
   baseline: Schema.Number,
-  unit: Schema.Literal("ms", "MB", "per s"),
+  /** `count`: things that happened (writes lost, updates lost), where the goal is usually none. */
+  unit: Schema.Literal("ms", "MB", "per s", "count"),
   /** The ratio exactly as the summary prints it; null where the summary gives the two figures only. */
   ratio: Schema.NullOr(Schema.Number),
   /** Which way the ratio favours dbscope ("higher": baseline time / dbscope time; "lower": the inverse). */
@@ -116,8 +126,9 @@ export const judgedAt = (rows: number) => (comparison: Comparison): Comparison =
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US")
 
-/** A figure in its unit: times from µs to s, megabytes, rates. */
+/** A figure in its unit: times from µs to s, megabytes, rates, counts. */
 export const figure = (value: number, unit: Comparison["unit"]): string => {
+  if (unit === "count") return int(value)
   if (unit === "MB") return `${value.toFixed(1)} MB`
   if (unit === "per s") return `${int(value)}/s`
   if (value > 0 && value < 1) return `${(value * 1000).toFixed(value < 0.01 ? 2 : 1)} µs`
@@ -127,7 +138,8 @@ export const figure = (value: number, unit: Comparison["unit"]): string => {
 const goalText = (comparison: Comparison) => {
   const { goal, unit } = comparison
   if (goal === undefined) return ""
-  return goal.of === "ratio" ? `${goal.op} ${goal.value}` : `${goal.op} ${goal.value} ${unit === "per s" ? "/s" : unit}`
+  if (goal.of === "ratio" || unit === "count") return `${goal.op} ${goal.value}`
+  return `${goal.op} ${goal.value} ${unit === "per s" ? "/s" : unit}`
 }
 
 /** `ok`, `MISSED`, or `n/a` for a goal the run had too few rows for; nothing without a goal. */

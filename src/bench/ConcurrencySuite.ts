@@ -14,7 +14,7 @@ import { sampleCsv } from "../BundledData.js"
 import * as SqliteDatabase from "../client/SqliteDatabase.js"
 import * as SqlitePool from "../client/SqlitePool.js"
 import { fetchUsers } from "../users/ConcurrentFetch.js"
-import { Dashboard } from "../users/Dashboard.js"
+import { Dashboard, type DashboardReport } from "../users/Dashboard.js"
 import { setup } from "../users/Setup.js"
 import { UserRepo } from "../users/UserRepo.js"
 import { buildUsers, columns, dbscopeLayer } from "./BenchDatabase.js"
@@ -64,6 +64,10 @@ const openBoth = (filename: string, startups: Array<number>) =>
 export const pairCount = (result: Effect.Effect.Success<ReturnType<typeof fetchUsers>>) =>
   result.allUsers.value.length + result.olderUsers.value.length
 
+/** What a dashboard counted, for `alternate` to check that every contender saw the same rows. */
+export const dashboardCount = (report: DashboardReport) =>
+  report.summary.users + report.usersOver40 + report.ageBands.length + report.topDomains.length
+
 /** The seed's pair as a user without dbscope writes it: `@effect/sql-sqlite-node` and `Effect.all`. */
 const sqliteNodePair = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -79,10 +83,7 @@ const bigPhase = (file: string, startups: Array<number>, reps: { dashboard: numb
     const dashboard = yield* Effect.scoped(Effect.gen(function*() {
       const { pool, single } = yield* openBoth(file, startups)
       const report = (concurrent: boolean) =>
-        timed(
-          Effect.flatMap(Dashboard, (dashboard) => dashboard.report({ concurrent })),
-          (report) => report.summary.users + report.usersOver40 + report.ageBands.length + report.topDomains.length
-        )
+        timed(Effect.flatMap(Dashboard, (dashboard) => dashboard.report({ concurrent })), dashboardCount)
       return yield* withOthersLoad(alternate("dashboard", reps.dashboard, [
         { name: "pool, concurrent", run: Effect.provide(report(true), pool) },
         { name: "pool, sequential", run: Effect.provide(report(false), pool) },

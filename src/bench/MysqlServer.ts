@@ -75,17 +75,18 @@ export const serverAbsent = (server: Redacted.Redacted<string>) =>
   })
 
 /**
- * A fresh database `dbscope_bench_<pid>` on `server` for the suite's scope, created with
+ * A fresh database `<prefix>_<pid>` (`dbscope_bench_<pid>` by default) on `server` for the suite's scope, created with
  * `MysqlDatabase.createDatabase` and dropped with `MysqlDatabase.dropDatabase` (`DROP DATABASE IF
  * EXISTS` on a connection without a database) when the scope closes, after every pool opened in it
  * has closed: on success, failure or interruption. A database of that name that exists already was
- * not made by this run: the suite stops rather than touch it.
+ * not made by this run: the suite stops rather than touch it. `server` may name several hosts (a
+ * cluster, `mysql://root@h1,h2,h3`): the check runs on the first, the rest on the first that answers.
  */
-export const scratchDatabase = (server: Redacted.Redacted<string>) =>
+export const scratchDatabase = (server: Redacted.Redacted<string>, prefix = "dbscope_bench") =>
   Effect.acquireRelease(
     Effect.gen(function*() {
       // A name this module makes (letters, digits and _ only), so it is safe to quote into DDL.
-      const name = `dbscope_bench_${process.pid}`
+      const name = `${prefix}_${process.pid}`
       const url = Redacted.make(`${Redacted.value(server)}/${name}`)
       const { serverUrl } = yield* MysqlDatabase.parseUrl(url)
       const found = yield* onServer(
@@ -114,7 +115,7 @@ export const clockTicks = Effect.map(Effect.either(runProcess("getconf", ["CLK_T
 })
 
 /** CPU time (ms) process `pid` has used so far, from /proc/<pid>/stat; undefined if it cannot be read. */
-const processCpu = (pid: number, ticksPerSecond: number): number | undefined => {
+export const processCpu = (pid: number, ticksPerSecond: number): number | undefined => {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
     // After "pid (name) ": state is field 3; utime and stime are fields 14 and 15, in clock ticks.

@@ -19,6 +19,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import { suiteNames, SuiteOutcome } from "./BenchReport.js"
+import * as ClusterSuite from "./ClusterSuite.js"
 import * as CombinatorsSuite from "./CombinatorsSuite.js"
 import * as ConcurrencySuite from "./ConcurrencySuite.js"
 import * as ImportSuite from "./ImportSuite.js"
@@ -37,7 +38,8 @@ const suites: ReadonlyArray<Suite> = [
   StreamsSuite.suite,
   CombinatorsSuite.suite,
   MysqlSuite.suite,
-  ServeSuite.suite
+  ServeSuite.suite,
+  ClusterSuite.suite
 ]
 
 /** What the command line asks for. */

@@ -169,15 +169,21 @@ const makeSockets = () => {
   return { stream, destroyUnanswered }
 }
 
+/**
+ * What each connection to a cluster node is told first, for read-your-writes (`causal`): each
+ * read waits until its node has applied every write the cluster had committed when it arrived.
+ */
+const clusterSession = (causalReads: boolean): ReadonlyArray<string> =>
+  causalReads ? ["SET SESSION wsrep_sync_wait = 1"] : []
+
 /** One node's pool, opened in the current scope (not probed: `make` does that through the routing). */
-const openPool = (node: UrlNode, options: MysqlOptions, causalReads: boolean) =>
+const openPool = (node: UrlNode, options: MysqlOptions, session: ReadonlyArray<string>) =>
   Effect.acquireRelease(
     Effect.sync(() => {
       const sockets = makeSockets()
       const pool = Mysql.createPool({ ...poolOptions(node.url, options), stream: sockets.stream })
-      // Read-your-writes on a Galera cluster: each read waits until this node has applied every
-      // write the cluster had committed when the read arrived (see README "Scaling out").
-      if (causalReads) pool.on("connection", (connection) => connection.query("SET SESSION wsrep_sync_wait = 1"))
+      // A server without Galera refuses `wsrep_sync_wait`: its connections simply go without.
+      pool.on("connection", (connection) => session.forEach((sql) => connection.query(sql, () => undefined)))
       return { pool, sockets }
     }).pipe(
       Effect.tap(OpenResources.opened("mysqlPool")),
@@ -230,7 +236,7 @@ export const make = (options: MysqlOptions) =>
     const settings = { ...ClusterSettings.defaults, ...options.cluster }
     const pools = yield* Effect.forEach(
       where.nodes,
-      (node) => openPool(node, options, cluster && settings.reads === "causal")
+      (node) => openPool(node, options, cluster ? clusterSession(settings.reads === "causal") : [])
     )
     const nodes = ClusterNodes.make(
       where.nodes.map((node) => node.name),

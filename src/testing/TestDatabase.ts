@@ -62,10 +62,16 @@ export const mysqlServer: Config.Config<string> = Config.string("DBSCOPE_TEST_MY
  * with `UserRepo`; dropped when the layer is released.
  */
 export const layerMysql = (
-  options: Omit<TestDatabaseOptions, "connection"> & Pick<MysqlDatabase.MysqlOptions, "poolSize" | "readers"> = {}
+  options:
+    & Omit<TestDatabaseOptions, "connection">
+    & Pick<MysqlDatabase.MysqlOptions, "poolSize" | "readers" | "cluster">
+    & {
+      /** The server, without a database (default `mysqlServer`); several hosts for a cluster. */
+      readonly server?: string | undefined
+    } = {}
 ) =>
   Layer.unwrapScoped(Effect.gen(function*() {
-    const server = yield* Effect.orDie(mysqlServer)
+    const server = options.server ?? (yield* Effect.orDie(mysqlServer))
     const name = `dbscope_test_${crypto.randomBytes(6).toString("hex")}`
     const url = Redacted.make(`${server.replace(/\/+$/, "")}/${name}`)
     yield* Effect.acquireRelease(
@@ -73,7 +79,14 @@ export const layerMysql = (
       () => Effect.orDie(MysqlDatabase.dropDatabase({ url }))
     )
     return usersOnConnection(options).pipe(
-      Layer.provideMerge(MysqlDatabase.layer({ url, poolSize: options.poolSize ?? 4, readers: options.readers }))
+      Layer.provideMerge(
+        MysqlDatabase.layer({
+          url,
+          poolSize: options.poolSize ?? 4,
+          readers: options.readers,
+          cluster: options.cluster
+        })
+      )
     )
   }))
 

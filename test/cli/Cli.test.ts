@@ -13,6 +13,7 @@ import * as path from "node:path"
 import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
 import { tempDirectory } from "../../src/testing/TestDatabase.js"
 import { mysqlAvailable, mysqlServer } from "../support/Backends.js"
+import { clusterAvailable, clusterDatabase } from "../support/Cluster.js"
 import { runCli, runProcess, type RunResult } from "../support/RunCli.js"
 
 const dbscope = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
@@ -436,6 +437,10 @@ describe("dbscope CLI", slow, () => {
     }))
 })
 
+/** Users as JSON, without the time each was stored (which differs between two databases). */
+const withoutTimes = (json: string) =>
+  (JSON.parse(json) as Array<Record<string, unknown>>).map(({ created_at: _, ...user }) => user)
+
 describe.skipIf(!mysqlAvailable)("dbscope CLI on MySQL/MariaDB", slow, () => {
   const server = mysqlServer.replace(/\/+$/, "")
 
@@ -444,9 +449,6 @@ describe.skipIf(!mysqlAvailable)("dbscope CLI on MySQL/MariaDB", slow, () => {
     Effect.sync(() => `${server}/dbscope_cli_${crypto.randomBytes(6).toString("hex")}`),
     (url) => Effect.orDie(MysqlDatabase.dropDatabase({ url: Redacted.make(url) }))
   )
-
-  const withoutTimes = (json: string) =>
-    (JSON.parse(json) as Array<Record<string, unknown>>).map(({ created_at: _, ...user }) => user)
 
   it.scoped(
     "setup --url creates the database; the commands print what they print on SQLite",
@@ -551,5 +553,51 @@ describe.skipIf(!mysqlAvailable)("dbscope CLI on MySQL/MariaDB", slow, () => {
         assert.strictEqual(result.code, 1, args.join(" "))
         assertOneLine(result, "users.age holds a value that is not an integer from 0 to 150 (200 in user_id 4)")
       }
+    }))
+})
+
+describe.skipIf(!clusterAvailable)("dbscope CLI on a Galera cluster (every node in the URL)", slow, () => {
+  it.scoped("setup and every read command print what they print on SQLite", () =>
+    Effect.gen(function*() {
+      const url = Redacted.value(yield* clusterDatabase)
+      const setup = yield* dbscope(["--url", url, "setup"])
+      assert.strictEqual(setup.code, 0, setup.stderr)
+      assert.include(setup.stdout, "1000 inserted, 0 skipped")
+      const db = yield* sampleDatabase
+      for (
+        const args of [
+          ["count"],
+          ["average-age"],
+          ["dashboard"],
+          ["paginate", "--page-size", "300"],
+          ["batches", "--batch-size", "400"],
+          ["query", "--param", "30", "SELECT COUNT(*) AS n FROM users WHERE age < ?"]
+        ]
+      ) {
+        const [onCluster, onSqlite] = yield* Effect.all([
+          dbscope(["--url", url, ...args]),
+          dbscope(["--db", db, ...args])
+        ], { concurrency: 2 })
+        assert.strictEqual(onCluster.code, 0, onCluster.stderr)
+        // The dashboard's last line says how its queries ran and how long they took.
+        const figures = (stdout: string) => args[0] === "dashboard" ? stdout.trim().split("\n").slice(0, -1) : stdout
+        assert.deepStrictEqual(figures(onCluster.stdout), figures(onSqlite.stdout), args.join(" "))
+      }
+      const [older, olderOnSqlite] = yield* Effect.all([
+        dbscope(["--url", url, "users", "--older-than", "40", "--json"]),
+        dbscope(["--db", db, "users", "--older-than", "40", "--json"])
+      ], { concurrency: 2 })
+      assert.deepStrictEqual(withoutTimes(older.stdout), withoutTimes(olderOnSqlite.stdout))
+      const [concurrent, stream] = yield* Effect.all([
+        dbscope(["--url", url, "concurrent", "--json"]),
+        dbscope(["--url", url, "stream", "--limit", "3", "--json"])
+      ], { concurrency: 2 })
+      const pair = JSON.parse(concurrent.stdout) as { allUsers: Array<unknown>; olderUsers: Array<unknown> }
+      assert.deepStrictEqual([pair.allUsers.length, pair.olderUsers.length], [1000, 707])
+      assert.deepStrictEqual(
+        stream.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { user_id: number }).user_id),
+        [1, 2, 3],
+        "ids count up by one, as on one server"
+      )
     }))
 })

@@ -31,14 +31,15 @@ import * as SqlitePool from "../../src/client/SqlitePool.js"
 import * as OpenResources from "../../src/OpenResources.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { mysqlAvailable, mysqlServer } from "../support/Backends.js"
+import { clusterAvailable, clusterServer } from "../support/Cluster.js"
 
 type Client = SqlClient.SqlClient | Reactivity.Reactivity
 
 /** A fresh, empty MySQL database of its own, dropped when the layer is released. */
-const mysqlLayer = (options: Omit<MysqlDatabase.MysqlOptions, "url">) =>
+const mysqlLayer = (options: Omit<MysqlDatabase.MysqlOptions, "url">, server = mysqlServer) =>
   Layer.unwrapScoped(Effect.gen(function*() {
     const url = Redacted.make(
-      `${mysqlServer.replace(/\/+$/, "")}/dbscope_conf_${crypto.randomBytes(6).toString("hex")}`
+      `${server.replace(/\/+$/, "")}/dbscope_conf_${crypto.randomBytes(6).toString("hex")}`
     )
     yield* Effect.acquireRelease(
       MysqlDatabase.createDatabase({ url }),
@@ -79,6 +80,12 @@ const backends: ReadonlyArray<Backend> = [
     dialect: "mysql",
     available: mysqlAvailable,
     layer: (options) => mysqlLayer({ ...options, readers: { size: 2, mainThreadBelow: 0 } })
+  },
+  {
+    name: "MysqlDatabase on a Galera cluster",
+    dialect: "mysql",
+    available: clusterAvailable,
+    layer: (options) => mysqlLayer(options, clusterServer)
   }
 ]
 
@@ -220,12 +227,14 @@ for (const backend of backends) {
           const repo = yield* Model.makeRepository(Item, { tableName: "items", spanPrefix: "Items", idColumn: "id" })
           const first = yield* repo.insert(Item.insert.make({ name: "a", qty: 1 }))
           const second = yield* repo.insert(Item.insert.make({ name: "b", qty: 2 }))
-          assert.deepStrictEqual([first.id, first.name, second.id], [1, "a", 2])
-          const updated = yield* repo.update(Item.update.make({ id: 2, name: "b2", qty: 20 }))
-          assert.deepStrictEqual([updated.id, updated.name, updated.qty], [2, "b2", 20])
-          assert.strictEqual(Option.getOrThrow(yield* repo.findById(1)).name, "a")
-          yield* repo.delete(1)
-          assert.isTrue(Option.isNone(yield* repo.findById(1)))
+          // Ids count up by one on one server, by the cluster's size on Galera (its auto-increment control).
+          assert.strictEqual(first.name, "a")
+          assert.isAbove(second.id, first.id)
+          const updated = yield* repo.update(Item.update.make({ id: second.id, name: "b2", qty: 20 }))
+          assert.deepStrictEqual([updated.id, updated.name, updated.qty], [second.id, "b2", 20])
+          assert.strictEqual(Option.getOrThrow(yield* repo.findById(first.id)).name, "a")
+          yield* repo.delete(first.id)
+          assert.isTrue(Option.isNone(yield* repo.findById(first.id)))
         }))
 
       it.scoped("Model.makeDataLoaders: batched inserts give back their rows; lookups batch too", () =>
@@ -243,9 +252,12 @@ for (const backend of backends) {
             { concurrency: "unbounded" }
           )
           assert.deepStrictEqual(inserted.map((item) => item.name).sort(), ["a", "b", "c"])
-          assert.deepStrictEqual(inserted.map((item) => item.id).sort(), [1, 2, 3])
-          const found = yield* Effect.all([loaders.findById(1), loaders.findById(3)], { concurrency: "unbounded" })
-          assert.deepStrictEqual(found.map((item) => Option.getOrThrow(item).id), [1, 3])
+          const ids = inserted.map((item) => item.id).sort((a, b) => a - b)
+          assert.strictEqual(new Set(ids).size, 3)
+          const found = yield* Effect.all([loaders.findById(ids[0]!), loaders.findById(ids[2]!)], {
+            concurrency: "unbounded"
+          })
+          assert.deepStrictEqual(found.map((item) => Option.getOrThrow(item).id), [ids[0], ids[2]])
         })))
 
       it.effect("a stream is lazy: it reads rows as they are pulled and closes its cursor when stopped", () =>

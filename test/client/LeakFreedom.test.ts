@@ -30,9 +30,15 @@ import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { UserRepo } from "../../src/users/UserRepo.js"
 import { streamUsers } from "../../src/users/UserStream.js"
 import { mysqlAvailable } from "../support/Backends.js"
+import { clusterAvailable, clusterServer, noConnectionsLeft } from "../support/Cluster.js"
 
 const soak = process.env.DBSCOPE_SOAK === "1"
-const runs = { single: soak ? 10_000 : 500, pooled: soak ? 1_000 : 100, mysql: soak ? 1_000 : 100 }
+const runs = {
+  single: soak ? 10_000 : 500,
+  pooled: soak ? 1_000 : 100,
+  mysql: soak ? 1_000 : 100,
+  cluster: soak ? 1_000 : 50
+}
 
 type Fault = "fail" | "die" | "interrupt"
 
@@ -188,13 +194,18 @@ const sqliteBackend: Backend<SqliteDatabase.SqliteDatabase> = {
   wait: schedulerTurns
 }
 
-const mysqlBackend: Backend<SqlClient.SqlClient> = {
-  // A pool of its own on the same database, opened and closed around the op.
-  own: Effect.gen(function*() {
+/** The URL of the database the client in context uses, on `server`. */
+const databaseUrl = (server: string) =>
+  Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const [row] = yield* Effect.orDie(sql<{ readonly name: string }>`SELECT DATABASE() AS name`)
-    const server = yield* Effect.orDie(TestDatabase.mysqlServer)
-    const url = Redacted.make(`${server.replace(/\/+$/, "")}/${row?.name ?? ""}`)
+    return Redacted.make(`${server.replace(/\/+$/, "")}/${row?.name ?? ""}`)
+  })
+
+const mysqlBackend = (server?: string): Backend<SqlClient.SqlClient> => ({
+  // A pool of its own on the same database, opened and closed around the op.
+  own: Effect.gen(function*() {
+    const url = yield* databaseUrl(server ?? (yield* Effect.orDie(TestDatabase.mysqlServer)))
     return (effect) => Effect.provide(effect, MysqlDatabase.layer({ url, poolSize: 1 }))
   }),
   // The server is shared with other test files: dbscope's counts of open transactions and of
@@ -202,7 +213,7 @@ const mysqlBackend: Backend<SqlClient.SqlClient> = {
   inTransaction: Effect.succeed(false),
   // Each statement is a round trip to the server: a step is half a millisecond.
   wait: (steps) => Effect.sleep(`${steps / 2} millis`)
-}
+})
 
 /** Runs `count` random programs on `database` (with a query cache); prints what it ran. */
 const leakProperty = <R>(
@@ -251,7 +262,28 @@ describe("leak-freedom", () => {
 
   it.scopedLive.skipIf(!mysqlAvailable)(
     property("MySQL/MariaDB", runs.mysql),
-    () => leakProperty("MySQL", TestDatabase.layerMysql({ sample: true }), mysqlBackend, runs.mysql),
+    () => leakProperty("MySQL", TestDatabase.layerMysql({ sample: true }), mysqlBackend(), runs.mysql),
+    timeout
+  )
+
+  it.scopedLive.skipIf(!clusterAvailable)(
+    `${property("a 3-node Galera cluster", runs.cluster)}, and no connection stays open on any node`,
+    () =>
+      Effect.gen(function*() {
+        const database = TestDatabase.layerMysql({ sample: true, server: clusterServer })
+        // The database's URL, read while it exists; every node's own count of connections after.
+        const url = yield* Effect.scoped(Effect.gen(function*() {
+          const context = yield* Layer.build(database)
+          yield* leakProperty(
+            "Galera cluster",
+            Layer.succeedContext(context),
+            mysqlBackend(clusterServer),
+            runs.cluster
+          )
+          return yield* Effect.provide(databaseUrl(clusterServer), context)
+        }))
+        yield* noConnectionsLeft(url)
+      }),
     timeout
   )
 

@@ -10,40 +10,12 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
-import * as Mysql from "mysql2"
+import type * as Redacted from "effect/Redacted"
 import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
 import * as ClusterTrials from "../../src/cluster/ClusterTrials.js"
 import * as GaleraCluster from "../../src/cluster/GaleraCluster.js"
 import * as OpenResources from "../../src/OpenResources.js"
-import { clusterAvailable, clusterDatabase, clusterSettings } from "../support/Cluster.js"
-
-/** Connections to `database` on each node, as the node itself counts them. */
-const connectionsPerNode = (url: Redacted.Redacted<string>) =>
-  Effect.flatMap(
-    MysqlDatabase.parseUrl(url),
-    (where) =>
-      Effect.forEach(where.nodes, (node) =>
-        Effect.async<number, Error>((resume) => {
-          const connection = Mysql.createConnection({ uri: Redacted.value(node.serverUrl) })
-          connection.query<Array<Mysql.RowDataPacket>>(
-            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
-            [where.database],
-            (error, rows) => {
-              connection.destroy()
-              resume(error === null ? Effect.succeed(Number(rows[0]?.n)) : Effect.fail(error))
-            }
-          )
-        }))
-  )
-
-/** Until every node's count of our connections is zero (a closed connection leaves the list in a moment). */
-const noConnectionsLeft = (url: Redacted.Redacted<string>) =>
-  connectionsPerNode(url).pipe(
-    Effect.filterOrFail((counts) => counts.every((n) => n === 0), (counts) => new Error(`still open: ${counts}`)),
-    Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds")))
-  )
+import { clusterAvailable, clusterDatabase, clusterSettings, noConnectionsLeft } from "../support/Cluster.js"
 
 const client = (url: Redacted.Redacted<string>, cluster: MysqlDatabase.MysqlOptions["cluster"] = {}) =>
   Layer.fresh(ClusterTrials.clusterLayer(url, { checkInterval: Duration.millis(250), ...cluster }))

@@ -12,6 +12,7 @@ import type { ReadOnlyGate } from "../../src/client/core/ReadOnlyGate.js"
 import type { PreparedQueries } from "../../src/client/PreparedQueries.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import type { UserRepo } from "../../src/users/UserRepo.js"
+import { clusterAvailable, clusterServer } from "./Cluster.js"
 
 export const mysqlServer = process.env.DBSCOPE_TEST_MYSQL ?? "mysql://root@127.0.0.1:3306"
 
@@ -38,7 +39,7 @@ export type Common = UserRepo | SqlClient.SqlClient | PreparedQueries | ReadOnly
 
 /** A backend: its name, and a fresh migrated database with `UserRepo` (and the sample, if asked). */
 export interface Backend {
-  readonly name: "sqlite" | "mysql" | "mysql with reader workers"
+  readonly name: "sqlite" | "mysql" | "mysql with reader workers" | "mysql cluster"
   readonly available: boolean
   readonly layer: (options?: { readonly sample?: boolean }) => Layer.Layer<Common, unknown>
 }
@@ -51,5 +52,11 @@ export const backends: ReadonlyArray<Backend> = [
     available: mysqlAvailable,
     // Every read goes to a worker (no main-thread shortcut), so the suite exercises them.
     layer: (options = {}) => TestDatabase.layerMysql({ ...options, readers: { size: 2, mainThreadBelow: 0 } })
+  },
+  {
+    // Every node of the local Galera cluster in one URL: reads spread, writes through node 1.
+    name: "mysql cluster",
+    available: clusterAvailable,
+    layer: (options = {}) => TestDatabase.layerMysql({ ...options, server: clusterServer })
   }
 ]

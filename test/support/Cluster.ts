@@ -7,6 +7,8 @@
  */
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Mysql from "mysql2"
 import * as crypto from "node:crypto"
 import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
 import * as GaleraCluster from "../../src/cluster/GaleraCluster.js"
@@ -38,3 +40,29 @@ export const clusterDatabase = Effect.gen(function*() {
   )
   return url
 })
+
+/** Connections to `database` on each node, as the node itself counts them. */
+export const connectionsPerNode = (url: Redacted.Redacted<string>) =>
+  Effect.flatMap(
+    MysqlDatabase.parseUrl(url),
+    (where) =>
+      Effect.forEach(where.nodes, (node) =>
+        Effect.async<number, Error>((resume) => {
+          const connection = Mysql.createConnection({ uri: Redacted.value(node.serverUrl) })
+          connection.query<Array<Mysql.RowDataPacket>>(
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+            [where.database],
+            (error, rows) => {
+              connection.destroy()
+              resume(error === null ? Effect.succeed(Number(rows[0]?.n)) : Effect.fail(error))
+            }
+          )
+        }))
+  )
+
+/** Until every node's count of our connections is zero (a closed connection leaves the list in a moment). */
+export const noConnectionsLeft = (url: Redacted.Redacted<string>) =>
+  connectionsPerNode(url).pipe(
+    Effect.filterOrFail((counts) => counts.every((n) => n === 0), (counts) => new Error(`still open: ${counts}`)),
+    Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds")))
+  )

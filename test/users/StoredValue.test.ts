@@ -25,8 +25,9 @@ const valid = [
 ]
 
 /**
- * Stores a third user (user_id 3) whose age the schema refuses, as a table without the CHECK
- * constraint would: `'forty'` on SQLite, 200 on MySQL (an INT column holds only integers).
+ * Stores a third user (user_id 1000, after the others whatever ids they got: a Galera cluster's
+ * ids go in steps of the cluster's size) whose age the schema refuses, as a table without the
+ * CHECK constraint would: `'forty'` on SQLite, 200 on MySQL (an INT column holds only integers).
  */
 const storeBadAge = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -37,7 +38,7 @@ const storeBadAge = Effect.gen(function*() {
       Effect.as(
         Effect.zipRight(
           sql`ALTER TABLE users DROP CONSTRAINT users_age_range`,
-          sql`INSERT INTO users (name, email, age) VALUES ('Cy Example', 'cy@example.com', 200)`
+          sql`INSERT INTO users (user_id, name, email, age) VALUES (1000, 'Cy Example', 'cy@example.com', 200)`
         ),
         "200"
       ),
@@ -45,7 +46,7 @@ const storeBadAge = Effect.gen(function*() {
       Effect.as(
         Effect.zipRight(
           sql`PRAGMA ignore_check_constraints = ON`,
-          sql`INSERT INTO users (name, email, age) VALUES ('Cy Example', 'cy@example.com', 'forty')`
+          sql`INSERT INTO users (user_id, name, email, age) VALUES (1000, 'Cy Example', 'cy@example.com', 'forty')`
         ),
         "'forty'"
       )
@@ -55,10 +56,10 @@ const storeBadAge = Effect.gen(function*() {
 const assertBadAge = (error: unknown, value: string, what: string) => {
   assert.instanceOf(error, InvalidStoredValue, what)
   if (!(error instanceof InvalidStoredValue)) return
-  assert.deepStrictEqual([error.column, error.value, error.userId], ["age", value, 3], what)
+  assert.deepStrictEqual([error.column, error.value, error.userId], ["age", value, 1000], what)
   assert.strictEqual(
     error.message,
-    `users.age holds a value that is not an integer from 0 to 150 (${value} in user_id 3)`,
+    `users.age holds a value that is not an integer from 0 to 150 (${value} in user_id 1000)`,
     what
   )
 }
@@ -73,7 +74,7 @@ for (const backend of backends) {
         const reads: ReadonlyArray<readonly [string, Effect.Effect<unknown, unknown, UserRepo>]> = [
           ["all", repo.all()],
           ["olderThan", repo.olderThan(35)],
-          ["byId", repo.byId(3)],
+          ["byId", repo.byId(1000)],
           ["pageAfter", repo.pageAfter(2, 10)],
           ["paginateUsers", paginateUsers(10)],
           ["streamUsers", Stream.runDrain(streamUsers())],
@@ -109,7 +110,7 @@ describe.skipIf(!backends[0]?.available)("a refused stored value inside the age 
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       yield* (yield* UserRepo).insertMany(valid)
-      yield* sql`INSERT INTO users (name, email, age) VALUES ('Cy Example', 'cy@example.com', 40.5)`
+      yield* sql`INSERT INTO users (user_id, name, email, age) VALUES (1000, 'Cy Example', 'cy@example.com', 40.5)`
       for (const concurrent of [true, false]) {
         assertBadAge(yield* Effect.flip((yield* Dashboard).report({ concurrent })), "40.5", `concurrent: ${concurrent}`)
       }
