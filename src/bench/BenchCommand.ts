@@ -160,7 +160,7 @@ export const runBench = Effect.fn("BenchCommand.runBench")(function*(options: Be
     })
   }
   const chosen = suite.length === 0
-    ? BenchReport.suiteNames
+    ? BenchReport.defaultSuites
     : BenchReport.suiteNames.filter((name) => suite.includes(name))
   const progress = yield* Progress.Progress
   const suites = yield* Effect.scoped(Effect.gen(function*() {
@@ -199,7 +199,11 @@ export const benchCommand = CliCommand.make("bench", {
   ),
   suite: Options.choice("suite", BenchReport.suiteNames).pipe(
     Options.repeated,
-    Options.withDescription(`A suite to run, repeatable (default: every one: ${BenchReport.suiteNames.join(", ")})`)
+    Options.withDescription(
+      `A suite to run, repeatable (default: ${
+        BenchReport.defaultSuites.join(", ")
+      }; cluster only by name: it kills nodes of the local Galera cluster)`
+    )
   ),
   named: Args.choice(BenchReport.suiteNames.map((name) => [name, name]), { name: "suite" }).pipe(
     Args.repeated,

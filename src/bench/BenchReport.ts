@@ -18,6 +18,12 @@ export const suiteNames = [
   "cluster"
 ] as const
 
+/**
+ * The suites a run without names runs: all but `cluster`, which kills and restarts nodes of the
+ * local Galera cluster (or starts one) and is run by name (`dbscope bench cluster`).
+ */
+export const defaultSuites = suiteNames.filter((name) => name !== "cluster")
+
 export const SuiteName = Schema.Literal(...suiteNames)
 export type SuiteName = typeof SuiteName.Type
 

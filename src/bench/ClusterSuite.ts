@@ -122,15 +122,19 @@ const usableCluster = ({ galera }: Tooling, settings: GaleraCluster.ClusterSetti
     if (galera.healthy(nodes)) return Either.right("already running")
     const noneRan = nodes.every((node) => Option.isNone(node.pid))
     yield* Console.error(`  no healthy Galera cluster: starting ${noneRan ? "one" : "its missing nodes"}`)
-    if (noneRan) {
-      yield* Effect.addFinalizer(() =>
-        galera.stop(settings).pipe(
-          Effect.zipRight(Console.log("stopped the Galera cluster this suite started")),
-          Effect.orDie
-        )
-      )
-    }
-    const started = yield* Effect.either(galera.start(settings))
+    // Stopped when the scope closes if no node ran before: also whatever a failed start left running.
+    const started = yield* Effect.acquireRelease(
+      Effect.either(galera.start(settings)),
+      (started) =>
+        noneRan
+          ? galera.stop(settings).pipe(
+            Effect.zipRight(
+              Either.isRight(started) ? Console.log("stopped the Galera cluster this suite started") : Effect.void
+            ),
+            Effect.orDie
+          )
+          : Effect.void
+    )
     return Either.isRight(started)
       ? Either.right(noneRan ? "started by this suite" : "its missing nodes restarted by this suite")
       : Either.left(
@@ -238,17 +242,17 @@ const stale = "cluster, stale reads"
 type ReadServices = Layer.Layer.Success<ReturnType<typeof readLayer>>
 
 /**
- * Fails unless every node has applied all `users` (a read waiting for every write committed before
- * it): a node still applying the load would give a stale client fewer rows than the others.
+ * Fails unless every node has applied all `users`: a node still applying the load (one 200,000-row
+ * transaction takes it a second or more) would give a stale client fewer rows than the others. The
+ * read waits for every write committed before it; `SET STATEMENT ... FOR` because MariaDB skips that
+ * wait inside a transaction (after BEGIN), so `SET SESSION` + SELECT in one would read 0 rows here.
  */
 const everyNodeHas = (nodeLayers: ReadonlyArray<Layer.Layer<SqlClient.SqlClient, unknown>>, users: number) =>
   Effect.forEach(nodeLayers, (layer, index) =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      const [row] = yield* sql.withTransaction(Effect.zipRight(
-        sql`SET SESSION wsrep_sync_wait = 1`,
-        sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM users`
-      ))
+      const [row] = yield* sql<{ readonly n: number }>`
+        SET STATEMENT wsrep_sync_wait = 1 FOR SELECT COUNT(*) AS n FROM users`
       if (Number(row?.n) !== users) {
         return yield* Effect.dieMessage(`3. node ${index + 1} holds ${Number(row?.n)} users, not ${users}`)
       }

@@ -206,6 +206,16 @@ const openPool = (node: UrlNode, options: MysqlOptions, session: ReadonlyArray<s
  */
 const didNotRun = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "ER_UNKNOWN_COM_ERROR"])
 
+/**
+ * A statement's failure code; mysql2 gives none when a pooled connection had already closed before
+ * the statement was handed to it (it was never sent): that one did not run.
+ */
+const failureCode = (cause: unknown): string =>
+  errorCode(cause) === "UNKNOWN" && typeof cause === "object" && cause !== null && "fatal" in cause &&
+    cause.fatal === true
+    ? "ECONNREFUSED"
+    : errorCode(cause)
+
 /** Codes that say the connection to a node was lost: a write may or may not have happened. */
 const connectionLost = new Set([
   "PROTOCOL_CONNECTION_LOST",
@@ -268,7 +278,7 @@ export const make = (options: MysqlOptions) =>
           return use(pools[index]!).pipe(
             Effect.ensuring(Effect.sync(() => nodes.ended(index))),
             Effect.catchAll((error) => {
-              const code = errorCode(error.cause)
+              const code = failureCode(error.cause)
               if (!cluster || !(didNotRun.has(code) || connectionLost.has(code))) return Effect.fail(error)
               const retry = didNotRun.has(code) || rerunnable
               return Effect.zipRight(

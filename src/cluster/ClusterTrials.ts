@@ -100,14 +100,16 @@ export interface KillTrialOptions {
   readonly nodeLayers: ReadonlyArray<Layer.Layer<SqlClient.SqlClient, unknown>>
 }
 
-/** The operations of `trial` a node holds, read after every write it was sent has been applied. */
+/**
+ * The operations of `trial` a node holds, read after every write it was sent has been applied.
+ * `SET STATEMENT ... FOR`, not `SET SESSION` then SELECT in a transaction: MariaDB skips the
+ * causality wait for statements inside a transaction (after BEGIN), so that read did not wait.
+ */
 const heldOperations = (trial: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql.withTransaction(Effect.zipRight(
-      sql`SET SESSION wsrep_sync_wait = 1`,
-      sql<{ readonly op: string; readonly n: number }>`
-        SELECT op, COUNT(*) AS n FROM kill_trial WHERE op LIKE ${`${trial}:%`} GROUP BY op`
-    )))
+    sql<{ readonly op: string; readonly n: number }>`
+      SET STATEMENT wsrep_sync_wait = 1 FOR
+      SELECT op, COUNT(*) AS n FROM kill_trial WHERE op LIKE ${`${trial}:%`} GROUP BY op`)
 
 /** One kill trial (see the module doc), with the cluster client in context. */
 export const killTrial = (options: KillTrialOptions) =>

@@ -2,7 +2,8 @@
  * What `dbscope serve` counts, and `GET /metrics` that shows it in the Prometheus text format:
  * requests and their latency by route (the route's pattern, never the raw path: `/api/users/{id}`
  * is one series, not one per user), the reader pool's workers busy and idle and the queries waiting
- * for one, and the query cache's hits, misses, invalidations and evictions.
+ * for one, the query cache's hits, misses, invalidations and evictions, and on MySQL each server's
+ * state (a cluster's nodes: in service, taking the writes, statements running).
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -10,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as Option from "effect/Option"
+import { MysqlDatabase } from "../client/MysqlDatabase.js"
 import { QueryCache } from "../combinators/CacheQuery.js"
 import { ReaderPool } from "../readers/ReaderPool.js"
 import * as PrometheusText from "./PrometheusText.js"
@@ -51,6 +53,16 @@ const cacheCounters = {
 }
 const cacheSize = Metric.gauge("dbscope_cache_entries", { description: "Query cache: results held now" })
 
+const nodeInService = Metric.gauge("dbscope_database_node_in_service", {
+  description: "MySQL server (a cluster's node): 1 while it serves, 0 while the health check keeps it out"
+})
+const nodeWriter = Metric.gauge("dbscope_database_node_writer", {
+  description: "MySQL server (a cluster's node): 1 for the one that takes the writes"
+})
+const nodeBusy = Metric.gauge("dbscope_database_node_busy", {
+  description: "MySQL server (a cluster's node): dbscope's statements and connections in use on it"
+})
+
 /** Counts one answered request: `route` is the pattern matched (`unmatched` for none). */
 export const recordRequest = (method: string, route: string, status: number, seconds: number) =>
   Effect.sync(() => {
@@ -90,9 +102,20 @@ const latencyBy = (route: string) => {
 
 const totals: ReadonlySet<string> = new Set(Object.values(cacheTotals).map(([name]) => name))
 
-/** Reads the pool and the cache (when the server has them) into their gauges. */
-const sampleServices = (pool: Option.Option<ReaderPool["Type"]>, cache: Option.Option<QueryCache["Type"]>) =>
+/** Reads the pool, the cache and the MySQL servers (when the server has them) into their gauges. */
+const sampleServices = (
+  pool: Option.Option<ReaderPool["Type"]>,
+  cache: Option.Option<QueryCache["Type"]>,
+  mysql: Option.Option<MysqlDatabase["Type"]>
+) =>
   Effect.gen(function*() {
+    if (Option.isSome(mysql)) {
+      for (const node of yield* mysql.value.nodes) {
+        yield* Metric.set(Metric.tagged(nodeInService, "node", node.name), node.inService ? 1 : 0)
+        yield* Metric.set(Metric.tagged(nodeWriter, "node", node.name), node.writer ? 1 : 0)
+        yield* Metric.set(Metric.tagged(nodeBusy, "node", node.name), node.busy)
+      }
+    }
     if (Option.isSome(pool)) {
       const usage = yield* pool.value.usage
       yield* Metric.set(Metric.tagged(readerWorkers, "state", "busy"), usage.busy)
@@ -113,17 +136,18 @@ const sampleServices = (pool: Option.Option<ReaderPool["Type"]>, cache: Option.O
 const isOurs = (name: string) => name.startsWith("dbscope_")
 
 /**
- * `GET /metrics` on the API's router, with the reader pool and the query cache of the context it is
- * built in (either may be absent: a single connection has no pool).
+ * `GET /metrics` on the API's router, with the reader pool, the query cache and the MySQL servers of
+ * the context it is built in (each may be absent: a single SQLite connection has no pool).
  */
 export const layer = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function*() {
     const pool = yield* Effect.serviceOption(ReaderPool)
     const cache = yield* Effect.serviceOption(QueryCache)
+    const mysql = yield* Effect.serviceOption(MysqlDatabase)
     yield* router.get(
       "/metrics",
       Effect.gen(function*() {
-        yield* sampleServices(pool, cache)
+        yield* sampleServices(pool, cache, mysql)
         const pairs = (yield* Metric.snapshot).filter((pair) => isOurs(pair.metricKey.name))
         return HttpServerResponse.text(PrometheusText.render(pairs, totals), {
           contentType: PrometheusText.contentType

@@ -9,7 +9,7 @@ import * as Schema from "effect/Schema"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { BenchReport, suiteNames, SuiteOutcome } from "../../src/bench/BenchReport.js"
+import { BenchReport, defaultSuites, suiteNames, SuiteOutcome } from "../../src/bench/BenchReport.js"
 import { tempDirectory } from "../../src/testing/TestDatabase.js"
 import { cliPath as bin } from "../support/RunCli.js"
 import { node } from "./NodeProcess.js"
@@ -24,17 +24,17 @@ describe("dbscope bench", () => {
         // Run from a temp folder, so that nothing could land in the checkout's bench/.
         const cwd = yield* tempDirectory
         const out = path.join(cwd, "report")
-        // The serve suite's loads last a second each rather than ten; the cluster suite kills a node once
-        // and storms for a second.
-        const env = { DBSCOPE_BENCH_SERVE_SECONDS: "1", DBSCOPE_BENCH_KILLS: "1", DBSCOPE_BENCH_STORM_SECONDS: "1" }
+        // The serve suite's loads last a second each rather than ten.
+        const env = { DBSCOPE_BENCH_SERVE_SECONDS: "1" }
         const result = yield* node([bin, "bench", "--rows", "3000", "--json", "--out", out], { cwd, env })
         assert.strictEqual(result.status, 0, result.stderr)
         const report = Schema.decodeUnknownSync(BenchReport)(JSON.parse(result.stdout))
         assert.strictEqual(report.rows, 3000)
-        assert.deepStrictEqual(report.suites.map((run) => run.suite), [...suiteNames])
+        // Every suite but cluster, which only runs by name (it kills cluster nodes).
+        assert.deepStrictEqual(report.suites.map((run) => run.suite), [...defaultSuites])
 
-        // The mysql and cluster suites are skipped where no server (or cluster) can be had; never failed.
-        const mayBeSkipped: ReadonlySet<string> = new Set(["mysql", "cluster"])
+        // The mysql suite is skipped where no server can be had; never failed.
+        const mayBeSkipped: ReadonlySet<string> = new Set(["mysql"])
         for (const run of report.suites.filter((run) => !(mayBeSkipped.has(run.suite) && run.status === "skipped"))) {
           assert.strictEqual(run.status, "ok", `${run.suite}: ${run.reason}`)
           assert.include(run.output, "summary")
@@ -58,7 +58,7 @@ describe("dbscope bench", () => {
         const markdown = fs.readFileSync(path.join(out, "REPORT.md"), "utf8")
         assert.include(markdown, "| suite | measurement | dbscope | compared with | its figure | ratio | goal |")
         assert.include(markdown, `${report.machine.cpu}, ${report.machine.cores} cores, Node ${process.version}`)
-        for (const suite of suiteNames) assert.include(markdown, `\n## ${suite}\n`)
+        for (const suite of defaultSuites) assert.include(markdown, `\n## ${suite}\n`)
         assert.deepStrictEqual(fs.readdirSync(cwd), ["report"])
       }),
     { timeout: 300_000 }

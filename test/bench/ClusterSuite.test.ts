@@ -2,8 +2,9 @@
  * The cluster suite (`SuiteMain.js cluster`) on the local Galera cluster, shortened: one kill trial
  * (`DBSCOPE_BENCH_KILLS=1`), a two-second storm (`DBSCOPE_BENCH_STORM_SECONDS=2`) and 2,000 users.
  * What it reports and that its goals (no acknowledged write lost or doubled, nodes that agree, no
- * lost update) are met; not how fast. Without a healthy cluster it is skipped with a visible message
- * (failed under CI: see `support/Cluster.ts`).
+ * lost update) are met; not how fast. Without a healthy cluster that test is skipped with a visible
+ * message (failed under CI: see `support/Cluster.ts`). Where no cluster can be started, the suite
+ * is skipped in one line that says why.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -11,6 +12,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Mysql from "mysql2"
 import * as fs from "node:fs"
+import * as Net from "node:net"
 import * as path from "node:path"
 import { SuiteOutcome } from "../../src/bench/BenchReport.js"
 import { benchSuiteScript } from "../../src/BundledData.js"
@@ -109,4 +111,38 @@ describe.skipIf(!clusterAvailable)("bench suite cluster", () => {
       }).pipe(Effect.ensuring(everyNodeUp)),
     { timeout: 120_000 }
   )
+})
+
+/** A port taken for the scope: a cluster whose node 1 would listen there cannot start. */
+const takenPort = Effect.acquireRelease(
+  Effect.async<Net.Server>((resume) => {
+    const server = Net.createServer()
+    server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+  }),
+  (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+).pipe(Effect.map((server) => (server.address() as Net.AddressInfo).port))
+
+describe("bench suite cluster, no cluster to be had", () => {
+  it.scoped("where no cluster runs and none can start, it is skipped in one line that says why", () =>
+    Effect.gen(function*() {
+      const cwd = yield* tempDirectory
+      const port = yield* takenPort
+      const results = path.join(cwd, "cluster.json")
+      const result = yield* node([benchSuiteScript, "cluster", "--rows", "100", "--results", results], {
+        cwd,
+        env: {
+          DBSCOPE_CLUSTER_DIR: path.join(cwd, "galera"),
+          DBSCOPE_CLUSTER_SQL_PORT_BASE: String(port - 1),
+          DBSCOPE_CLUSTER_GALERA_PORT_BASE: String(port + 100)
+        }
+      })
+      assert.strictEqual(result.status, 0, result.stderr)
+      assert.match(
+        result.stdout,
+        /\ncluster: SKIPPED: no healthy Galera cluster at mysql:\/\/\S+, and none could be started: .+\n$/
+      )
+      const outcome = Schema.decodeUnknownSync(Schema.parseJson(SuiteOutcome))(fs.readFileSync(results, "utf8"))
+      assert.strictEqual(outcome.status, "skipped")
+      assert.deepStrictEqual(outcome.results, [])
+    }))
 })

@@ -18,6 +18,7 @@ import * as Server from "../../src/serve/Server.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { Dashboard } from "../../src/users/Dashboard.js"
 import { mysqlAvailable } from "../support/Backends.js"
+import { clusterAvailable, clusterServer } from "../support/Cluster.js"
 
 const onSqlite = Server.layer({ port: 0, host: "127.0.0.1" }).pipe(
   Layer.provide(Dashboard.Default),
@@ -29,14 +30,22 @@ const onMysql = Server.layer({ port: 0, host: "127.0.0.1" }).pipe(
   Layer.provideMerge(TestDatabase.layerMysql({ sample: true, readers: { size: 2, mainThreadBelow: 0 } }))
 )
 
-/** The tests need only the server's address. */
+// Every node of the Galera cluster in the URL: no reader workers (the nodes' pools spread reads).
+const onCluster = Server.layer({ port: 0, host: "127.0.0.1" }).pipe(
+  Layer.provide(Dashboard.Default),
+  Layer.provideMerge(TestDatabase.layerMysql({ sample: true, server: clusterServer }))
+)
+
+/** The tests need only the server's address; `cluster` for what `/metrics` shows of the nodes. */
 const backends: ReadonlyArray<{
   readonly name: string
   readonly available: boolean
+  readonly cluster: boolean
   readonly served: () => Layer.Layer<HttpServer.HttpServer, unknown>
 }> = [
-  { name: "SQLite, reader pool", available: true, served: () => onSqlite },
-  { name: "MariaDB, reader workers", available: mysqlAvailable, served: () => onMysql }
+  { name: "SQLite, reader pool", available: true, cluster: false, served: () => onSqlite },
+  { name: "MariaDB, reader workers", available: mysqlAvailable, cluster: false, served: () => onMysql },
+  { name: "a 3-node Galera cluster", available: clusterAvailable, cluster: true, served: () => onCluster }
 ]
 
 /** `fetch` against the test server: status and parsed JSON (or text). */
@@ -60,7 +69,7 @@ const call = (path: string, init: RequestInit = {}) =>
 const post = (path: string, body: unknown, method = "POST") =>
   call(path, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
 
-describe.each(backends)("UsersApi on $name", ({ available, served }) => {
+describe.each(backends)("UsersApi on $name", ({ available, cluster, served }) => {
   if (!available) return it.skip("the server does not answer (see the warning above)")
   layer(served(), { timeout: 30_000 })((it) => {
     it.effect("keyset pages walk every user once, in id order; the cursor ends with null", () =>
@@ -263,7 +272,14 @@ describe.each(backends)("UsersApi on $name", ({ available, served }) => {
         )
         assert.match(after, /^# TYPE dbscope_cache_hits_total counter$/m)
         assert.isAtLeast(Number(/^dbscope_cache_hits_total (\d+)$/m.exec(after)?.[1]), 1)
-        assert.match(after, /^dbscope_reader_pool_workers\{state="idle"\} \d+$/m)
+        if (cluster) {
+          for (const node of clusterServer.replace(/^mysql:\/\/[^@]*@/, "").split(",")) {
+            assert.match(after, new RegExp(`^dbscope_database_node_in_service\\{node="${node}"\\} 1$`, "m"))
+          }
+          assert.strictEqual(after.match(/^dbscope_database_node_writer\{node="[^"]+"\} 1$/gm)?.length, 1)
+        } else {
+          assert.match(after, /^dbscope_reader_pool_workers\{state="idle"\} \d+$/m)
+        }
       }))
   })
 })
