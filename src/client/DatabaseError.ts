@@ -61,7 +61,10 @@ export const driverMessage = (error: SqlError): string => {
 
 const reasons: ReadonlyArray<readonly [prefix: string, reason: string]> = [
   ["SQLITE_BUSY", "the database is locked by another connection; try again"],
-  ["ER_LOCK_DEADLOCK", "the transaction conflicted with another one (a deadlock, or a write on another cluster node); try again"],
+  [
+    "ER_LOCK_DEADLOCK",
+    "the transaction conflicted with another one (a deadlock, or a write on another cluster node); try again"
+  ],
   ["ER_LOCK_WAIT_TIMEOUT", "a lock held by another transaction did not come free in time; try again"],
   ["SQLITE_LOCKED", "the database is locked by another connection; try again"],
   ["SQLITE_READONLY", "the database file is read-only"],
