@@ -11,6 +11,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
 import * as ClusterTrials from "../../src/cluster/ClusterTrials.js"
 import * as GaleraCluster from "../../src/cluster/GaleraCluster.js"
@@ -82,13 +83,35 @@ describe.skipIf(!clusterAvailable)("dbscope on a Galera cluster", { timeout: 120
       const nodeLayers = yield* ClusterTrials.nodeLayers(url)
       yield* Effect.provide(ClusterTrials.createTables, client(url))
       // Node 3 takes the writes here, so the other tests' clients (writing through node 1) keep theirs.
-      const result = yield* ClusterTrials.killTrial({
-        trial: "test",
-        kill: (node) => GaleraCluster.kill(clusterSettings, node),
-        restart: (node) => GaleraCluster.restart(clusterSettings, node),
-        nodeLayers,
-        before: Duration.seconds(1),
-        after: Duration.seconds(5)
+      const result = yield* Effect.gen(function*() {
+        const database = yield* MysqlDatabase.MysqlDatabase
+        /** Until the client's view of the nodes is `expected` (in service, writer), within 10 s. */
+        const nodesAre = (expected: ReadonlyArray<readonly [boolean, boolean]>) =>
+          database.nodes.pipe(
+            Effect.map((nodes) => nodes.map((node) => [node.inService, node.writer] as const)),
+            Effect.filterOrFail(
+              (seen) => JSON.stringify(seen) === JSON.stringify(expected),
+              (seen) => new Error(`nodes ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`)
+            ),
+            Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.upTo("10 seconds"))),
+            Effect.asVoid
+          )
+        const trial = yield* ClusterTrials.killTrial({
+          trial: "test",
+          // Taken out of service at once, and the writes moved to the next node (1, after 3).
+          kill: (node) =>
+            Effect.zipRight(
+              GaleraCluster.kill(clusterSettings, node),
+              nodesAre([[true, true], [true, false], [false, false]])
+            ),
+          restart: (node) => GaleraCluster.restart(clusterSettings, node),
+          nodeLayers,
+          before: Duration.seconds(1),
+          after: Duration.seconds(5)
+        })
+        // Put back once synced, and the writes go back to the preferred node.
+        yield* nodesAre([[true, false], [true, false], [true, true]])
+        return trial
       }).pipe(Effect.provide(client(url, { writer: 3 })))
       assert.strictEqual(result.killed, 3)
       assert.isAbove(result.acknowledged, 0)
