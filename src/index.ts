@@ -6,6 +6,8 @@
  */
 
 // Clients
+export type { NodeStatus } from "./client/ClusterNodes.js"
+export * as ClusterSettings from "./client/ClusterSettings.js"
 export type { ClientOptions } from "./client/core/ClientCore.js"
 export { ReadOnlyGate, Verdict as ReadOnlyVerdict } from "./client/core/ReadOnlyGate.js"
 export * as RowCheck from "./client/core/RowCheck.js"

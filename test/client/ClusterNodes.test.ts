@@ -4,11 +4,18 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import { judge } from "../../src/client/ClusterHealth.js"
 import * as ClusterNodes from "../../src/client/ClusterNodes.js"
 import { isOutcomeUnknownCode, isTransientCode } from "../../src/client/DatabaseError.js"
+import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
 import { parseUrl } from "../../src/client/MysqlServer.js"
+import * as OpenResources from "../../src/OpenResources.js"
+
+const baseline = await Effect.runPromise(OpenResources.snapshot)
 
 describe("a URL with several hosts", () => {
   it.effect("names every node, never the password, and reaches each alone", () =>
@@ -57,6 +64,20 @@ describe("a URL with several hosts", () => {
       ])
       assert.notInclude(reasons.join(" "), "pw")
     }))
+})
+
+describe("a cluster none of whose nodes answers", () => {
+  it.live("fails to open in one line that names every node and why, never the password", () =>
+    Effect.gen(function*() {
+      const url = Redacted.make("mysql://root:s3cret@127.0.0.1:1,127.0.0.1:2/test")
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(MysqlDatabase.layer({ url }))))
+      assert.strictEqual(
+        error.message,
+        "cannot connect to mysql://root@127.0.0.1:1,127.0.0.1:2/test: no node of the cluster is in service " +
+          "(127.0.0.1:1: the server is not reachable; 127.0.0.1:2: the server is not reachable)"
+      )
+      assert.deepStrictEqual(yield* OpenResources.snapshot, baseline)
+    }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)))
 })
 
 describe("which node takes what", () => {
