@@ -32,6 +32,7 @@ import * as ClusterSettings from "./ClusterSettings.js"
 import * as ClientCore from "./core/ClientCore.js"
 import type { ReadOnlyGate } from "./core/ReadOnlyGate.js"
 import type { DatabaseConnectError } from "./DatabaseError.js"
+import type * as ExternalWrites from "./ExternalWrites.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
 
 /** Settings of a MySQL/MariaDB pool. */
@@ -115,7 +116,13 @@ export class MysqlDatabase extends Context.Tag("dbscope/MysqlDatabase")<MysqlDat
 }>() {}
 
 /** Context the MySQL layer provides: the standard client, prepared queries, `Reactivity`, the target. */
-export type Services = Client.SqlClient | PreparedQueries | ReadOnlyGate | MysqlDatabase | Reactivity.Reactivity
+export type Services =
+  | Client.SqlClient
+  | PreparedQueries
+  | ReadOnlyGate
+  | MysqlDatabase
+  | ExternalWrites.ExternalWrites
+  | Reactivity.Reactivity
 
 /** Why opening the pool can fail: the server, or mysql2 / `@effect/sql-mysql2` not installed. */
 export type OpenError = DatabaseConnectError | OptionalPackage.MissingPackage

@@ -21,6 +21,7 @@ import * as ClientCore from "./core/ClientCore.js"
 import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import { anyTable, everyTable } from "./core/StatementObserver.js"
 import { DatabaseConnectError, reasonFor } from "./DatabaseError.js"
+import * as ExternalWrites from "./ExternalWrites.js"
 import { MysqlDatabase, type MysqlOptions } from "./MysqlDatabase.js"
 import {
   connectBound,
@@ -227,6 +228,9 @@ const connectionLost = new Set([
 
 /** Codes after which the rest of a transaction cannot run: a deadlock victim, or its connection gone. */
 const endsTransaction = (code: string) => code === "ER_LOCK_DEADLOCK" || connectionLost.has(code) || didNotRun.has(code)
+
+/** How long `cacheQuery` keeps a MySQL result by default: writes by other clients are not seen. */
+const unseenWritesStaleFor = Duration.seconds(5)
 
 /** No node of the cluster serves now (all taken out by the health check). */
 const unavailable = (nodes: ClusterNodes.ClusterNodes) =>
@@ -444,13 +448,15 @@ export const make = (options: MysqlOptions) =>
       }
     }, options)
 
-    const context = Context.add(core.context, MysqlDatabase, {
+    // Nothing tells a MySQL client that another one wrote: cached results live only a few seconds.
+    const external = ExternalWrites.Signal.Unseen({ staleFor: unseenWritesStaleFor })
+    const context = Context.add(core.context, ExternalWrites.ExternalWrites, external).pipe(Context.add(MysqlDatabase, {
       target: where.target,
       database: where.database,
       poolSize: options.poolSize ?? 10,
       readers: readers?.size ?? 0,
       nodes: Effect.sync(nodes.status)
-    })
+    }))
     // The pool is there for those who look for it (`/metrics`), as on SQLite; only when asked for.
     return readers === undefined ? context : Context.add(context, ReaderPool.ReaderPool, readers)
   })

@@ -32,6 +32,7 @@ import type { ReadOnlyGate } from "./core/ReadOnlyGate.js"
 import { anyTable } from "./core/StatementObserver.js"
 import { DatabaseFileError } from "./DatabaseError.js"
 import * as DatabaseFile from "./DatabaseFile.js"
+import * as ExternalWrites from "./ExternalWrites.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
 import { sqliteReaderMayRun, sqliteRules } from "./ReadingStatements.js"
 import * as TableAccess from "./TableAccess.js"
@@ -292,7 +293,22 @@ export const makeWith = <E>(
       withHandle: <A>(f: (db: SqliteHandle) => A) =>
         core.exclusive(Effect.try({ try: () => f(db), catch: executeFailed }))
     }
-    return { context: Context.add(core.context, SqliteDatabase, database), pool }
+    // Changes when another connection (another process, the sqlite3 shell) commits to the file.
+    const dataVersion = db.prepare("PRAGMA data_version").pluck()
+    const external = ExternalWrites.Signal.Versioned({
+      version: () => {
+        try {
+          return dataVersion.get() as number
+        } catch {
+          // The connection is busy (an open cursor): no reading now, the next one tells.
+          return undefined
+        }
+      }
+    })
+    const context = Context.add(core.context, SqliteDatabase, database).pipe(
+      Context.add(ExternalWrites.ExternalWrites, external)
+    )
+    return { context, pool }
   })
 
 /** Opens one connection in the current scope and builds the client around it. */
@@ -303,6 +319,7 @@ export const make = (options: SqliteOptions) => makeWith(options, () => Effect.s
  * `Reactivity` the connection tells about every write (a `QueryCache` must listen to this one).
  */
 export type Services =
+  | ExternalWrites.ExternalWrites
   | SqlClient.SqlClient
   | PreparedQueries
   | ReadOnlyGate

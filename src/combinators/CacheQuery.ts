@@ -9,6 +9,9 @@
  * - a write made through dbscope to a table drops every cached result read from that table: the
  *   connection tells `Reactivity` which tables each write changed (see `TableAccess`), and the
  *   cache learns which tables a result was read from while it loads it;
+ * - a write made outside dbscope (another process, the `sqlite3` shell) is seen where the database
+ *   can tell (`ExternalWrites`): on SQLite, `PRAGMA data_version` is read before a result is served,
+ *   and any change drops every result; on MySQL nothing tells, so results live 5 seconds by default;
  * - `invalidate`, `invalidateTables` and `invalidateAll` drop results explicitly, and `stats`
  *   counts hits, misses, invalidations and evictions.
  * Inside a transaction nothing is cached or served from the cache: reads there must see the
@@ -29,14 +32,19 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as StatementObserver from "../client/core/StatementObserver.js"
+import * as ExternalWrites from "../client/ExternalWrites.js"
 
 /** Settings of a `QueryCache`. */
 export interface QueryCacheOptions {
   /** At most this many results (default 1000); the least recently used go first. */
   readonly capacity?: number | undefined
-  /** How long a result stays fresh unless a query says otherwise (default 1 minute). */
+  /**
+   * How long a result stays fresh unless a query says otherwise (default 1 minute; on a database
+   * that cannot tell of writes made outside dbscope, MySQL, its `ExternalWrites` time: 5 seconds).
+   */
   readonly timeToLive?: Duration.DurationInput | undefined
 }
 
@@ -84,8 +92,14 @@ export const make = (
 ): Effect.Effect<Context.Tag.Service<QueryCache>, never, Reactivity.Reactivity | Scope.Scope> =>
   Effect.gen(function*() {
     const reactivity = yield* Reactivity.Reactivity
+    const external = Option.getOrUndefined(yield* Effect.serviceOption(ExternalWrites.ExternalWrites))
     const capacity = options.capacity ?? 1000
-    const defaultTimeToLive = Duration.decode(options.timeToLive ?? Duration.minutes(1))
+    const defaultTimeToLive = Duration.decode(
+      options.timeToLive ?? (external?._tag === "Unseen" ? external.staleFor : Duration.minutes(1))
+    )
+    const version = external?._tag === "Versioned" ? external.version : () => undefined
+    /** The database's version when results were last known fresh (see `ExternalWrites`). */
+    let knownVersion = version()
     // Insertion order is recency order: a hit moves its entry to the end.
     const entries = new Map<string, Entry>()
     const keysByTable = new Map<string, Set<string>>()
@@ -145,6 +159,15 @@ export const make = (
       }
     }
 
+    /** Drops every result when another process committed since the last look; true if it did. */
+    const externalWriteSeen = (): boolean => {
+      const now = version()
+      if (now === undefined || now === knownVersion) return false
+      knownVersion = now
+      dropAll()
+      return true
+    }
+
     const evictOverCapacity = () => {
       for (const [key, entry] of entries) {
         if (entries.size <= capacity) return
@@ -164,6 +187,7 @@ export const make = (
         const outer = fiber.getFiberRef(StatementObserver.current).recorder
         return Effect.clockWith((clock) => {
           const now = clock.unsafeCurrentTimeMillis()
+          externalWriteSeen()
           const cached = entries.get(key)
           if (cached !== undefined) {
             if (cached.ready && cached.expiresAt > now) {
@@ -208,7 +232,9 @@ export const make = (
                 if (entry.tables.size === 0 && writes === writesBefore) {
                   recordRead(key, entry, [StatementObserver.anyTable])
                 }
-                if (Exit.isSuccess(exit) && entries.get(key) === entry && entry.tables.size > 0) {
+                // Another process committed while it loaded: the result may predate that write.
+                const stale = externalWriteSeen()
+                if (Exit.isSuccess(exit) && !stale && entries.get(key) === entry && entry.tables.size > 0) {
                   entry.ready = true
                   entry.value = exit.value
                   entry.expiresAt = clock.unsafeCurrentTimeMillis() +

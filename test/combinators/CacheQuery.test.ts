@@ -5,12 +5,15 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
+import * as SqliteDatabase from "../../src/client/SqliteDatabase.js"
 import * as CacheQuery from "../../src/combinators/CacheQuery.js"
 import { cacheQuery, QueryCache } from "../../src/combinators/CacheQuery.js"
 import { transactional } from "../../src/combinators/Transactional.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { UserRepo } from "../../src/users/UserRepo.js"
+import { mysqlAvailable } from "../support/Backends.js"
 import { counted } from "../support/Connections.js"
+import { runCli } from "../support/RunCli.js"
 
 const withCache = (options: CacheQuery.QueryCacheOptions = {}) =>
   CacheQuery.layer(options).pipe(Layer.provideMerge(TestDatabase.layer({ sample: true })))
@@ -215,4 +218,65 @@ describe("cacheQuery", () => {
       assert.isTrue(exit._tag === "Failure")
       assert.strictEqual((yield* cache.stats).misses, 0)
     }).pipe(Effect.provide(withCache())))
+
+  it.scopedLive("a write by another process (dbscope query --write) drops the cached results: SQLite's data_version", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const { filename } = yield* SqliteDatabase.SqliteDatabase
+      const count = cacheQuery(sql<{ readonly n: number }>`SELECT count(*) AS n FROM users WHERE age > ${40}`)
+      const before = (yield* count)[0]!.n
+      assert.strictEqual((yield* count)[0]!.n, before, "served from the cache")
+      const other = yield* runCli([
+        "--db",
+        filename,
+        "query",
+        "--write",
+        "--param",
+        "Other Process",
+        "--param",
+        "other@example.com",
+        "--param",
+        "77",
+        "INSERT INTO users (name, email, age) VALUES (?, ?, ?)"
+      ])
+      assert.strictEqual(other.code, 0, other.stderr)
+      assert.strictEqual((yield* count)[0]!.n, before + 1, "the other process's insert is seen")
+      const stats = yield* CacheQuery.stats
+      assert.deepStrictEqual([stats.hits, stats.misses, stats.invalidations], [1, 2, 1])
+    }).pipe(Effect.provide(withCache())))
+
+  it.scoped.skipIf(!mysqlAvailable)(
+    "on MySQL, which cannot tell of other clients' writes, a result lives 5 seconds unless told otherwise",
+    () =>
+      Effect.gen(function*() {
+        const count = (sql: SqlClient.SqlClient) =>
+          cacheQuery(sql<{ readonly n: number }>`SELECT count(*) AS n FROM users`)
+        yield* Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          yield* count(sql)
+          yield* TestClock.adjust("4 seconds")
+          yield* count(sql)
+          yield* TestClock.adjust("2 seconds")
+          yield* count(sql)
+          assert.deepStrictEqual(
+            [(yield* CacheQuery.stats).hits, (yield* CacheQuery.stats).misses],
+            [1, 2],
+            "expired after 5 s"
+          )
+        }).pipe(Effect.provide(CacheQuery.layer().pipe(Layer.provideMerge(TestDatabase.layerMysql({ sample: true })))))
+        yield* Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          yield* count(sql)
+          yield* TestClock.adjust("6 seconds")
+          yield* count(sql)
+          assert.strictEqual((yield* CacheQuery.stats).hits, 1, "a time the cache was given wins")
+        }).pipe(
+          Effect.provide(
+            CacheQuery.layer({ timeToLive: "1 minute" }).pipe(
+              Layer.provideMerge(TestDatabase.layerMysql({ sample: true }))
+            )
+          )
+        )
+      })
+  )
 })
