@@ -5,7 +5,7 @@
  * component. A node that fails is taken out of service; one that passes is put back. A server
  * without Galera passes when it answers. Changes are logged once, as they happen.
  */
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Mysql from "mysql2"
@@ -100,6 +100,3 @@ export const start = (
     yield* checkAll
     yield* Effect.forkScoped(Effect.repeat(checkAll, Schedule.spaced(options.interval)))
   })
-
-/** The default time between checks: a node that died is taken out within about this long. */
-export const defaultInterval = Duration.seconds(1)

@@ -61,11 +61,9 @@ export const make = (names: ReadonlyArray<string>, preferredWriter = 0) => {
   }
 
   return {
-    size: nodes.length,
     name: (index: number) => nodes[index]!.name,
     writer,
     reader,
-    isInService: (index: number) => nodes[index]!.inService,
     /** Takes a node out of service; true when it was in service until now. */
     takeOut: (index: number, reason: string): boolean => {
       const node = nodes[index]!

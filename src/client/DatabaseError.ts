@@ -111,14 +111,31 @@ export const fromSqlError = (operation: string) => (error: SqlError): DatabaseEr
   return new DatabaseError({ operation, reason: reasonFor(code), code, cause: error })
 }
 
-/** Codes that say a connection, or the node behind it, went away: another try uses another one. */
-const connectionGone = new Set([
+/** Codes that say the connection was lost under a statement: a write may or may not have happened. */
+export const connectionLostCodes: ReadonlySet<string> = new Set([
   "PROTOCOL_CONNECTION_LOST",
   "ECONNRESET",
   "EPIPE",
-  "ECONNREFUSED",
   "ER_CONNECTION_KILLED",
-  "ER_SERVER_SHUTDOWN",
+  "ER_SERVER_SHUTDOWN"
+])
+
+/**
+ * Codes that say a statement did not run: the server could not be reached, or (1047,
+ * `ER_UNKNOWN_COM_ERROR`) a Galera node refused it as "not ready for application use".
+ */
+export const notRunCodes: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "ER_UNKNOWN_COM_ERROR"
+])
+
+/** Codes that say a connection, or the node behind it, went away: another try uses another one. */
+const connectionGone = new Set([
+  ...connectionLostCodes,
+  "ECONNREFUSED",
   "ER_UNKNOWN_COM_ERROR",
   "NODE_UNAVAILABLE"
 ])
@@ -135,9 +152,7 @@ export const isTransientCode = (code: string): boolean =>
   code === "ER_LOCK_WAIT_TIMEOUT" || connectionGone.has(code)
 
 /** Whether a failed write may nevertheless have been committed: its connection went away mid-way. */
-export const isOutcomeUnknownCode = (code: string): boolean =>
-  connectionGone.has(code) && code !== "ECONNREFUSED" && code !== "NODE_UNAVAILABLE" &&
-  code !== "ER_UNKNOWN_COM_ERROR"
+export const isOutcomeUnknownCode = (code: string): boolean => connectionLostCodes.has(code)
 
 /** True for driver errors that go away if the statement is tried again. */
 export const isTransient = (error: SqlError): boolean => isTransientCode(driverCode(error))

@@ -20,7 +20,7 @@ import * as ClusterSettings from "./ClusterSettings.js"
 import * as ClientCore from "./core/ClientCore.js"
 import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import { anyTable, everyTable } from "./core/StatementObserver.js"
-import { DatabaseConnectError, reasonFor } from "./DatabaseError.js"
+import { connectionLostCodes, DatabaseConnectError, notRunCodes, reasonFor } from "./DatabaseError.js"
 import * as ExternalWrites from "./ExternalWrites.js"
 import { MysqlDatabase, type MysqlOptions } from "./MysqlDatabase.js"
 import {
@@ -202,12 +202,6 @@ const openPool = (node: UrlNode, options: MysqlOptions, session: ReadonlyArray<s
   ).pipe(Effect.map(({ pool }) => pool))
 
 /**
- * Codes that say a node cannot serve and that the statement did not run there: it may run on
- * another node at once. 1047 (`ER_UNKNOWN_COM_ERROR`) is Galera's "not ready for application use".
- */
-const didNotRun = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "ER_UNKNOWN_COM_ERROR"])
-
-/**
  * A statement's failure code; mysql2 gives none when a pooled connection had already closed before
  * the statement was handed to it (it was never sent): that one did not run.
  */
@@ -217,17 +211,9 @@ const failureCode = (cause: unknown): string =>
     ? "ECONNREFUSED"
     : errorCode(cause)
 
-/** Codes that say the connection to a node was lost: a write may or may not have happened. */
-const connectionLost = new Set([
-  "PROTOCOL_CONNECTION_LOST",
-  "ECONNRESET",
-  "EPIPE",
-  "ER_CONNECTION_KILLED",
-  "ER_SERVER_SHUTDOWN"
-])
-
 /** Codes after which the rest of a transaction cannot run: a deadlock victim, or its connection gone. */
-const endsTransaction = (code: string) => code === "ER_LOCK_DEADLOCK" || connectionLost.has(code) || didNotRun.has(code)
+const endsTransaction = (code: string) =>
+  code === "ER_LOCK_DEADLOCK" || connectionLostCodes.has(code) || notRunCodes.has(code)
 
 /** How long `cacheQuery` keeps a MySQL result by default: writes by other clients are not seen. */
 const unseenWritesStaleFor = Duration.seconds(5)
@@ -283,8 +269,9 @@ export const make = (options: MysqlOptions) =>
             Effect.ensuring(Effect.sync(() => nodes.ended(index))),
             Effect.catchAll((error) => {
               const code = failureCode(error.cause)
-              if (!cluster || !(didNotRun.has(code) || connectionLost.has(code))) return Effect.fail(error)
-              const retry = didNotRun.has(code) || rerunnable
+              if (!cluster || !(notRunCodes.has(code) || connectionLostCodes.has(code))) return Effect.fail(error)
+              // A statement that did not run may run on another node; a read may run twice.
+              const retry = notRunCodes.has(code) || rerunnable
               return Effect.zipRight(
                 nodes.takeOut(index, reasonFor(code))
                   ? Effect.logWarning(`cluster node ${nodes.name(index)} taken out of service: ${reasonFor(code)}`)
@@ -301,7 +288,6 @@ export const make = (options: MysqlOptions) =>
       const index = nodes.writer()
       return index === undefined || tried.has(index) ? undefined : index
     }
-    const reader = (tried: ReadonlySet<number>) => nodes.reader(tried)
 
     const probe = onNode(writer, (pool) => runOn(pool, "SELECT 1", [], "query"), true).pipe(
       Effect.mapError((error) =>
@@ -392,11 +378,11 @@ export const make = (options: MysqlOptions) =>
           _tag: "Async",
           run: (request) =>
             reads(request)
-              ? onNode(reader, (pool) => run(pool)(request), true)
+              ? onNode(nodes.reader, (pool) => run(pool)(request), true)
               : onNode(writer, (pool) => run(pool)(request), false)
         },
         control: (sql) => onNode(writer, (pool) => Effect.asVoid(runOn(pool, sql, [], "query")), false),
-        stream: (sql, params) => streamRows({ own: onNode(reader, getConnection, true) }, sql, params)
+        stream: (sql, params) => streamRows({ own: onNode(nodes.reader, getConnection, true) }, sql, params)
       }
       : driverConnection(pools[0]!, { own: getConnection(pools[0]!) })
 
