@@ -7,7 +7,7 @@
 // - dbscope.js: the launcher, the package's `bin`.
 // - dbscope.cjs.cache: V8's code cache for this Node, made by running `dbscope --version` once, so
 //   that the first command is fast too, even where dist/bin/ is read-only.
-// Native and optional heavy packages stay external (better-sqlite3, mysql2, OpenTelemetry), required
+// Native and optional heavy packages stay external (better-sqlite3, mysql2, pg, OpenTelemetry), required
 // only by the code that uses them: better-sqlite3 is a dependency, the others optional peers (see
 // src/OptionalPackage.ts). Everything else (effect, @effect/cli, @effect/platform-node, cli-progress,
 // @effect/sql-mysql2, @effect/opentelemetry) is inside the bundle: the CLI needs them installed only as
@@ -66,7 +66,7 @@ const cli = await esbuild.build({
   sourcemap: "linked",
   metafile: true,
   plugins: [scalarOutside],
-  external: ["better-sqlite3", "mysql2", "mysql2/*", "@opentelemetry/*"],
+  external: ["better-sqlite3", "mysql2", "mysql2/*", "pg", "pg/*", "pg-cursor", "@opentelemetry/*"],
   // The one `import.meta` in the sources (src/BundledData.ts finds the package from it). The banner
   // comes before esbuild's own "use strict", so it repeats the directive: the ES modules were strict.
   define: { "import.meta.url": "__dbscopeUrl" },

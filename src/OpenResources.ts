@@ -1,6 +1,6 @@
 /**
- * Counts the resources dbscope holds open (SQLite connections, reader worker threads, MySQL pools
- * and the connections taken out of them, open cursors and transactions),
+ * Counts the resources dbscope holds open (SQLite connections, reader worker threads, MySQL and
+ * PostgreSQL pools and the connections taken out of them, open cursors and transactions),
  * so tests and health checks can prove that everything acquired was released.
  */
 import * as Effect from "effect/Effect"
@@ -11,6 +11,8 @@ export type ResourceKind =
   | "readerWorker"
   | "mysqlPool"
   | "mysqlConnection"
+  | "postgresPool"
+  | "postgresConnection"
   | "iterator"
   | "transaction"
 
@@ -20,6 +22,10 @@ const counts: Record<ResourceKind, number> = {
   mysqlPool: 0,
   // Connections taken out of a MySQL pool (for a transaction or a stream), until given back.
   mysqlConnection: 0,
+  postgresPool: 0,
+  // Connections of a PostgreSQL client outside its pool's free list: taken for a transaction or a
+  // stream, and the one that listens for other processes' writes.
+  postgresConnection: 0,
   // Statements still in use: an open cursor (a SQLite iterator, a MySQL row stream). A statement
   // run in one go is done before anything else can run, so it is never left in use.
   iterator: 0,

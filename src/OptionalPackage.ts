@@ -1,5 +1,5 @@
 /**
- * Optional features and the packages they need. MySQL/MariaDB and tracing are optional peers of
+ * Optional features and the packages they need. MySQL/MariaDB, PostgreSQL and tracing are optional peers of
  * dbscope (`peerDependenciesMeta`): a project that uses neither installs neither, so their modules
  * are imported only when the feature is used, and a missing one is a typed error that says what to
  * install rather than a `Cannot find package` stack.
@@ -15,6 +15,9 @@ export interface Feature {
 
 /** MySQL/MariaDB (`--url`, `DATABASE_URL`, `MysqlDatabase`). */
 export const mysql: Feature = { name: "MySQL", packages: ["@effect/sql-mysql2", "mysql2"] }
+
+/** PostgreSQL (`postgres://` in `--url` or `DATABASE_URL`, `PostgresDatabase`). */
+export const postgres: Feature = { name: "PostgreSQL", packages: ["@effect/sql-pg", "pg", "pg-cursor"] }
 
 /** Tracing through OpenTelemetry (`--trace`, `Tracing`); the other OpenTelemetry packages come as their peers. */
 export const tracing: Feature = {

@@ -25,11 +25,12 @@ export * as RowRules from "./readers/RowRules.js"
 
 // Combinators
 // The decorators by their own names; `CacheQuery` holds the cache service behind `cacheQuery`.
+export type { IsolationLevel } from "./client/core/Isolation.js"
 export * as CacheQuery from "./combinators/CacheQuery.js"
 export { cacheQuery } from "./combinators/CacheQuery.js"
 export { logQueries, type LogQueriesOptions } from "./combinators/LogQueries.js"
 export { isTransient, retryOnFailure, type RetryOptions, transientBackoff } from "./combinators/RetryOnFailure.js"
-export { CommitFailed, transactional } from "./combinators/Transactional.js"
+export { CommitFailed, transactional, transactionalWith, type TransactionOptions } from "./combinators/Transactional.js"
 export { withDbConnection } from "./combinators/WithDbConnection.js"
 
 // The users domain

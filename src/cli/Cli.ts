@@ -81,7 +81,8 @@ const logQueriesOption = Options.boolean("log-queries").pipe(
 
 const urlOption = Options.redacted("url").pipe(
   Options.withDescription(
-    "MySQL/MariaDB server and database, mysql://user:password@host:port/db (default: $DATABASE_URL)"
+    "MySQL/MariaDB or PostgreSQL server and database, mysql://user:password@host:port/db or " +
+      "postgres://user:password@host:port/db (default: $DATABASE_URL)"
   ),
   Options.optional
 )
@@ -130,10 +131,10 @@ const withGlobalOptions = <E, R>(effect: Effect.Effect<void, E, R>) =>
 const backend = Effect.gen(function*() {
   const { db, url } = yield* dbscope
   if (Option.isSome(db) && Option.isSome(url)) {
-    return yield* new UsageError({ reason: "--db selects a SQLite file and --url a MySQL server: give one of them" })
+    return yield* new UsageError({ reason: "--db selects a SQLite file and --url a server: give one of them" })
   }
   // An option typed on the command line wins over the environment (DATABASE_URL, DBSCOPE_DB).
-  if (Option.isSome(url)) return Database.Backend.Mysql({ url: url.value })
+  if (Option.isSome(url)) return Database.serverBackend(url.value)
   if (Option.isSome(db)) return Database.Backend.Sqlite({ filename: db.value })
   return yield* Database.backendConfig
 })
@@ -607,7 +608,7 @@ const averageAgeCommand = Command.make("average-age", {
 const demoCommand = Command.make("demo", {}, () =>
   Effect.gen(function*() {
     const chosen = yield* backend
-    if (chosen._tag === "Mysql") {
+    if (chosen._tag !== "Sqlite") {
       return yield* new UsageError({ reason: "demo runs on the embedded SQLite database: drop --url / DATABASE_URL" })
     }
     const resolved = yield* Database.resolve({ backend: chosen, readers: false })

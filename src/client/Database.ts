@@ -1,13 +1,13 @@
 /**
  * The one place that decides which database dbscope opens: a SQLite file, the same file with
- * reader workers (`SqlitePool`), or a MySQL/MariaDB server. The choice comes from explicit options
+ * reader workers (`SqlitePool`), a MySQL/MariaDB server, or a PostgreSQL server. The choice comes from explicit options
  * (the CLI's `--db`, `--url`, `--sequential`, `setup`) or from `Config`, and an explicit option
  * always wins. Whatever is chosen, the layer provides the standard `SqlClient`, `PreparedQueries`,
  * `Reactivity`, and `Database`: what was opened, so that callers need not know the backends' tags.
  *
- * The MySQL driver is imported only when MySQL is chosen (`MysqlDatabase` loads it): `mysql2` and
- * `@effect/sql-mysql2` are optional peers, and cost ~0.15 s to load, which a SQLite command would
- * otherwise pay at every start.
+ * The MySQL and PostgreSQL drivers are imported only when chosen (`MysqlDatabase` and
+ * `PostgresDatabase` load them): they are optional peers, and cost ~0.15 s to load, which a SQLite
+ * command would otherwise pay at every start.
  */
 import type * as Reactivity from "@effect/experimental/Reactivity"
 import type * as SqlClient from "@effect/sql/SqlClient"
@@ -18,20 +18,25 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type { MissingPackage } from "../OptionalPackage.js"
 import { ReaderPool, type ReaderStartError } from "../readers/ReaderPool.js"
 import type { ReadOnlyGate } from "./core/ReadOnlyGate.js"
 import type { DatabaseConnectError, DatabaseFileError } from "./DatabaseError.js"
 import * as Mysql from "./MysqlDatabase.js"
+import * as Postgres from "./PostgresDatabase.js"
 import type { PreparedQueries } from "./PreparedQueries.js"
 import * as SqliteDatabase from "./SqliteDatabase.js"
 import * as SqlitePool from "./SqlitePool.js"
 
-/** Which database: a SQLite file, or a MySQL/MariaDB server and database (`mysql://` or `mariadb://`). */
+/**
+ * Which database: a SQLite file, a MySQL/MariaDB server and database (`mysql://` or `mariadb://`),
+ * or a PostgreSQL one (`postgres://` or `postgresql://`).
+ */
 export type Backend = Data.TaggedEnum<{
   Sqlite: { readonly filename: string }
   Mysql: { readonly url: Redacted.Redacted<string> }
+  Postgres: { readonly url: Redacted.Redacted<string> }
 }>
 
 /**
@@ -41,6 +46,10 @@ export type Backend = Data.TaggedEnum<{
  * Database.layer({ backend: Database.Backend.Sqlite({ filename: "./data/users.db" }) })
  */
 export const Backend = Data.taggedEnum<Backend>()
+
+/** The server backend a URL names by its scheme: PostgreSQL for `postgres(ql)://`, else MySQL (which refuses other schemes). */
+export const serverBackend = (url: Redacted.Redacted<string>): Backend =>
+  /^postgres(?:ql)?:\/\//i.test(Redacted.value(url)) ? Backend.Postgres({ url }) : Backend.Mysql({ url })
 
 /** What to open; every field left out is read from `Config`. */
 export interface DatabaseOptions {
@@ -58,8 +67,8 @@ export interface DatabaseOptions {
 
 /** What was opened: enough to tell the user, never a password. */
 export class Database extends Context.Tag("dbscope/Database")<Database, {
-  readonly backend: "sqlite" | "mysql"
-  /** The SQLite file's absolute path, or `mysql://user@host:port/database`. */
+  readonly backend: "sqlite" | "mysql" | "postgres"
+  /** The SQLite file's absolute path, or `mysql://user@host:port/database` (`postgres://...`). */
   readonly target: string
   /** Reader worker threads (0: none). */
   readonly readers: number
@@ -72,13 +81,14 @@ export type Services = SqlClient.SqlClient | PreparedQueries | ReadOnlyGate | Re
 export type OpenError = DatabaseFileError | DatabaseConnectError | ReaderStartError | ConfigError | MissingPackage
 
 /**
- * The backend the environment names: MySQL when `DATABASE_URL` is set (read as a secret; a URL
- * that is not `mysql://` or `mariadb://` fails when opened, rather than silently opening SQLite),
+ * The backend the environment names: the server `DATABASE_URL` names when it is set (read as a
+ * secret; `postgres://` is PostgreSQL, and a URL that is neither PostgreSQL's nor `mysql://` or
+ * `mariadb://` fails when opened, rather than silently opening SQLite),
  * else the SQLite file `DBSCOPE_DB` (default `./data/users.db`).
  */
 export const backendConfig: Config.Config<Backend> = Config.map(
   Config.redacted("DATABASE_URL"),
-  (url) => Backend.Mysql({ url })
+  serverBackend
 ).pipe(Config.orElse(() => Config.map(SqliteDatabase.config, ({ filename }) => Backend.Sqlite({ filename }))))
 
 /** The complete settings of the database `DatabaseOptions` choose. */
@@ -89,6 +99,7 @@ export type Resolved =
     readonly options: SqlitePool.SqlitePoolOptions
   }
   | { readonly _tag: "Mysql"; readonly options: Mysql.MysqlOptions; readonly create: boolean }
+  | { readonly _tag: "Postgres"; readonly options: Postgres.PostgresOptions; readonly create: boolean }
 
 /**
  * Completes `options` from `Config`: the backend, then that backend's own settings
@@ -105,6 +116,9 @@ export const resolve = (options: DatabaseOptions = {}): Effect.Effect<Resolved, 
     if (backend._tag === "Sqlite") {
       const settings = readers ? yield* SqlitePool.config : yield* SqliteDatabase.config
       return { _tag: "Sqlite", options: { ...settings, filename: backend.filename, create } } as const
+    }
+    if (backend._tag === "Postgres") {
+      return { _tag: "Postgres", options: { ...yield* Postgres.poolConfig, url: backend.url }, create } as const
     }
     const pool = yield* Mysql.poolConfig
     const readerSettings = readers ? (yield* SqlitePool.config).readers : undefined
@@ -125,6 +139,17 @@ const open = (resolved: Resolved): Layer.Layer<Services, OpenError> => {
     }
     const pooled = Effect.flatMap(ReaderPool, (pool) => describeSqlite(pool.size))
     return Layer.effect(Database, pooled).pipe(Layer.provideMerge(SqlitePool.layer(resolved.options)))
+  }
+  if (resolved._tag === "Postgres") {
+    const pool = Postgres.layer(resolved.options)
+    const opened = resolved.create
+      ? Layer.unwrapEffect(Effect.as(Postgres.createDatabase(resolved.options), pool))
+      : pool
+    const described = Effect.map(
+      Postgres.PostgresDatabase,
+      (postgres) => ({ backend: "postgres" as const, target: postgres.target, readers: 0 })
+    )
+    return Layer.effect(Database, described).pipe(Layer.provideMerge(opened))
   }
   const pool = Mysql.layer(resolved.options)
   const opened = resolved.create ? Layer.unwrapEffect(Effect.as(Mysql.createDatabase(resolved.options), pool)) : pool

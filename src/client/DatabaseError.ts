@@ -98,7 +98,22 @@ const reasons: ReadonlyArray<readonly [prefix: string, reason: string]> = [
   ["ER_SERVER_SHUTDOWN", "the server is shutting down; try again"],
   // MariaDB Galera's 1047: "WSREP has not yet prepared node for application use".
   ["ER_UNKNOWN_COM_ERROR", "the cluster node is not ready (not synced with the cluster); try again"],
-  ["NODE_UNAVAILABLE", "no node of the cluster is in service; try again"]
+  ["NODE_UNAVAILABLE", "no node of the cluster is in service; try again"],
+  // PostgreSQL's SQLSTATE codes.
+  ["40001", "the transaction conflicted with a concurrent one (a serialization failure); try again"],
+  ["40P01", "the transaction conflicted with another one (a deadlock); try again"],
+  ["55P03", "a lock held by another transaction did not come free in time; try again"],
+  ["23505", "a row violates a unique constraint"],
+  ["23", "a row violates a table constraint"],
+  ["42P01", "the database schema is not what dbscope expects (run `dbscope setup`)"],
+  ["42703", "the database schema is not what dbscope expects (run `dbscope setup`)"],
+  ["42501", "permission denied (this user may not do that)"],
+  ["25006", "the statement writes, and the connection is read-only"],
+  ["57P01", "the server closed the connection; try again"],
+  ["57P03", "the server is starting up or shutting down; try again"],
+  ["53300", "the server has no free connection slot; try again"],
+  ["3D000", "the database does not exist"],
+  ["28P01", "access denied (wrong user name or password)"]
 ]
 
 /** What a driver error code means, in words a user can act on. */
@@ -117,7 +132,9 @@ export const connectionLostCodes: ReadonlySet<string> = new Set([
   "ECONNRESET",
   "EPIPE",
   "ER_CONNECTION_KILLED",
-  "ER_SERVER_SHUTDOWN"
+  "ER_SERVER_SHUTDOWN",
+  // PostgreSQL: the server ended the connection (a shutdown, `pg_terminate_backend`).
+  "57P01"
 ])
 
 /**
@@ -140,16 +157,19 @@ const connectionGone = new Set([
   "NODE_UNAVAILABLE"
 ])
 
+const postgresTransient = new Set(["40001", "40P01", "55P03", "53300", "57P03"])
+
 /**
  * Driver codes that go away if the work is tried again: a lock held by someone else (SQLite
  * BUSY/LOCKED, MySQL deadlock 1213, which is also Galera's certification conflict, and lock-wait
- * timeout 1205), or a connection or cluster node that went away (a cluster fails over to another
+ * timeout 1205, PostgreSQL's serialization failure 40001, deadlock 40P01 and lock timeout 55P03,
+ * and its server out of connection slots 53300), or a connection or cluster node that went away (a cluster fails over to another
  * node). A write whose connection was lost may have committed before it was: give such writes a
  * key of their own so that a retry cannot write twice (see `outcomeUnknown`).
  */
 export const isTransientCode = (code: string): boolean =>
   code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || code === "ER_LOCK_DEADLOCK" ||
-  code === "ER_LOCK_WAIT_TIMEOUT" || connectionGone.has(code)
+  code === "ER_LOCK_WAIT_TIMEOUT" || postgresTransient.has(code) || connectionGone.has(code)
 
 /** Whether a failed write may nevertheless have been committed: its connection went away mid-way. */
 export const isOutcomeUnknownCode = (code: string): boolean => connectionLostCodes.has(code)

@@ -3,7 +3,9 @@
  * the `sqlite3` shell, a script on the server), so that `cacheQuery` never serves a result older
  * than such a write:
  * - `Versioned`: a number that changes whenever another connection commits (SQLite's
- *   `PRAGMA data_version`), read before a cached result is served;
+ *   `PRAGMA data_version`), or whenever a PostgreSQL client may have missed a notification of
+ *   one (its listening connection is down: see `PostgresWrites`), read before a cached result is
+ *   served; PostgreSQL's notifications drop results table by table, through `Reactivity`;
  * - `Unseen`: no such signal (MySQL/MariaDB has no change feed a client can afford to follow), so
  *   a cached result lives at most `staleFor` unless the cache or the query sets a time of its own.
  */

@@ -19,7 +19,8 @@ import * as ClusterNodes from "./ClusterNodes.js"
 import * as ClusterSettings from "./ClusterSettings.js"
 import * as ClientCore from "./core/ClientCore.js"
 import type { DriverConnection, Ran, Request } from "./core/Driver.js"
-import { anyTable, everyTable } from "./core/StatementObserver.js"
+import * as Isolation from "./core/Isolation.js"
+import { everyTable } from "./core/StatementObserver.js"
 import { connectionLostCodes, DatabaseConnectError, notRunCodes, reasonFor } from "./DatabaseError.js"
 import * as ExternalWrites from "./ExternalWrites.js"
 import { MysqlDatabase, type MysqlOptions } from "./MysqlDatabase.js"
@@ -34,6 +35,7 @@ import {
 } from "./MysqlServer.js"
 import { streamRows, type StreamSource } from "./MysqlStream.js"
 import { mysqlRules } from "./ReadingStatements.js"
+import * as TableNames from "./TableNames.js"
 
 /**
  * The pool's options: its size, and each connection's. Several statements in one `.unprepared`
@@ -72,50 +74,25 @@ const lockingRead = /\bFOR\s+(?:UPDATE|SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b/i
 
 const schemaChange = /^\s*(?:CREATE|ALTER|DROP|RENAME|TRUNCATE)\b/i
 
-/**
- * Which tables a statement touches, from the names of the database's tables: every table whose
- * name appears in the statement counts (more than it reads, never less). A view, or a table with
- * triggers or foreign keys pointing at it, could reach tables not named: then "any"/"every".
- */
-const makeTableNames = (query: (sql: string) => Effect.Effect<unknown, SqlError>) => {
-  let tables: ReadonlyArray<string> = []
-  let views: ReadonlyArray<string> = []
-  let reachesFurther = new Set<string>()
-  const load = query(
-    `SELECT t.TABLE_NAME AS name, t.TABLE_TYPE AS type,
-       EXISTS (SELECT 1 FROM information_schema.TRIGGERS g
-               WHERE g.EVENT_OBJECT_SCHEMA = t.TABLE_SCHEMA AND g.EVENT_OBJECT_TABLE = t.TABLE_NAME) AS triggers,
-       EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r
-               WHERE r.UNIQUE_CONSTRAINT_SCHEMA = t.TABLE_SCHEMA AND r.REFERENCED_TABLE_NAME = t.TABLE_NAME) AS referenced
-     FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE()`
-  ).pipe(
-    Effect.map((rows) => {
-      const list = Array.isArray(rows)
-        ? rows as Array<{ name: string; type: string; triggers: number; referenced: number }>
-        : []
-      tables = list.filter((row) => row.type === "BASE TABLE").map((row) => row.name)
-      views = list.filter((row) => row.type !== "BASE TABLE").map((row) => row.name)
-      reachesFurther = new Set(list.filter((row) => row.triggers > 0 || row.referenced > 0).map((row) => row.name))
-    }),
-    // Without the list every statement counts as touching everything: still correct, just coarser.
-    Effect.ignore
+/** The database's tables, as `TableNames` needs them. */
+const tableList = (query: (sql: string) => Effect.Effect<unknown, SqlError>) =>
+  Effect.map(
+    query(
+      `SELECT t.TABLE_NAME AS name, t.TABLE_TYPE AS type,
+         EXISTS (SELECT 1 FROM information_schema.TRIGGERS g
+                 WHERE g.EVENT_OBJECT_SCHEMA = t.TABLE_SCHEMA AND g.EVENT_OBJECT_TABLE = t.TABLE_NAME) AS triggers,
+         EXISTS (SELECT 1 FROM information_schema.REFERENTIAL_CONSTRAINTS r
+                 WHERE r.UNIQUE_CONSTRAINT_SCHEMA = t.TABLE_SCHEMA AND r.REFERENCED_TABLE_NAME = t.TABLE_NAME) AS referenced
+       FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE()`
+    ),
+    (rows): ReadonlyArray<TableNames.TableInfo> =>
+      (Array.isArray(rows) ? rows as Array<{ name: string; type: string; triggers: number; referenced: number }> : [])
+        .map((row) => ({
+          name: row.name,
+          view: row.type !== "BASE TABLE",
+          reachesFurther: row.triggers > 0 || row.referenced > 0
+        }))
   )
-  const named = (sql: string, names: ReadonlyArray<string>) => {
-    const words = new Set(sql.toLowerCase().match(/[a-z0-9_$]+/g) ?? [])
-    return names.filter((name) => words.has(name.toLowerCase()))
-  }
-  return {
-    load,
-    reads: (sql: string): ReadonlyArray<string> => {
-      const found = named(sql, tables)
-      return found.length === 0 || named(sql, views).length > 0 ? [anyTable] : found
-    },
-    writes: (sql: string): ReadonlyArray<string> => {
-      const found = named(sql, tables)
-      return found.length === 0 || found.some((table) => reachesFurther.has(table)) ? [everyTable] : found
-    }
-  }
-}
 
 /** How many rows a write changed, from mysql2's result (one header, or several for several statements). */
 const affectedRows = (results: unknown): number => {
@@ -306,7 +283,7 @@ export const make = (options: MysqlOptions) =>
       })
     )
     yield* probe
-    const names = makeTableNames((sql) => onNode(writer, (pool) => runOn(pool, sql, [], "query"), true))
+    const names = TableNames.make(tableList((sql) => onNode(writer, (pool) => runOn(pool, sql, [], "query"), true)))
     yield* names.load
 
     /** What a statement's writes invalidate; a schema change reloads the table names first. */
@@ -415,7 +392,9 @@ export const make = (options: MysqlOptions) =>
         ["server.port", where.port],
         ["db.namespace", where.database]
       ],
-      beginTransaction: "BEGIN",
+      // `SET TRANSACTION` (no SESSION) applies to the connection's next transaction only.
+      beginTransaction: (level) =>
+        level === undefined ? ["BEGIN"] : [`SET TRANSACTION ISOLATION LEVEL ${Isolation.sqlName(level)}`, "BEGIN"],
       shared,
       connections: {
         _tag: "Pool",

@@ -10,6 +10,12 @@
  *   lock would outlive the statement on a pooled connection). It runs in a `READ ONLY` transaction,
  *   rolled back after, which refuses the writes a text cannot show (a sequence's `NEXTVAL`, a write
  *   in a stored function). `SLEEP` and `BENCHMARK` only take time, and are let through.
+ * - PostgreSQL: `SELECT`, `WITH`, `VALUES`, `TABLE`, `SHOW`, `EXPLAIN` (never `EXPLAIN ANALYZE`);
+ *   never `SELECT ... INTO` (it creates a table), nor the functions whose effect outlives the
+ *   statement or reaches past the database (session advisory locks, ending or signalling other
+ *   backends, server files, `dblink`, reloading the configuration). It runs in a `READ ONLY`
+ *   transaction, rolled back after, which refuses every write, even one inside a function, and
+ *   undoes `set_config`.
  * - SQLite: `SELECT`, `WITH` and `VALUES` that SQLite itself compiles as read-only
  *   (`sqlite3_stmt_readonly`), `EXPLAIN` (which never runs its statement), and the `PRAGMA`s that
  *   read (`PRAGMA journal_mode`, `PRAGMA table_info(users)`): a pragma with a value (`= x` or
@@ -137,6 +143,62 @@ const mysqlVerdict = (all: ReadonlyArray<Token>): Verdict => {
  */
 export const mysqlRules: ReadOnlyRules = {
   check: (sql) => mysqlReadings(sql).map(mysqlVerdict).find((verdict) => verdict._tag === "Refused") ?? Verdict.Reads(),
+  enter: "START TRANSACTION READ ONLY",
+  leave: "ROLLBACK"
+}
+
+// PostgreSQL
+
+const postgresReading = ["SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN"]
+const postgresAllowed = "SELECT, WITH, VALUES, TABLE, SHOW or EXPLAIN"
+
+/** Functions a read may not call, by name prefix, and why. */
+const postgresFunctions: ReadonlyArray<readonly [prefix: string, reason: string]> = [
+  ["PG_ADVISORY_LOCK", "takes a session lock, which outlives the statement"],
+  ["PG_ADVISORY_UNLOCK", "releases session locks"],
+  ["PG_TRY_ADVISORY_LOCK", "takes a session lock, which outlives the statement"],
+  ["PG_TERMINATE_BACKEND", "ends another connection"],
+  ["PG_CANCEL_BACKEND", "cancels another connection's query"],
+  ["PG_RELOAD_CONF", "reloads the server's configuration"],
+  ["PG_ROTATE_LOGFILE", "changes the server's state"],
+  ["PG_SWITCH_WAL", "changes the server's state"],
+  ["PG_PROMOTE", "changes the server's state"],
+  ["PG_CREATE_RESTORE_POINT", "changes the server's state"],
+  ["PG_LOG_BACKEND_MEMORY_CONTEXTS", "changes the server's state"],
+  ["PG_READ_FILE", "reads a file on the server"],
+  ["PG_READ_BINARY_FILE", "reads a file on the server"],
+  ["PG_LS_", "lists files on the server"],
+  ["LO_IMPORT", "reads a file on the server"],
+  ["LO_EXPORT", "writes a file on the server"],
+  ["DBLINK", "runs statements on another connection"]
+]
+
+const postgresVerdict = (all: ReadonlyArray<Token>): Verdict => {
+  const statement = fromFirstWord(all)
+  const first = statement[0]
+  if (first === undefined) return Verdict.Reads()
+  if (first._tag !== "Word" || !postgresReading.includes(first.text)) return refusedAs(first, postgresAllowed)
+  if (isWord(first, "EXPLAIN")) {
+    // `EXPLAIN ANALYZE x` and `EXPLAIN (ANALYZE, ...) x` run x.
+    const options = isSymbol(statement[1], "(")
+      ? statement.slice(2, statement.findIndex((token) => isSymbol(token, ")")))
+      : statement.slice(1, 3)
+    if (options.some((token) => isWord(token, "ANALYZE", "ANALYSE"))) {
+      return Verdict.Refused({ reason: "EXPLAIN ANALYZE runs the statement" })
+    }
+  }
+  for (const [i, token] of statement.entries()) {
+    if (isWord(token, "INTO")) return Verdict.Refused({ reason: "SELECT ... INTO creates a table" })
+    if (token._tag !== "Word" || !isSymbol(statement[i + 1], "(")) continue
+    const denied = postgresFunctions.find(([prefix]) => token.text.startsWith(prefix))
+    if (denied !== undefined) return Verdict.Refused({ reason: `${token.text.toLowerCase()} ${denied[1]}` })
+  }
+  return Verdict.Reads()
+}
+
+/** The PostgreSQL rules: the text judged, and the statement run in a read-only transaction rolled back after. */
+export const postgresRules: ReadOnlyRules = {
+  check: (sql) => postgresVerdict(tokens(sql, { _tag: "Postgres" })),
   enter: "START TRANSACTION READ ONLY",
   leave: "ROLLBACK"
 }

@@ -21,6 +21,8 @@ export type Token =
 /** How the text is read. */
 export type Lexing =
   | { readonly _tag: "Sqlite" }
+  /** `E'...'` strings escape with `\`, `$tag$ ... $tag$` quotes, block comments nest, `$1` is a parameter. */
+  | { readonly _tag: "Postgres" }
   | {
     readonly _tag: "Mysql"
     /** Whether `\` escapes the next character in '...' strings (the default `sql_mode`). */
@@ -34,6 +36,7 @@ const isWordChar = (c: string) => /[A-Za-z0-9_$]/.test(c) || c.charCodeAt(0) >= 
 /** Splits `sql` into tokens. */
 export const tokens = (sql: string, lexing: Lexing): ReadonlyArray<Token> => {
   const mysql = lexing._tag === "Mysql"
+  const postgres = lexing._tag === "Postgres"
   const out: Array<Token> = []
   let i = 0
   /** Executable comments (`/*!`) being read as code: their `*\/` is skipped. */
@@ -52,6 +55,20 @@ export const tokens = (sql: string, lexing: Lexing): ReadonlyArray<Token> => {
       lineComment()
     } else if (mysql && c === "#") {
       lineComment()
+    } else if (postgres && c === "/" && next === "*") {
+      i = nestedCommentEnd(sql, i)
+    } else if (postgres && c === "$") {
+      const dollarQuote = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(i))
+      if (dollarQuote !== null) {
+        const start = i + dollarQuote[0].length
+        const end = sql.indexOf(dollarQuote[0], start)
+        out.push({ _tag: "Quoted", quote: "$", text: sql.slice(start, end === -1 ? sql.length : end) })
+        i = end === -1 ? sql.length : end + dollarQuote[0].length
+      } else {
+        const parameter = /^\$\d*/.exec(sql.slice(i))![0]
+        out.push({ _tag: "Symbol", text: parameter })
+        i += parameter.length
+      }
     } else if (c === "/" && next === "*") {
       const opener = mysql ? /^\/\*M?!\d*/.exec(sql.slice(i)) : null
       if (opener !== null) {
@@ -64,10 +81,17 @@ export const tokens = (sql: string, lexing: Lexing): ReadonlyArray<Token> => {
     } else if (c === "*" && next === "/" && executable > 0) {
       executable--
       i += 2
-    } else if (c === "'" || c === "\"" || c === "`" || (!mysql && c === "[")) {
-      const close = c === "[" ? "]" : c
-      const backslash = lexing._tag === "Mysql" &&
-        (c === "'" ? lexing.backslashInSingle : c === "\"" ? lexing.backslashInDouble : false)
+    } else if (
+      c === "'" || c === "\"" || (!postgres && c === "`") || (lexing._tag === "Sqlite" && c === "[") ||
+      (postgres && (c === "E" || c === "e") && next === "'" && !isWordChar(sql.charAt(i - 1) || " "))
+    ) {
+      // PostgreSQL's `E'...'`: the one kind of its strings where `\` escapes.
+      const escapeString = postgres && c !== "'" && c !== "\""
+      if (escapeString) i++
+      const quote = sql.charAt(i)
+      const close = quote === "[" ? "]" : quote
+      const backslash = escapeString || lexing._tag === "Mysql" &&
+        (quote === "'" ? lexing.backslashInSingle : quote === "\"" ? lexing.backslashInDouble : false)
       let text = ""
       i++
       while (i < sql.length) {
@@ -86,7 +110,7 @@ export const tokens = (sql: string, lexing: Lexing): ReadonlyArray<Token> => {
           i++
         }
       }
-      out.push({ _tag: "Quoted", quote: c, text })
+      out.push({ _tag: "Quoted", quote, text })
     } else if (isWordChar(c)) {
       let end = i
       while (end < sql.length && isWordChar(sql.charAt(end))) end++
@@ -98,6 +122,25 @@ export const tokens = (sql: string, lexing: Lexing): ReadonlyArray<Token> => {
     }
   }
   return out
+}
+
+/** Where a PostgreSQL block comment that opens at `start` ends: they nest (`/* a /* b *\/ c *\/`). */
+const nestedCommentEnd = (sql: string, start: number): number => {
+  let depth = 0
+  let i = start
+  while (i < sql.length) {
+    if (sql.startsWith("/*", i)) {
+      depth++
+      i += 2
+    } else if (sql.startsWith("*/", i)) {
+      depth--
+      i += 2
+      if (depth === 0) return i
+    } else {
+      i++
+    }
+  }
+  return sql.length
 }
 
 /** Every way a MySQL/MariaDB server may read `sql`, whatever its `sql_mode`. */

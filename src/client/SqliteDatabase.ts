@@ -230,8 +230,9 @@ const makeDriver = (db: Sqlite.Database, options: SqliteOptions, readers: Driver
     system: "sqlite",
     makeCompiler: Statement.makeCompilerSqlite,
     spanAttributes: [["db.system", "sqlite"], ["db.system.name", "sqlite"]],
-    // A writer that starts deferred and upgrades later can deadlock with another writer.
-    beginTransaction: "BEGIN IMMEDIATE",
+    // A writer that starts deferred and upgrades later can deadlock with another writer. Every
+    // SQLite transaction is serializable (one writer at a time, readers on a snapshot): no level to set.
+    beginTransaction: () => ["BEGIN IMMEDIATE"],
     shared: {
       runner: { _tag: "Sync", run },
       control: (sql) => Effect.try({ try: () => void prepare(sql).run(), catch: executeFailed }),

@@ -17,6 +17,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Isolation from "../client/core/Isolation.js"
 import { CommitError } from "../client/core/StatementObserver.js"
 import { driverCode, isOutcomeUnknownCode, isTransientCode, reasonFor } from "../client/DatabaseError.js"
 
@@ -56,3 +57,28 @@ export const transactional = <A, E, R>(
       (error) => Effect.fail(new CommitFailed({ code: driverCode(error), cause: error }))
     )
   )
+
+/** How `transactionalWith` runs its transaction. */
+export interface TransactionOptions {
+  /**
+   * The isolation level of the outermost transaction (nested in one already open, the effect is a
+   * savepoint of it, at its level). SQLite's transactions are serializable whatever is asked.
+   * Default: the database's own (SQLite serializable, MySQL/MariaDB repeatable read, PostgreSQL
+   * read committed); README's isolation table says what each prevents.
+   */
+  readonly isolation?: Isolation.IsolationLevel | undefined
+}
+
+/**
+ * `transactional` at a chosen isolation level.
+ *
+ * @example
+ * yield* moveStock.pipe(transactionalWith({ isolation: "serializable" }), retryOnFailure())
+ */
+export const transactionalWith = (options: TransactionOptions) =>
+<A, E, R>(
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | SqlError | CommitFailed, R | SqlClient.SqlClient> =>
+  options.isolation === undefined
+    ? transactional(self)
+    : Effect.locally(transactional(self), Isolation.currentIsolation, options.isolation)

@@ -1,7 +1,7 @@
 /**
  * An isolated database for tests: a fresh SQLite file in its own temp folder (or a database of its
  * own on a MySQL/MariaDB server), migrated and optionally loaded with the bundled sample, deleted
- * when the layer is released.
+ * when the layer is released (or of its own on a PostgreSQL server).
  *
  * @example
  * layer(TestDatabase.layer({ sample: true }))("UserRepo", (it) => { ... })
@@ -17,6 +17,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { sampleCsv } from "../BundledData.js"
 import * as MysqlDatabase from "../client/MysqlDatabase.js"
+import * as PostgresDatabase from "../client/PostgresDatabase.js"
 import * as SqliteDatabase from "../client/SqliteDatabase.js"
 import * as SqlitePool from "../client/SqlitePool.js"
 import * as Progress from "../users/Progress.js"
@@ -87,6 +88,34 @@ export const layerMysql = (
           cluster: options.cluster
         })
       )
+    )
+  }))
+
+/** Where `layerPostgres` creates its databases: `DBSCOPE_TEST_POSTGRES`, default the local server's `postgres` user. */
+export const postgresServer: Config.Config<string> = Config.string("DBSCOPE_TEST_POSTGRES").pipe(
+  Config.withDefault("postgres://postgres@127.0.0.1:5432")
+)
+
+/**
+ * A migrated database of its own on a PostgreSQL server (`dbscope_test_<random>`), behind a pool,
+ * with `UserRepo`; dropped when the layer is released.
+ */
+export const layerPostgres = (
+  options:
+    & Omit<TestDatabaseOptions, "connection">
+    & Pick<PostgresDatabase.PostgresOptions, "poolSize">
+    & { readonly server?: string | undefined } = {}
+) =>
+  Layer.unwrapScoped(Effect.gen(function*() {
+    const server = options.server ?? (yield* Effect.orDie(postgresServer))
+    const name = `dbscope_test_${crypto.randomBytes(6).toString("hex")}`
+    const url = Redacted.make(`${server.replace(/\/+$/, "")}/${name}`)
+    yield* Effect.acquireRelease(
+      PostgresDatabase.createDatabase({ url }),
+      () => Effect.orDie(PostgresDatabase.dropDatabase({ url }))
+    )
+    return usersOnConnection(options).pipe(
+      Layer.provideMerge(PostgresDatabase.layer({ url, poolSize: options.poolSize ?? 4 }))
     )
   }))
 

@@ -71,6 +71,7 @@ export class Dashboard extends Effect.Service<Dashboard>()("dbscope/Dashboard", 
     // SQLite's sum() is an integer only when every value summed is one (MySQL's INT column holds nothing else).
     const integral = sql.onDialectOrElse({
       mysql: () => sql.literal("1"),
+      pg: () => sql.literal("1"),
       orElse: () => sql.literal("typeof(SUM(age)) = 'integer'")
     })
     const summary = SqlSchema.single({
@@ -87,6 +88,7 @@ export class Dashboard extends Effect.Service<Dashboard>()("dbscope/Dashboard", 
     })
     const domain = sql.onDialectOrElse({
       mysql: () => sql.literal("SUBSTRING_INDEX(email, '@', -1)"),
+      pg: () => sql.literal("substr(email, strpos(email, '@') + 1)"),
       orElse: () => sql.literal("substr(email, instr(email, '@') + 1)")
     })
     const topDomains = SqlSchema.findAll({

@@ -39,6 +39,13 @@ export interface ExecuteQueryOptions {
 
 const userCodes = ["SQLITE_ERROR", "SQLITE_RANGE", "SQLITE_MISMATCH", "SQLITE_CONSTRAINT", "ER_PARSE_ERROR"]
 
+/**
+ * PostgreSQL's classes of errors in the statement itself: data (22), a constraint (23), syntax or
+ * an unknown name (42, but for 42501, a privilege the user lacks); 08P01 is a parameter count
+ * that does not match the placeholders.
+ */
+const postgresUserCode = (code: string) => /^(?:22|23|42)[0-9A-Z]{3}$/.test(code) && code !== "42501" || code === "08P01"
+
 const classify = (error: SqlError): QueryError | ReadOnlyQuery | DatabaseError => {
   const code = driverCode(error)
   const message = driverMessage(error)
@@ -46,7 +53,7 @@ const classify = (error: SqlError): QueryError | ReadOnlyQuery | DatabaseError =
     return new ReadOnlyQuery({ reason: "this statement writes to the database" })
   }
   // Errors about the caller's own statement are shown in full: the caller wrote that SQL.
-  if (code === "UNKNOWN" || userCodes.some((prefix) => code.startsWith(prefix))) {
+  if (code === "UNKNOWN" || userCodes.some((prefix) => code.startsWith(prefix)) || postgresUserCode(code)) {
     return new QueryError({ reason: message })
   }
   return fromSqlError("running the query")(error)

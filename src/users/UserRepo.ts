@@ -62,9 +62,11 @@ export interface ListOptions {
  * The columns of a stored user. `created_at` is read as text on every backend (SQLite stores it as
  * `YYYY-MM-DD HH:MM:SS`; MySQL's client gives a `Date`): one `User` type, whatever the database.
  */
-const columnsFor = (dialect: "mysql" | "other") =>
+const columnsFor = (dialect: "mysql" | "pg" | "other") =>
   dialect === "mysql"
     ? "user_id, name, email, age, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s') AS created_at"
+    : dialect === "pg"
+    ? "user_id, name, email, age, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS') AS created_at"
     : "user_id, name, email, age, created_at"
 /** Rows per multi-row INSERT: 3 parameters a row stays far below every driver's placeholder limit. */
 const insertChunkSize = 500
@@ -74,7 +76,7 @@ const validateNewUser = Schema.validateEither(NewUser)
 
 const isUniqueViolation = (error: SqlError) => {
   const code = driverCode(error)
-  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "ER_DUP_ENTRY"
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "ER_DUP_ENTRY" || code === "23505"
 }
 
 /** The row a reader refused, explained; `undefined` for any other error. */
@@ -130,7 +132,9 @@ export class UserRepo extends Effect.Service<UserRepo>()("dbscope/UserRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const prepared = yield* PreparedQueries
-    const columns = columnsFor(sql.onDialectOrElse({ mysql: () => "mysql" as const, orElse: () => "other" as const }))
+    const columns = columnsFor(
+      sql.onDialectOrElse({ mysql: () => "mysql" as const, pg: () => "pg" as const, orElse: () => "other" as const })
+    )
     const selectById = prepared.prepare(`SELECT ${columns} FROM users WHERE user_id = ?`)
 
     /**

@@ -3,7 +3,7 @@
  * `user_id` an auto-numbered primary key. Another program may have made a `users` table of its own
  * in the same file or database: migrating over it failed half-way, and reading it failed with
  * "run `dbscope setup`", which could not help. The table is compared before anything is written
- * (`PRAGMA table_info` on SQLite, `information_schema.COLUMNS` on MySQL), so that `setup` refuses
+ * (`PRAGMA table_info` on SQLite, `information_schema.COLUMNS` on MySQL and PostgreSQL), so that `setup` refuses
  * it without changing anything and the read commands say why they cannot read it.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -83,6 +83,14 @@ const mysqlKinds = (type: string): ReadonlyArray<Kind> => {
   return []
 }
 
+const postgresKinds = (type: string): ReadonlyArray<Kind> => {
+  const lower = type.toLowerCase()
+  if (lower === "smallint" || lower === "integer" || lower === "bigint") return ["integer"]
+  if (lower === "text" || lower === "character varying" || lower === "character") return ["text"]
+  if (lower.startsWith("timestamp")) return ["timestamp"]
+  return []
+}
+
 /** A name read from someone else's table, safe to print on one line. */
 const shown = (name: string) => {
   const text = /^\w{1,40}$/.test(name) ? name : JSON.stringify(name)
@@ -125,6 +133,13 @@ interface SqliteColumn {
   readonly pk: number
 }
 
+interface PostgresColumn {
+  readonly name: string
+  readonly type: string
+  readonly key: boolean
+  readonly numbered: boolean
+}
+
 interface MysqlColumn {
   readonly name: string
   readonly type: string
@@ -148,6 +163,27 @@ export const inspect: Effect.Effect<Verdict, DatabaseError, SqlClient.SqlClient>
             type: String(row.type),
             key: row.column_key === "PRI",
             autoNumbered: row.column_key === "PRI" && String(row.extra).toLowerCase().includes("auto_increment")
+          }))
+        })
+      ),
+    pg: () =>
+      Effect.map(
+        sql<PostgresColumn>`SELECT c.column_name AS name, c.data_type AS type,
+            (c.is_identity = 'YES' OR coalesce(c.column_default, '') LIKE 'nextval(%') AS numbered,
+            EXISTS (SELECT 1 FROM pg_index i
+                    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                    WHERE i.indrelid = to_regclass('users') AND i.indisprimary
+                      AND a.attname = c.column_name) AS key
+          FROM information_schema.columns c
+          WHERE c.table_schema = current_schema() AND c.table_name = 'users'
+          ORDER BY c.ordinal_position`,
+        (rows) => ({
+          kindsOf: postgresKinds,
+          columns: rows.map((row): Column => ({
+            name: String(row.name),
+            type: String(row.type),
+            key: row.key,
+            autoNumbered: row.key && row.numbered
           }))
         })
       ),
@@ -178,6 +214,7 @@ const foreign = (differences: ReadonlyArray<string>) =>
         differences,
         advice: sql.onDialectOrElse({
           mysql: () => "use another database in --url, or rename that table",
+          pg: () => "use another database in --url, or rename that table",
           orElse: () => "use another --db file, or rename that table"
         })
       })

@@ -162,7 +162,8 @@ for (const backend of backends) {
           logQueries(),
           Effect.provide(Logger.add(logger))
         )
-        const select = lines.find((line) => line.message.includes("WHERE age > ?"))
+        // PostgreSQL numbers its placeholders.
+        const select = lines.find((line) => /WHERE age > (?:\?|\$1)/.test(line.message))
         assert.strictEqual(select?.rows, 10)
         assert.strictEqual(select?.params, "[1 hidden]")
         assert.isTrue(lines.some((line) => line.message.startsWith("INSERT INTO users")))

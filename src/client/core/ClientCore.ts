@@ -34,6 +34,7 @@ import * as Tracer from "effect/Tracer"
 import * as OpenResources from "../../OpenResources.js"
 import { PreparedQueries, type PreparedQuery } from "../PreparedQueries.js"
 import type { Driver, DriverConnection, Ran, Request, Shape } from "./Driver.js"
+import * as Isolation from "./Isolation.js"
 import * as Observation from "./Observation.js"
 import { ReadOnlyGate } from "./ReadOnlyGate.js"
 import * as ReadRouting from "./ReadRouting.js"
@@ -68,6 +69,19 @@ interface TransactionState {
   readonly pending: Set<string>
   /** The error that ended it on the database's side, if one did. */
   lost: SqlError | undefined
+  /**
+   * The error that aborted it (`failureAborts` drivers: PostgreSQL refuses every statement after a
+   * failed one, and turns COMMIT into a silent ROLLBACK) until a savepoint is rolled back to.
+   */
+  aborted: SqlError | undefined
+}
+
+/** Why the transaction refuses further statements, if it does. */
+const refusal = (state: TransactionState): SqlError | undefined => state.lost ?? state.aborted
+
+const unlessRefused = <A>(state: TransactionState, effect: Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> => {
+  const refused = refusal(state)
+  return refused === undefined ? effect : Effect.fail(refused)
 }
 
 /** Where a connection stands: outside transactions (maybe routed to readers), reserved, or in one. */
@@ -125,7 +139,10 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
 
     const failed = (cause: unknown, place: Place): SqlError => {
       const error = statementFailed(cause)
-      if (place._tag === "Transaction" && driver.endedTransaction(error)) place.state.lost = error
+      if (place._tag === "Transaction") {
+        if (driver.endedTransaction(error)) place.state.lost = error
+        else if (driver.failureAborts === true) place.state.aborted ??= error
+      }
       return error
     }
 
@@ -135,7 +152,10 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
      */
     const prologue = (call: Call): Effect.Effect<never, SqlError> | undefined => {
       const { observer, place } = call
-      if (place._tag === "Transaction" && place.state.lost !== undefined) return Effect.fail(place.state.lost)
+      if (place._tag === "Transaction") {
+        const refused = refusal(place.state)
+        if (refused !== undefined) return Effect.fail(refused)
+      }
       if (observer.recorder !== undefined) observer.recorder.read(driver.tablesRead(call.sql, call.params))
       return undefined
     }
@@ -369,8 +389,10 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
     const commit = (on: DriverConnection, state: TransactionState) => {
       const rollBack = (cause: unknown) =>
         Effect.zipRight(Effect.ignore(control(on, "ROLLBACK")), Effect.fail(new StatementObserver.CommitError(cause)))
-      return state.lost !== undefined
-        ? rollBack(state.lost.cause)
+      // An aborted PostgreSQL transaction would "commit" as a ROLLBACK, without an error.
+      const refused = refusal(state)
+      return refused !== undefined
+        ? rollBack(refused.cause)
         : Effect.catchAll(control(on, "COMMIT"), (error) => rollBack(error.cause))
     }
 
@@ -395,7 +417,7 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
             return Effect.zipRight(Scope.close(scope, acquired), Effect.failCause(acquired.cause))
           }
           const on = acquired.value
-          const state: TransactionState = { pending: new Set(), lost: undefined }
+          const state: TransactionState = { pending: new Set(), lost: undefined, aborted: undefined }
           const conn = connection(on, { _tag: "Transaction", state })
           transactions.set(conn, { driver: on, state })
           const body = Effect.locally(
@@ -409,7 +431,11 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
             const end = Exit.isSuccess(exit) ? commit(on, state) : rollback(on, state)
             return Effect.ensuring(Effect.zipRight(end, exit), endTransaction(state))
           })
-          return control(on, driver.beginTransaction).pipe(
+          const begin = Effect.flatMap(
+            FiberRef.get(Isolation.currentIsolation),
+            (level) => Effect.forEach(driver.beginTransaction(level), (sql) => control(on, sql), { discard: true })
+          )
+          return begin.pipe(
             Effect.tap(OpenResources.opened("transaction")),
             Effect.flatMap(() => run),
             Effect.onExit((exit) => Scope.close(scope, exit))
@@ -436,17 +462,13 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
           Context.add(Tracer.ParentSpan, span)
         )
       )
-      const begin = Effect.suspend(() =>
-        state.lost !== undefined ? Effect.fail(state.lost) : control(on, `SAVEPOINT ${name}`)
-      )
+      const begin = Effect.suspend(() => unlessRefused(state, control(on, `SAVEPOINT ${name}`)))
       return Effect.zipRight(
         begin,
         Effect.flatMap(Effect.exit(body), (exit) => {
           if (Exit.isSuccess(exit)) {
             return Effect.zipRight(
-              Effect.suspend(() =>
-                state.lost !== undefined ? Effect.fail(state.lost) : control(on, `RELEASE SAVEPOINT ${name}`)
-              ),
+              Effect.suspend(() => unlessRefused(state, control(on, `RELEASE SAVEPOINT ${name}`))),
               exit
             )
           }
@@ -455,6 +477,9 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
               ? Effect.void
               : Effect.orDie(
                 Effect.zipRight(control(on, `ROLLBACK TO SAVEPOINT ${name}`), control(on, `RELEASE SAVEPOINT ${name}`))
+              ).pipe(
+                // Rolled back to before the failure: PostgreSQL takes statements again.
+                Effect.tap(() => void (state.aborted = undefined))
               )
           )
           return Effect.zipRight(undo, exit)

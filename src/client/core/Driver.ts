@@ -11,6 +11,7 @@ import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { RowCheck } from "../../readers/RowRules.js"
+import type { IsolationLevel } from "./Isolation.js"
 import type { DbSystem } from "./Observation.js"
 import type { ReadOnlyRules } from "./ReadOnlyGate.js"
 
@@ -72,8 +73,11 @@ export interface Driver {
   readonly system: DbSystem
   readonly makeCompiler: (transform: ((name: string) => string) | undefined) => Statement.Compiler
   readonly spanAttributes: ReadonlyArray<readonly [string, unknown]>
-  /** How a transaction starts (`BEGIN IMMEDIATE` where the dialect has it). */
-  readonly beginTransaction: string
+  /**
+   * The statements that start a transaction at `level` (`undefined`: the database's default), in
+   * the dialect: `BEGIN IMMEDIATE` on SQLite, `SET TRANSACTION ISOLATION LEVEL …; BEGIN` on MySQL.
+   */
+  readonly beginTransaction: (level: IsolationLevel | undefined) => ReadonlyArray<string>
   /** Statements outside transactions. */
   readonly shared: DriverConnection
   /**
@@ -87,6 +91,11 @@ export interface Driver {
   readonly tablesRead: (sql: string, params: ReadonlyArray<unknown>) => ReadonlyArray<string>
   /** Whether a failed statement ended its transaction on the database's side (a deadlock victim). */
   readonly endedTransaction: (error: SqlError) => boolean
+  /**
+   * Whether any failed statement aborts its transaction until a savepoint is rolled back to
+   * (PostgreSQL): the core then refuses the rest with that failure, and never COMMITs it.
+   */
+  readonly failureAborts?: boolean | undefined
   /** What runs without permission to write, and how the connection refuses writes meanwhile. */
   readonly readOnly: ReadOnlyRules
   readonly readers?: Readers | undefined

@@ -21,7 +21,7 @@ import type * as Tracer from "effect/Tracer"
 import { type QueryLogging, spanName, type StatementObserver } from "./StatementObserver.js"
 
 /** The database a connection talks to, as the `db.system` span attribute names it. */
-export type DbSystem = "sqlite" | "mysql"
+export type DbSystem = "sqlite" | "mysql" | "postgresql"
 
 /** Parameters as the driver takes them: a `Redacted` value is bound as its contents. */
 export const bindable = (params: ReadonlyArray<unknown>): ReadonlyArray<unknown> => {

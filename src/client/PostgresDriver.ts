@@ -1,0 +1,275 @@
+/**
+ * The PostgreSQL driver of the client core: the part of `PostgresDatabase` that needs pg, pg-cursor
+ * and `@effect/sql-pg`, optional peers of dbscope, so it is imported only when PostgreSQL is used
+ * (see `PostgresDatabase.layer`).
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Pg from "pg"
+import * as OpenResources from "../OpenResources.js"
+import * as ClientCore from "./core/ClientCore.js"
+import type { DriverConnection, Ran, Request } from "./core/Driver.js"
+import * as Isolation from "./core/Isolation.js"
+import { anyTable, everyTable } from "./core/StatementObserver.js"
+import { connectionLostCodes, DatabaseConnectError } from "./DatabaseError.js"
+import * as ExternalWrites from "./ExternalWrites.js"
+import { errorCode } from "./MysqlServer.js"
+import { PostgresDatabase, type PostgresOptions } from "./PostgresDatabase.js"
+import { numberedPlaceholders } from "./PostgresPlaceholders.js"
+import { connectBound, connectError, connectionConfig, connectReasons, parseUrl } from "./PostgresServer.js"
+import * as PostgresStream from "./PostgresStream.js"
+import * as PostgresWrites from "./PostgresWrites.js"
+import { postgresRules } from "./ReadingStatements.js"
+import * as TableNames from "./TableNames.js"
+
+/** pg's type ids of the columns read differently from pg's defaults. */
+const oid = { int8: 20, numeric: 1700, timestamp: 1114 } as const
+
+/**
+ * How values are read: `bigint` (int8, what `COUNT(*)` returns) and `numeric` (what `AVG` returns)
+ * as numbers, as on SQLite and MySQL, with an integer too large for a number kept as its digits
+ * (as mysql2 does); with `SafeIntegers`, int8 as `bigint`. A `timestamp` without time zone is UTC
+ * (every dbscope connection sets `TimeZone=UTC`), not the client's local time.
+ */
+const makeTypes = (safeIntegers: boolean): Pg.CustomTypesConfig => ({
+  getTypeParser: ((id: number, format?: "text" | "binary") => {
+    if (format === "binary") return Pg.types.getTypeParser(id, "binary")
+    switch (id) {
+      case oid.int8:
+        return safeIntegers
+          ? (text: string) => BigInt(text)
+          : (text: string) => {
+            const value = Number(text)
+            return Number.isSafeInteger(value) ? value : text
+          }
+      case oid.numeric:
+        return (text: string) => Number(text)
+      case oid.timestamp:
+        return (text: string) => new Date(`${text.replace(" ", "T")}Z`)
+      default:
+        return Pg.types.getTypeParser(id, "text")
+    }
+  }) as Pg.CustomTypesConfig["getTypeParser"]
+})
+
+const numbers = makeTypes(false)
+const bigints = makeTypes(true)
+
+/** Runs one statement on the pool (any free connection) or on one connection. */
+const runOn = (target: Pg.Pool | Pg.PoolClient, request: Pick<Request, "sql" | "params" | "shape" | "unprepared" | "safeIntegers">) =>
+  Effect.async<Pg.QueryResult | Array<Pg.QueryResult>, SqlError>((resume) => {
+    target.query(
+      {
+        text: request.sql,
+        values: [...request.params],
+        types: request.safeIntegers ? bigints : numbers,
+        // One statement per call, always (several only through `executeUnprepared`, as on MySQL).
+        ...(request.unprepared ? {} : { queryMode: "extended" as const }),
+        ...(request.shape === "values" ? { rowMode: "array" as const } : {})
+      } as Pg.QueryConfig,
+      (cause: Error | undefined, result: Pg.QueryResult | Array<Pg.QueryResult>) =>
+        resume(
+          cause === undefined || cause === null
+            ? Effect.succeed(result)
+            : Effect.fail(new SqlError({ cause: withCode(cause), message: "Failed to execute statement" }))
+        )
+    )
+  })
+
+/**
+ * pg's errors for a connection that broke carry no code: they are given the code the other drivers
+ * use for it, so that they read as a lost connection (transient, outcome unknown).
+ */
+const withCode = (cause: Error): Error =>
+  errorCode(cause) === "UNKNOWN" &&
+    /connection terminated|connection error|not queryable|terminated by/i.test(cause.message)
+    ? Object.assign(cause, { code: "ECONNRESET" })
+    : cause
+
+const control = (target: Pg.Pool | Pg.PoolClient, sql: string) =>
+  Effect.asVoid(runOn(target, { sql, params: [], shape: "raw", unprepared: true, safeIntegers: false }))
+
+/**
+ * The tables and views of the schemas on the search path, and whether a write to one may reach
+ * further: a trigger (other than dbscope's own notifying one), a rule, or a foreign key pointing
+ * at it (`ON DELETE CASCADE`).
+ */
+const tableListSql = `SELECT c.relname AS name, c.relkind IN ('v', 'm') AS view,
+    EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal
+            AND g.tgname <> '${PostgresWrites.triggerName}')
+    OR EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid AND r.rulename <> '_RETURN')
+    OR EXISTS (SELECT 1 FROM pg_constraint f WHERE f.confrelid = c.oid AND f.contype = 'f') AS reaches
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = ANY (current_schemas(false)) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`
+
+/** Commands that change rows; anything else that is not a read changes the schema or settings. */
+const rowWrites = new Set(["INSERT", "UPDATE", "DELETE", "MERGE", "COPY"])
+/** A data-modifying `WITH` (`WITH gone AS (DELETE ...) SELECT ...`) reports itself as a SELECT. */
+const writesInside = /\b(?:INSERT|UPDATE|DELETE|MERGE)\b/i
+const schemaChange = /^\s*(?:CREATE|ALTER|DROP|TRUNCATE|COMMENT|GRANT|REVOKE)\b/i
+
+/**
+ * Codes after which the rest of a transaction cannot run: a serialization failure or a deadlock
+ * victim (PostgreSQL aborts the transaction: a retry must start it again), or the connection gone.
+ */
+const endsTransaction = (code: string) => code === "40001" || code === "40P01" || connectionLostCodes.has(code)
+
+/** The pool, opened in the current scope; every connection is counted while taken out of it. */
+const openPool = (url: PostgresOptions["url"], options: PostgresOptions, ownBackends: Set<number>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const pool = new Pg.Pool({ ...connectionConfig(url, options), max: options.poolSize ?? 10 })
+      // An idle connection the server closed is removed by pg; the event must not crash the process.
+      pool.on("error", () => undefined)
+      pool.on("connect", (client) => {
+        const pid = (client as unknown as { processID?: number }).processID
+        if (pid !== undefined) ownBackends.add(pid)
+      })
+      pool.on("remove", (client) => {
+        const pid = (client as unknown as { processID?: number }).processID
+        if (pid !== undefined) ownBackends.delete(pid)
+      })
+      return pool
+    }).pipe(Effect.tap(OpenResources.opened("postgresPool"))),
+    (pool) =>
+      Effect.promise(() => pool.end().catch(() => undefined)).pipe(
+        Effect.zipRight(OpenResources.closed("postgresPool"))
+      )
+  )
+
+/** Opens the pool in the current scope (probing the server) and builds the client around it. */
+export const make = (options: PostgresOptions) =>
+  Effect.gen(function*() {
+    const where = yield* parseUrl(options.url)
+    /** The server processes of this client's own connections: their notifications are not news. */
+    const ownBackends = new Set<number>()
+    const pool = yield* openPool(where.url, options, ownBackends)
+
+    yield* control(pool, "SELECT 1").pipe(
+      Effect.mapError((error) => connectError(where.target)(error.cause)),
+      Effect.timeoutFail({
+        duration: connectBound(options),
+        onTimeout: () => new DatabaseConnectError({ target: where.target, reason: connectReasons.ETIMEDOUT ?? "" })
+      })
+    )
+
+    const names = TableNames.make(Effect.map(
+      runOn(pool, { sql: tableListSql, params: [], shape: "rows", unprepared: false, safeIntegers: false }),
+      (result): ReadonlyArray<TableNames.TableInfo> =>
+        (Array.isArray(result) ? [] : result.rows as Array<{ name: string; view: boolean; reaches: boolean }>)
+          .map((row) => ({ name: row.name, view: row.view, reachesFurther: row.reaches }))
+    ))
+    yield* names.load
+    const reactivity = yield* Reactivity.Reactivity
+
+    /** What one statement came to; a schema change reloads the table names first. */
+    const ranOne = (request: Request, result: Pg.QueryResult): Effect.Effect<Ran> => {
+      const rows: ReadonlyArray<unknown> = result.rows ?? []
+      const output = request.shape === "raw" ? result : rows
+      const selected = result.command === "SELECT"
+      const count = selected ? rows.length : result.rowCount ?? rows.length
+      if (schemaChange.test(request.sql)) return Effect.as(names.load, { result: output, count, written: [everyTable] })
+      // A data-modifying WITH reports itself as a SELECT (its row count is not the rows it changed).
+      const writes = selected ? writesInside.test(request.sql) : rowWrites.has(result.command) && count > 0
+      return Effect.succeed({ result: output, count, written: writes ? names.writes(request.sql) : [] })
+    }
+
+    const run = (target: Pg.Pool | Pg.PoolClient) => (request: Request): Effect.Effect<Ran, SqlError> =>
+      Effect.flatMap(
+        runOn(target, { ...request, sql: numberedPlaceholders(request.sql, request.params.length) }),
+        (results) => {
+          if (!Array.isArray(results)) return ranOne(request, results)
+          // Several statements in one `executeUnprepared` call: every result's writes count.
+          return Effect.map(
+            Effect.forEach(results, (result) => ranOne(request, result)),
+            (ran): Ran => ({
+              result: request.shape === "raw" ? results : ran.flatMap((one) => one.result as ReadonlyArray<unknown>),
+              count: ran.reduce((sum, one) => sum + one.count, 0),
+              written: [...new Set(ran.flatMap((one) => one.written))]
+            })
+          )
+        }
+      )
+
+    const takeConnection = Effect.async<Pg.PoolClient, SqlError>((resume) => {
+      pool.connect((cause, client) => {
+        if (cause !== undefined && cause !== null || client === undefined) {
+          resume(Effect.fail(new SqlError({ cause, message: "Failed to acquire a connection" })))
+          return
+        }
+        OpenResources.markOpened("postgresConnection")
+        resume(Effect.succeed(client))
+      })
+    })
+
+    /** A connection of one's own, given back when the scope closes (destroyed when it was lost). */
+    const ownConnection = Effect.acquireRelease(
+      Effect.map(takeConnection, (client) => {
+        const lost: { error: Error | undefined } = { error: undefined }
+        // An error on an idle reserved connection (the server went away) is told to pg on release.
+        client.on("error", (error) => void (lost.error = error))
+        return { client, lost }
+      }),
+      ({ client, lost }) =>
+        Effect.sync(() => {
+          client.removeAllListeners("error")
+          client.release(lost.error)
+          OpenResources.markClosed("postgresConnection")
+        })
+    )
+
+    const driverConnection = (
+      target: Pg.Pool | Pg.PoolClient,
+      streamOn: PostgresStream.StreamSource
+    ): DriverConnection => ({
+      runner: { _tag: "Async", run: run(target) },
+      control: (sql) => control(target, sql),
+      stream: (sql, params) =>
+        PostgresStream.streamRows(streamOn, numberedPlaceholders(sql, params.length), params, numbers)
+    })
+
+    const core = yield* ClientCore.make({
+      system: "postgresql",
+      makeCompiler: (transform) => PgClient.makeCompiler(transform),
+      spanAttributes: [
+        ["db.system", "postgresql"],
+        ["db.system.name", "postgresql"],
+        ["server.address", where.host],
+        ["server.port", where.port],
+        ["db.namespace", where.database]
+      ],
+      beginTransaction: (level) => [level === undefined ? "BEGIN" : `BEGIN ISOLATION LEVEL ${Isolation.sqlName(level)}`],
+      shared: driverConnection(pool, { own: takeConnection }),
+      connections: {
+        _tag: "Pool",
+        reserve: Effect.map(ownConnection, ({ client }) => driverConnection(client, { shared: client }))
+      },
+      tablesRead: (sql) => names.reads(sql),
+      endedTransaction: (error) => endsTransaction(errorCode(error.cause)),
+      failureAborts: true,
+      readOnly: postgresRules
+    }, options)
+
+    // Other processes' writes arrive as notifications, table by table (see `PostgresWrites`).
+    const signal = yield* PostgresWrites.listen({
+      config: connectionConfig(where.url, options),
+      ownBackends,
+      invalidate: (tables) => reactivity.unsafeInvalidate([...tables, anyTable]),
+      retryAfter: Duration.seconds(1)
+    })
+    return Context.add(core.context, ExternalWrites.ExternalWrites, signal).pipe(Context.add(PostgresDatabase, {
+      target: where.target,
+      database: where.database,
+      poolSize: options.poolSize ?? 10
+    }))
+  })
+
+/**
+ * pg itself, for the modules that load it on use (`PostgresServer`): they import it through this
+ * module, so that the bundled CLI keeps `pg` an external package loaded only when PostgreSQL is used.
+ */
+export { Pg }

@@ -1,0 +1,90 @@
+/**
+ * `?` placeholders on PostgreSQL. dbscope's own statements and every user of `executeQuery` and
+ * `dbscope query` write `?`, which SQLite and MySQL take, while PostgreSQL numbers its parameters
+ * (`$1`, `$2`). A text is renumbered only when it has no `$n` of its own and exactly as many `?`
+ * outside strings, quoted names and comments as it is given parameters: jsonb's `?` operators
+ * (with no parameter for them) stay as they are. Texts are renumbered once and remembered.
+ */
+
+/** Texts already renumbered, by text and parameter count (bounded: dropped whole when full). */
+const remembered = new Map<string, string>()
+const rememberAtMost = 2000
+
+/** Where each `?` placeholder is, or `undefined` when the text numbers its own (`$1`). */
+const placeholderPositions = (sql: string): ReadonlyArray<number> | undefined => {
+  const positions: Array<number> = []
+  let i = 0
+  while (i < sql.length) {
+    const c = sql.charAt(i)
+    const next = sql.charAt(i + 1)
+    if (c === "-" && next === "-") {
+      const end = sql.indexOf("\n", i)
+      i = end === -1 ? sql.length : end + 1
+    } else if (c === "/" && next === "*") {
+      let depth = 0
+      while (i < sql.length) {
+        if (sql.startsWith("/*", i)) {
+          depth++
+          i += 2
+        } else if (sql.startsWith("*/", i)) {
+          i += 2
+          if (--depth === 0) break
+        } else {
+          i++
+        }
+      }
+    } else if (c === "'" || c === "\"") {
+      // `E'...'` escapes with a backslash; elsewhere a doubled quote is the only escape.
+      const backslash = c === "'" && /[Ee]/.test(sql.charAt(i - 1)) && !/[A-Za-z0-9_]/.test(sql.charAt(i - 2))
+      i++
+      while (i < sql.length) {
+        const d = sql.charAt(i)
+        if (backslash && d === "\\") i += 2
+        else if (d === c && sql.charAt(i + 1) === c) i += 2
+        else if (d === c) break
+        else i++
+      }
+      i++
+    } else if (c === "$") {
+      const dollarQuote = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64))
+      if (dollarQuote !== null) {
+        const end = sql.indexOf(dollarQuote[0], i + dollarQuote[0].length)
+        i = end === -1 ? sql.length : end + dollarQuote[0].length
+      } else if (/\d/.test(next) && !/[A-Za-z0-9_]/.test(sql.charAt(i - 1))) {
+        return undefined
+      } else {
+        i++
+      }
+    } else if (c === "?") {
+      positions.push(i)
+      i++
+    } else {
+      i++
+    }
+  }
+  return positions
+}
+
+const renumber = (sql: string, count: number): string => {
+  const positions = placeholderPositions(sql)
+  if (positions === undefined || positions.length !== count) return sql
+  let out = ""
+  let from = 0
+  positions.forEach((at, index) => {
+    out += `${sql.slice(from, at)}$${index + 1}`
+    from = at + 1
+  })
+  return out + sql.slice(from)
+}
+
+/** `sql` with its `?` placeholders numbered (`$1`...) when it is given `count` parameters for them. */
+export const numberedPlaceholders = (sql: string, count: number): string => {
+  if (count === 0 || !sql.includes("?")) return sql
+  const key = `${count}:${sql}`
+  const known = remembered.get(key)
+  if (known !== undefined) return known
+  const numbered = renumber(sql, count)
+  if (remembered.size >= rememberAtMost) remembered.clear()
+  remembered.set(key, numbered)
+  return numbered
+}
