@@ -34,6 +34,15 @@ export const readerWorkerScript: string = path.join(packageRoot, "dist", "src", 
 /** The compiled MySQL reader-worker entry. */
 export const mysqlReaderWorkerScript: string = path.join(packageRoot, "dist", "src", "readers", "MysqlReaderWorker.js")
 
+/** The compiled PostgreSQL reader-worker entry. */
+export const postgresReaderWorkerScript: string = path.join(
+  packageRoot,
+  "dist",
+  "src",
+  "readers",
+  "PostgresReaderWorker.js"
+)
+
 /** The sample users shipped with dbscope (1000 rows: name, email, age). */
 export const sampleCsv: string = path.join(packageRoot, "data", "user_data.csv")
 

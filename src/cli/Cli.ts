@@ -169,7 +169,8 @@ const readDatabase = (sequential: boolean) => Layer.provideMerge(Dashboard.Defau
 const poolDescription = (sequential: boolean) =>
   Effect.map(Database.Database, (opened) => {
     if (opened.readers > 0) {
-      return `concurrently on ${opened.readers} reader workers${opened.backend === "mysql" ? " (MySQL)" : ""}`
+      const server = opened.backend === "mysql" ? " (MySQL)" : opened.backend === "postgres" ? " (PostgreSQL)" : ""
+      return `concurrently on ${opened.readers} reader workers${server}`
     }
     return sequential ? "one after the other on one connection" : "concurrently on separate pooled connections"
   })

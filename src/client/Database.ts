@@ -118,7 +118,9 @@ export const resolve = (options: DatabaseOptions = {}): Effect.Effect<Resolved, 
       return { _tag: "Sqlite", options: { ...settings, filename: backend.filename, create } } as const
     }
     if (backend._tag === "Postgres") {
-      return { _tag: "Postgres", options: { ...yield* Postgres.poolConfig, url: backend.url }, create } as const
+      const readerSettings = readers ? (yield* SqlitePool.config).readers : undefined
+      const pool = yield* Postgres.poolConfig
+      return { _tag: "Postgres", options: { ...pool, url: backend.url, readers: readerSettings }, create } as const
     }
     const pool = yield* Mysql.poolConfig
     const readerSettings = readers ? (yield* SqlitePool.config).readers : undefined
@@ -147,7 +149,7 @@ const open = (resolved: Resolved): Layer.Layer<Services, OpenError> => {
       : pool
     const described = Effect.map(
       Postgres.PostgresDatabase,
-      (postgres) => ({ backend: "postgres" as const, target: postgres.target, readers: 0 })
+      (postgres) => ({ backend: "postgres" as const, target: postgres.target, readers: postgres.readers })
     )
     return Layer.effect(Database, described).pipe(Layer.provideMerge(opened))
   }

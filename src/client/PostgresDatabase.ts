@@ -25,6 +25,7 @@ import type * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as OptionalPackage from "../OptionalPackage.js"
+import type * as ReaderPool from "../readers/ReaderPool.js"
 import * as ClientCore from "./core/ClientCore.js"
 import type { ReadOnlyGate } from "./core/ReadOnlyGate.js"
 import type { DatabaseConnectError } from "./DatabaseError.js"
@@ -39,6 +40,16 @@ export interface PostgresOptions extends ClientCore.ClientOptions {
   readonly poolSize?: number | undefined
   /** How long a connection waits for the server: TCP connect and login (default 5 s). */
   readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * Reader worker threads, each with a read-only connection of its own. The server scans on cores
+   * of its own, but decoding the rows happens on the one JavaScript thread: without readers,
+   * `Effect.all` over large reads waits on the server concurrently but decodes one after the
+   * other. With them, reads outside transactions that cost more than `mainThreadBelow` (default
+   * 2 ms) are decoded on the workers' cores. Default: none.
+   */
+  readonly readers?:
+    | ReaderPool.ReaderPoolSettings & { readonly mainThreadBelow?: Duration.DurationInput | undefined }
+    | undefined
 }
 
 const poolSize = Config.integer("DBSCOPE_POSTGRES_POOL_SIZE").pipe(
@@ -78,6 +89,8 @@ export class PostgresDatabase extends Context.Tag("dbscope/PostgresDatabase")<Po
   readonly database: string
   /** At most this many connections. */
   readonly poolSize: number
+  /** Reader worker threads (0: none). */
+  readonly readers: number
 }>() {}
 
 /** Context the PostgreSQL layer provides. */

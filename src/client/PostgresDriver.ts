@@ -10,7 +10,10 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Pg from "pg"
+import * as Redacted from "effect/Redacted"
+import { postgresReaderWorkerScript } from "../BundledData.js"
 import * as OpenResources from "../OpenResources.js"
+import * as ReaderPool from "../readers/ReaderPool.js"
 import * as ClientCore from "./core/ClientCore.js"
 import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import * as Isolation from "./core/Isolation.js"
@@ -22,42 +25,10 @@ import { PostgresDatabase, type PostgresOptions } from "./PostgresDatabase.js"
 import { numberedPlaceholders } from "./PostgresPlaceholders.js"
 import { connectBound, connectError, connectionConfig, connectReasons, parseUrl } from "./PostgresServer.js"
 import * as PostgresStream from "./PostgresStream.js"
+import { bigints, numbers } from "./PostgresTypes.js"
 import * as PostgresWrites from "./PostgresWrites.js"
 import { postgresRules } from "./ReadingStatements.js"
 import * as TableNames from "./TableNames.js"
-
-/** pg's type ids of the columns read differently from pg's defaults. */
-const oid = { int8: 20, numeric: 1700, timestamp: 1114 } as const
-
-/**
- * How values are read: `bigint` (int8, what `COUNT(*)` returns) and `numeric` (what `AVG` returns)
- * as numbers, as on SQLite and MySQL, with an integer too large for a number kept as its digits
- * (as mysql2 does); with `SafeIntegers`, int8 as `bigint`. A `timestamp` without time zone is UTC
- * (every dbscope connection sets `TimeZone=UTC`), not the client's local time.
- */
-const makeTypes = (safeIntegers: boolean): Pg.CustomTypesConfig => ({
-  getTypeParser: ((id: number, format?: "text" | "binary") => {
-    if (format === "binary") return Pg.types.getTypeParser(id, "binary")
-    switch (id) {
-      case oid.int8:
-        return safeIntegers
-          ? (text: string) => BigInt(text)
-          : (text: string) => {
-            const value = Number(text)
-            return Number.isSafeInteger(value) ? value : text
-          }
-      case oid.numeric:
-        return (text: string) => Number(text)
-      case oid.timestamp:
-        return (text: string) => new Date(`${text.replace(" ", "T")}Z`)
-      default:
-        return Pg.types.getTypeParser(id, "text")
-    }
-  }) as Pg.CustomTypesConfig["getTypeParser"]
-})
-
-const numbers = makeTypes(false)
-const bigints = makeTypes(true)
 
 /** Runs one statement on the pool (any free connection) or on one connection. */
 const runOn = (target: Pg.Pool | Pg.PoolClient, request: Pick<Request, "sql" | "params" | "shape" | "unprepared" | "safeIntegers">) =>
@@ -110,6 +81,10 @@ const tableListSql = `SELECT c.relname AS name, c.relkind IN ('v', 'm') AS view,
 const rowWrites = new Set(["INSERT", "UPDATE", "DELETE", "MERGE", "COPY"])
 /** A data-modifying `WITH` (`WITH gone AS (DELETE ...) SELECT ...`) reports itself as a SELECT. */
 const writesInside = /\b(?:INSERT|UPDATE|DELETE|MERGE)\b/i
+/** Statements a reader worker may be given: plain reads (a locking read needs the pool's connections). */
+const readOnlyShape = /^\s*\(?\s*(?:SELECT|WITH|VALUES|TABLE)\b/i
+const lockingRead = /\bFOR\s+(?:UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b/i
+
 const schemaChange = /^\s*(?:CREATE|ALTER|DROP|TRUNCATE|COMMENT|GRANT|REVOKE)\b/i
 
 /**
@@ -183,11 +158,11 @@ export const make = (options: PostgresOptions) =>
         runOn(target, { ...request, sql: numberedPlaceholders(request.sql, request.params.length) }),
         (results) => {
           if (!Array.isArray(results)) return ranOne(request, results)
-          // Several statements in one `executeUnprepared` call: every result's writes count.
+          // Several statements in one `executeUnprepared` call: one array of rows each, as upstream; every one's writes count.
           return Effect.map(
             Effect.forEach(results, (result) => ranOne(request, result)),
             (ran): Ran => ({
-              result: request.shape === "raw" ? results : ran.flatMap((one) => one.result as ReadonlyArray<unknown>),
+              result: request.shape === "raw" ? results : ran.map((one) => one.result),
               count: ran.reduce((sum, one) => sum + one.count, 0),
               written: [...new Set(ran.flatMap((one) => one.written))]
             })
@@ -232,6 +207,19 @@ export const make = (options: PostgresOptions) =>
         PostgresStream.streamRows(streamOn, numberedPlaceholders(sql, params.length), params, numbers)
     })
 
+    const readers = options.readers === undefined ? undefined : yield* ReaderPool.makeWith(options.readers, {
+      script: postgresReaderWorkerScript,
+      start: {
+        _tag: "Postgres",
+        url: Redacted.value(where.url),
+        connectTimeoutMs: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5))
+      }
+    }).pipe(
+      Effect.mapError((error) =>
+        new DatabaseConnectError({ target: where.target, reason: `a reader worker could not connect (${error.reason})` })
+      )
+    )
+
     const core = yield* ClientCore.make({
       system: "postgresql",
       makeCompiler: (transform) => PgClient.makeCompiler(transform),
@@ -251,7 +239,13 @@ export const make = (options: PostgresOptions) =>
       tablesRead: (sql) => names.reads(sql),
       endedTransaction: (error) => endsTransaction(errorCode(error.cause)),
       failureAborts: true,
-      readOnly: postgresRules
+      readOnly: postgresRules,
+      readers: readers === undefined ? undefined : {
+        size: readers.size,
+        query: (sql, params, check) => readers.query(numberedPlaceholders(sql, params.length), params, check),
+        mayRun: (sql) => readOnlyShape.test(sql) && !lockingRead.test(sql) && !writesInside.test(sql),
+        mainThreadBelow: Duration.toMillis(options.readers?.mainThreadBelow ?? Duration.millis(2))
+      }
     }, options)
 
     // Other processes' writes arrive as notifications, table by table (see `PostgresWrites`).
@@ -261,11 +255,14 @@ export const make = (options: PostgresOptions) =>
       invalidate: (tables) => reactivity.unsafeInvalidate([...tables, anyTable]),
       retryAfter: Duration.seconds(1)
     })
-    return Context.add(core.context, ExternalWrites.ExternalWrites, signal).pipe(Context.add(PostgresDatabase, {
+    const context = Context.add(core.context, ExternalWrites.ExternalWrites, signal).pipe(Context.add(PostgresDatabase, {
       target: where.target,
       database: where.database,
-      poolSize: options.poolSize ?? 10
+      poolSize: options.poolSize ?? 10,
+      readers: readers?.size ?? 0
     }))
+    // The pool is there for those who look for it (`/metrics`), as on SQLite; only when asked for.
+    return readers === undefined ? context : Context.add(context, ReaderPool.ReaderPool, readers)
   })
 
 /**

@@ -19,6 +19,7 @@ export type ReaderStart =
     /** Dates as strings rather than `Date`s (which cross threads as they are). */
     readonly dateStrings: boolean
   }
+  | { readonly _tag: "Postgres"; readonly url: string; readonly connectTimeoutMs: number }
 
 /** Main thread to worker. */
 export type ReaderRequest =

@@ -103,7 +103,7 @@ export const postgresServer: Config.Config<string> = Config.string("DBSCOPE_TEST
 export const layerPostgres = (
   options:
     & Omit<TestDatabaseOptions, "connection">
-    & Pick<PostgresDatabase.PostgresOptions, "poolSize">
+    & Pick<PostgresDatabase.PostgresOptions, "poolSize" | "readers">
     & { readonly server?: string | undefined } = {}
 ) =>
   Layer.unwrapScoped(Effect.gen(function*() {
@@ -115,7 +115,7 @@ export const layerPostgres = (
       () => Effect.orDie(PostgresDatabase.dropDatabase({ url }))
     )
     return usersOnConnection(options).pipe(
-      Layer.provideMerge(PostgresDatabase.layer({ url, poolSize: options.poolSize ?? 4 }))
+      Layer.provideMerge(PostgresDatabase.layer({ url, poolSize: options.poolSize ?? 4, readers: options.readers }))
     )
   }))
 

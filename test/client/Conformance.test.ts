@@ -1,10 +1,12 @@
 /**
  * The standard `@effect/sql` contract, run against every dbscope client: SQLite (plain and with
- * reader workers) and MySQL/MariaDB (plain and with reader workers). Each behaviour is what the
- * upstream clients (`@effect/sql-sqlite-node`, `@effect/sql-mysql2`) do, so code written against
- * `SqlClient` runs the same on dbscope: `.raw` the driver's own result, `.values`, `.unprepared`,
- * `sql.insert` / `sql.update` / `sql.in`, nested transactions, `reserve`, `SqlResolver`,
- * `Model.makeRepository` and `Model.makeDataLoaders`, name transforms, streams, MySQL dates.
+ * reader workers), MySQL/MariaDB (plain, with reader workers, and on a Galera cluster when one
+ * runs) and PostgreSQL. Each behaviour is what the upstream clients (`@effect/sql-sqlite-node`,
+ * `@effect/sql-mysql2`, `@effect/sql-pg`) do, so code written against `SqlClient` runs the same on
+ * dbscope: `.raw` the driver's own result, `.values`, `.unprepared`, `sql.insert` / `sql.update` /
+ * `sql.in`, nested transactions, `reserve`, `SqlResolver`, `Model.makeRepository` and
+ * `Model.makeDataLoaders`, name transforms, streams, MySQL and PostgreSQL dates, and a failed
+ * COMMIT (SQLite and PostgreSQL, which defer a foreign key check to it).
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as Model from "@effect/sql/Model"
@@ -26,11 +28,12 @@ import * as path from "node:path"
 import type { ClientOptions } from "../../src/client/core/ClientCore.js"
 import { CommitError } from "../../src/client/core/StatementObserver.js"
 import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
+import * as PostgresDatabase from "../../src/client/PostgresDatabase.js"
 import * as SqliteDatabase from "../../src/client/SqliteDatabase.js"
 import * as SqlitePool from "../../src/client/SqlitePool.js"
 import * as OpenResources from "../../src/OpenResources.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
-import { mysqlAvailable, mysqlServer } from "../support/Backends.js"
+import { mysqlAvailable, mysqlServer, postgresAvailable, postgresServer } from "../support/Backends.js"
 import { clusterAvailable, clusterServer } from "../support/Cluster.js"
 
 type Client = SqlClient.SqlClient | Reactivity.Reactivity
@@ -48,13 +51,26 @@ const mysqlLayer = (options: Omit<MysqlDatabase.MysqlOptions, "url">, server = m
     return MysqlDatabase.layer({ ...options, url, poolSize: 4 })
   }))
 
+/** A fresh, empty PostgreSQL database of its own, dropped (with its connections) when the layer is released. */
+const postgresLayer = (options: ClientOptions) =>
+  Layer.unwrapScoped(Effect.gen(function*() {
+    const url = Redacted.make(
+      `${postgresServer.replace(/\/+$/, "")}/dbscope_conf_${crypto.randomBytes(6).toString("hex")}`
+    )
+    yield* Effect.acquireRelease(
+      PostgresDatabase.createDatabase({ url }),
+      () => Effect.orDie(PostgresDatabase.dropDatabase({ url }))
+    )
+    return PostgresDatabase.layer({ ...options, url, poolSize: 4 })
+  }))
+
 /** A fresh SQLite file in a temp folder of its own. */
 const sqliteLayer = <E>(make: (filename: string) => Layer.Layer<Client, E>) =>
   Layer.unwrapScoped(Effect.map(TestDatabase.tempDirectory, (dir) => make(path.join(dir, "conformance.db"))))
 
 interface Backend {
   readonly name: string
-  readonly dialect: "sqlite" | "mysql"
+  readonly dialect: "sqlite" | "mysql" | "pg"
   readonly available: boolean
   readonly layer: (options: ClientOptions) => Layer.Layer<Client, unknown>
 }
@@ -86,7 +102,8 @@ const backends: ReadonlyArray<Backend> = [
     dialect: "mysql",
     available: clusterAvailable,
     layer: (options) => mysqlLayer(options, clusterServer)
-  }
+  },
+  { name: "PostgresDatabase", dialect: "pg", available: postgresAvailable, layer: postgresLayer }
 ]
 
 class Item extends Model.Class<Item>("Item")({
@@ -98,8 +115,11 @@ class Item extends Model.Class<Item>("Item")({
 /** A fresh `items` table (and `line_items`, snake_case, for the name transforms). */
 const freshTables = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  yield* sql`DROP TABLE IF EXISTS items`
-  yield* sql`DROP TABLE IF EXISTS line_items`
+  yield* sql.onDialectOrElse({
+    // PostgreSQL refuses to drop a table another one's foreign key points at (the COMMIT test's `child`).
+    pg: () => sql`DROP TABLE IF EXISTS child, items, line_items`,
+    orElse: () => Effect.zipRight(sql`DROP TABLE IF EXISTS items`, sql`DROP TABLE IF EXISTS line_items`)
+  })
   yield* sql.onDialectOrElse({
     mysql: () =>
       Effect.zipRight(
@@ -107,6 +127,12 @@ const freshTables = Effect.gen(function*() {
             made_at DATETIME NOT NULL DEFAULT '2026-12-04 10:00:00')`,
         sql`CREATE TABLE line_items (line_id INT AUTO_INCREMENT PRIMARY KEY, item_name VARCHAR(100) NOT NULL,
             unit_count INT NOT NULL)`
+      ),
+    pg: () =>
+      Effect.zipRight(
+        sql`CREATE TABLE items (id SERIAL PRIMARY KEY, name TEXT NOT NULL, qty INTEGER NOT NULL,
+            made_at TIMESTAMP NOT NULL DEFAULT '2026-12-04 10:00:00')`,
+        sql`CREATE TABLE line_items (line_id SERIAL PRIMARY KEY, item_name TEXT NOT NULL, unit_count INTEGER NOT NULL)`
       ),
     orElse: () =>
       Effect.zipRight(
@@ -124,19 +150,40 @@ const names = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>) => rows.m
 for (const backend of backends) {
   describe.skipIf(!backend.available)(`conformance: ${backend.name}`, () => {
     layer(backend.layer({}), { timeout: 60_000 })((it) => {
-      it.effect(".raw gives the driver's own result: rows for a read, one result object for a write", () =>
+      it.effect(".raw gives the driver's own result: one result object for a write; for a read the rows (pg: its Result)", () =>
         Effect.gen(function*() {
           const sql = yield* freshTables
           const write: unknown = yield* sql`INSERT INTO items (name, qty) VALUES (${"a"}, ${1})`.raw
           assert.isFalse(Array.isArray(write))
           if (backend.dialect === "sqlite") {
             assert.deepStrictEqual(write, { changes: 1, lastInsertRowid: 1 })
-          } else {
+          } else if (backend.dialect === "mysql") {
             assert.propertyVal(write, "affectedRows", 1)
             assert.propertyVal(write, "insertId", 1)
+          } else {
+            // pg's Result: no insert id (that takes RETURNING), the command and the rows it changed.
+            assert.propertyVal(write, "command", "INSERT")
+            assert.propertyVal(write, "rowCount", 1)
+            assert.deepStrictEqual((write as { rows: unknown }).rows, [])
+            const returning: unknown = yield* sql`INSERT INTO items (name, qty) VALUES (${"b"}, ${2}) RETURNING id`.raw
+            assert.propertyVal(returning, "rowCount", 1)
+            assert.deepStrictEqual((returning as { rows: unknown }).rows, [{ id: 2 }])
+            yield* sql`DELETE FROM items WHERE id = ${2}`
           }
           const read: unknown = yield* sql`SELECT name, qty FROM items`.raw
-          assert.deepStrictEqual(read, [{ name: "a", qty: 1 }])
+          if (backend.dialect === "pg") {
+            // Upstream's PgClient gives pg's Result for a read too, its rows inside.
+            assert.isFalse(Array.isArray(read))
+            assert.propertyVal(read, "command", "SELECT")
+            assert.propertyVal(read, "rowCount", 1)
+            assert.deepStrictEqual((read as { rows: unknown }).rows, [{ name: "a", qty: 1 }])
+            assert.deepStrictEqual((read as { fields: ReadonlyArray<{ name: string }> }).fields.map((f) => f.name), [
+              "name",
+              "qty"
+            ])
+          } else {
+            assert.deepStrictEqual(read, [{ name: "a", qty: 1 }])
+          }
         }))
 
       it.effect(".values gives rows as arrays; .unprepared runs as a statement of its own", () =>
@@ -266,12 +313,15 @@ for (const backend of backends) {
           yield* sql`INSERT INTO items ${
             sql.insert(Array.from({ length: 2000 }, (_, i) => ({ name: `n${i}`, qty: i })))
           }`
+          const connectionsBefore = yield* OpenResources.current("postgresConnection")
           const firstTen = yield* sql<{ qty: number }>`SELECT qty FROM items ORDER BY id`.stream.pipe(
             Stream.take(10),
             Stream.runCollect
           )
           assert.deepStrictEqual(Chunk.toReadonlyArray(firstTen).map((row) => row.qty), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
           assert.strictEqual(yield* OpenResources.current("iterator"), 0)
+          // On PostgreSQL the stream's cursor had a connection of its own: given back to the pool.
+          assert.strictEqual(yield* OpenResources.current("postgresConnection"), connectionsBefore)
           const total = yield* sql<{ qty: number }>`SELECT qty FROM items`.stream.pipe(
             Stream.runFold(0, (sum, row) => sum + row.qty)
           )
@@ -289,8 +339,9 @@ for (const backend of backends) {
           assert.strictEqual(yield* results.take, 2)
         }))
 
-      if (backend.dialect === "mysql") {
-        it.effect("MySQL dates come back as Date, as upstream", () =>
+      if (backend.dialect !== "sqlite") {
+        // SQLite has no date type: its column is TEXT, read back as the string stored.
+        it.effect("MySQL and PostgreSQL dates come back as Date, as upstream", () =>
           Effect.gen(function*() {
             const sql = yield* freshTables
             yield* sql`INSERT INTO items ${sql.insert({ name: "a", qty: 1 })}`
@@ -298,7 +349,9 @@ for (const backend of backends) {
             assert.instanceOf(row?.made_at, Date)
             assert.strictEqual((row?.made_at as Date).toISOString(), "2026-12-04T10:00:00.000Z")
           }))
-      } else {
+      }
+      if (backend.dialect !== "mysql") {
+        // MySQL checks a foreign key at once (it has no deferred constraints): its COMMIT does not fail so.
         it.effect("a COMMIT that fails is rolled back and comes back as a typed CommitError", () =>
           Effect.gen(function*() {
             const sql = yield* freshTables
@@ -310,6 +363,8 @@ for (const backend of backends) {
               const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
               assert.instanceOf(error, CommitError)
               assert.instanceOf(error, SqlError)
+              // PostgreSQL checks the deferred foreign key at COMMIT: foreign_key_violation.
+              if (backend.dialect === "pg") assert.propertyVal(error?.cause, "code", "23503")
             }
             assert.deepStrictEqual(yield* sql`SELECT * FROM child`, [])
             assert.strictEqual(yield* OpenResources.current("transaction"), 0)

@@ -66,7 +66,13 @@ export type Common = UserRepo | SqlClient.SqlClient | PreparedQueries | ReadOnly
 
 /** A backend: its name, and a fresh migrated database with `UserRepo` (and the sample, if asked). */
 export interface Backend {
-  readonly name: "sqlite" | "mysql" | "mysql with reader workers" | "mysql cluster" | "postgres"
+  readonly name:
+    | "sqlite"
+    | "mysql"
+    | "mysql with reader workers"
+    | "mysql cluster"
+    | "postgres"
+    | "postgres with reader workers"
   readonly available: boolean
   readonly layer: (options?: { readonly sample?: boolean }) => Layer.Layer<Common, unknown>
 }
@@ -86,5 +92,11 @@ export const backends: ReadonlyArray<Backend> = [
     available: clusterAvailable,
     layer: (options = {}) => TestDatabase.layerMysql({ ...options, server: clusterServer })
   },
-  { name: "postgres", available: postgresAvailable, layer: (options = {}) => TestDatabase.layerPostgres(options) }
+  { name: "postgres", available: postgresAvailable, layer: (options = {}) => TestDatabase.layerPostgres(options) },
+  {
+    name: "postgres with reader workers",
+    available: postgresAvailable,
+    // Every read goes to a worker (no main-thread shortcut), so the suite exercises them.
+    layer: (options = {}) => TestDatabase.layerPostgres({ ...options, readers: { size: 2, mainThreadBelow: 0 } })
+  }
 ]

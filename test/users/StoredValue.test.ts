@@ -27,21 +27,25 @@ const valid = [
 /**
  * Stores a third user (user_id 1000, after the others whatever ids they got: a Galera cluster's
  * ids go in steps of the cluster's size) whose age the schema refuses, as a table without the
- * CHECK constraint would: `'forty'` on SQLite, 200 on MySQL (an INT column holds only integers).
+ * CHECK constraint would: `'forty'` on SQLite, 200 on MySQL and PostgreSQL (an INT column holds
+ * only integers).
  */
 const storeBadAge = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const repo = yield* UserRepo
   yield* repo.insertMany(valid)
-  return yield* sql.onDialectOrElse({
-    mysql: () =>
-      Effect.as(
-        Effect.zipRight(
-          sql`ALTER TABLE users DROP CONSTRAINT users_age_range`,
-          sql`INSERT INTO users (user_id, name, email, age) VALUES (1000, 'Cy Example', 'cy@example.com', 200)`
-        ),
-        "200"
+  // MySQL's and PostgreSQL's INT columns hold only integers: without the CHECK, 200.
+  const outOfRange = () =>
+    Effect.as(
+      Effect.zipRight(
+        sql`ALTER TABLE users DROP CONSTRAINT users_age_range`,
+        sql`INSERT INTO users (user_id, name, email, age) VALUES (1000, 'Cy Example', 'cy@example.com', 200)`
       ),
+      "200"
+    )
+  return yield* sql.onDialectOrElse({
+    mysql: outOfRange,
+    pg: outOfRange,
     orElse: () =>
       Effect.as(
         Effect.zipRight(
