@@ -9,8 +9,8 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Pg from "pg"
 import * as Redacted from "effect/Redacted"
+import * as Pg from "pg"
 import { postgresReaderWorkerScript } from "../BundledData.js"
 import * as OpenResources from "../OpenResources.js"
 import * as ReaderPool from "../readers/ReaderPool.js"
@@ -31,7 +31,10 @@ import { postgresRules } from "./ReadingStatements.js"
 import * as TableNames from "./TableNames.js"
 
 /** Runs one statement on the pool (any free connection) or on one connection. */
-const runOn = (target: Pg.Pool | Pg.PoolClient, request: Pick<Request, "sql" | "params" | "shape" | "unprepared" | "safeIntegers">) =>
+const runOn = (
+  target: Pg.Pool | Pg.PoolClient,
+  request: Pick<Request, "sql" | "params" | "shape" | "unprepared" | "safeIntegers">
+) =>
   Effect.async<Pg.QueryResult | Array<Pg.QueryResult>, SqlError>((resume) => {
     target.query(
       {
@@ -216,7 +219,10 @@ export const make = (options: PostgresOptions) =>
       }
     }).pipe(
       Effect.mapError((error) =>
-        new DatabaseConnectError({ target: where.target, reason: `a reader worker could not connect (${error.reason})` })
+        new DatabaseConnectError({
+          target: where.target,
+          reason: `a reader worker could not connect (${error.reason})`
+        })
       )
     )
 
@@ -230,7 +236,9 @@ export const make = (options: PostgresOptions) =>
         ["server.port", where.port],
         ["db.namespace", where.database]
       ],
-      beginTransaction: (level) => [level === undefined ? "BEGIN" : `BEGIN ISOLATION LEVEL ${Isolation.sqlName(level)}`],
+      beginTransaction: (
+        level
+      ) => [level === undefined ? "BEGIN" : `BEGIN ISOLATION LEVEL ${Isolation.sqlName(level)}`],
       shared: driverConnection(pool, { own: takeConnection }),
       connections: {
         _tag: "Pool",
@@ -255,12 +263,14 @@ export const make = (options: PostgresOptions) =>
       invalidate: (tables) => reactivity.unsafeInvalidate([...tables, anyTable]),
       retryAfter: Duration.seconds(1)
     })
-    const context = Context.add(core.context, ExternalWrites.ExternalWrites, signal).pipe(Context.add(PostgresDatabase, {
-      target: where.target,
-      database: where.database,
-      poolSize: options.poolSize ?? 10,
-      readers: readers?.size ?? 0
-    }))
+    const context = Context.add(core.context, ExternalWrites.ExternalWrites, signal).pipe(
+      Context.add(PostgresDatabase, {
+        target: where.target,
+        database: where.database,
+        poolSize: options.poolSize ?? 10,
+        readers: readers?.size ?? 0
+      })
+    )
     // The pool is there for those who look for it (`/metrics`), as on SQLite; only when asked for.
     return readers === undefined ? context : Context.add(context, ReaderPool.ReaderPool, readers)
   })

@@ -91,7 +91,7 @@ export const tokens = (sql: string, lexing: Lexing): ReadonlyArray<Token> => {
       const quote = sql.charAt(i)
       const close = quote === "[" ? "]" : quote
       const backslash = escapeString || lexing._tag === "Mysql" &&
-        (quote === "'" ? lexing.backslashInSingle : quote === "\"" ? lexing.backslashInDouble : false)
+          (quote === "'" ? lexing.backslashInSingle : quote === "\"" ? lexing.backslashInDouble : false)
       let text = ""
       i++
       while (i < sql.length) {

@@ -87,7 +87,11 @@ const runQuery = async (request: QueryRequest) => {
     post({ _tag: "Done", id: request.id, names: names ?? [], checked: plan !== undefined })
   } catch (error) {
     const fields = errorFields(error)
-    post(fields.code === readOnlyRefusal ? { _tag: "NotReadOnly", id: request.id } : { _tag: "Failed", id: request.id, ...fields })
+    post(
+      fields.code === readOnlyRefusal
+        ? { _tag: "NotReadOnly", id: request.id }
+        : { _tag: "Failed", id: request.id, ...fields }
+    )
   } finally {
     await cursor.close().catch(() => undefined)
   }

@@ -44,7 +44,8 @@ const userCodes = ["SQLITE_ERROR", "SQLITE_RANGE", "SQLITE_MISMATCH", "SQLITE_CO
  * an unknown name (42, but for 42501, a privilege the user lacks); 08P01 is a parameter count
  * that does not match the placeholders.
  */
-const postgresUserCode = (code: string) => /^(?:22|23|42)[0-9A-Z]{3}$/.test(code) && code !== "42501" || code === "08P01"
+const postgresUserCode = (code: string) =>
+  /^(?:22|23|42)[0-9A-Z]{3}$/.test(code) && code !== "42501" || code === "08P01"
 
 const classify = (error: SqlError): QueryError | ReadOnlyQuery | DatabaseError => {
   const code = driverCode(error)

@@ -6,13 +6,15 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import Sqlite from "better-sqlite3"
 import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
+import * as PostgresDatabase from "../../src/client/PostgresDatabase.js"
 import { tempDirectory } from "../../src/testing/TestDatabase.js"
-import { mysqlAvailable, mysqlServer } from "../support/Backends.js"
+import { mysqlAvailable, mysqlServer, postgresAvailable, postgresServer } from "../support/Backends.js"
 import { clusterAvailable, clusterDatabase } from "../support/Cluster.js"
 import { runCli, runProcess, type RunResult } from "../support/RunCli.js"
 
@@ -441,120 +443,169 @@ describe("dbscope CLI", slow, () => {
 const withoutTimes = (json: string) =>
   (JSON.parse(json) as Array<Record<string, unknown>>).map(({ created_at: _, ...user }) => user)
 
-describe.skipIf(!mysqlAvailable)("dbscope CLI on MySQL/MariaDB", slow, () => {
-  const server = mysqlServer.replace(/\/+$/, "")
+/** A database server the CLI runs on: how to reach it, and what differs in its SQL. */
+interface ServerBackend {
+  readonly name: string
+  readonly available: boolean
+  readonly server: string
+  /** A user the server lets in with any password, or none: the login is refused. */
+  readonly refusedUser: string
+  readonly drop: (url: string) => Effect.Effect<void, unknown>
+  readonly create: (url: string) => Effect.Effect<void, unknown>
+  readonly client: (url: string) => Layer.Layer<SqlClient.SqlClient, unknown>
+  readonly foreignTable: string
+  readonly tablesSql: string
+  readonly readersSay: string
+}
 
-  /** A database name of its own on the server, dropped when the test ends. */
-  const freshDatabase = Effect.acquireRelease(
-    Effect.sync(() => `${server}/dbscope_cli_${crypto.randomBytes(6).toString("hex")}`),
-    (url) => Effect.orDie(MysqlDatabase.dropDatabase({ url: Redacted.make(url) }))
-  )
+const serverBackends: ReadonlyArray<ServerBackend> = [
+  {
+    name: "MySQL/MariaDB",
+    available: mysqlAvailable,
+    server: mysqlServer.replace(/\/+$/, ""),
+    refusedUser: "root",
+    drop: (url) => MysqlDatabase.dropDatabase({ url: Redacted.make(url) }),
+    create: (url) => MysqlDatabase.createDatabase({ url: Redacted.make(url) }),
+    client: (url) => MysqlDatabase.layer({ url: Redacted.make(url), poolSize: 1 }),
+    foreignTable: "CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY, username VARCHAR(50), created DATETIME)",
+    tablesSql: "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+    readersSay: "reader workers (MySQL)"
+  },
+  {
+    name: "PostgreSQL",
+    available: postgresAvailable,
+    server: postgresServer.replace(/\/+$/, ""),
+    // The local server trusts its users: a role that does not exist is what it refuses.
+    refusedUser: "dbscope_no_such_role",
+    drop: (url) => PostgresDatabase.dropDatabase({ url: Redacted.make(url) }),
+    create: (url) => PostgresDatabase.createDatabase({ url: Redacted.make(url) }),
+    client: (url) => PostgresDatabase.layer({ url: Redacted.make(url), poolSize: 1 }),
+    foreignTable: "CREATE TABLE users (id SERIAL PRIMARY KEY, username VARCHAR(50), created TIMESTAMP)",
+    tablesSql: "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()",
+    readersSay: "reader workers (PostgreSQL)"
+  }
+]
 
-  it.scoped(
-    "setup --url creates the database; the commands print what they print on SQLite",
-    () =>
+for (const backend of serverBackends) {
+  describe.skipIf(!backend.available)(`dbscope CLI on ${backend.name}`, slow, () => {
+    const server = backend.server
+    const scheme = server.slice(0, server.indexOf(":"))
+
+    /** A database name of its own on the server, dropped when the test ends. */
+    const freshDatabase = Effect.acquireRelease(
+      Effect.sync(() => `${server}/dbscope_cli_${crypto.randomBytes(6).toString("hex")}`),
+      (url) => Effect.orDie(backend.drop(url))
+    )
+
+    it.scoped(
+      "setup --url creates the database; the commands print what they print on SQLite",
+      () =>
+        Effect.gen(function*() {
+          const url = yield* freshDatabase
+          const setup = yield* dbscope(["--url", url, "setup"])
+          assert.strictEqual(setup.code, 0, setup.stderr)
+          assert.include(setup.stdout, "Imported")
+          assert.include(setup.stdout, "1000 inserted, 0 skipped")
+          assert.include((yield* dbscope(["--url", url, "setup"])).stdout, "0 inserted, 1000 skipped")
+          const db = yield* sampleDatabase
+          for (
+            const args of [
+              ["count"],
+              ["average-age"],
+              ["dashboard"],
+              ["paginate", "--page-size", "300"],
+              ["batches", "--batch-size", "400"],
+              ["query", "--param", "30", "SELECT COUNT(*) AS n FROM users WHERE age < ?"]
+            ]
+          ) {
+            const [onServer, onSqlite] = yield* Effect.all([
+              dbscope(["--url", url, ...args]),
+              dbscope(["--db", db, ...args])
+            ], { concurrency: 2 })
+            assert.strictEqual(onServer.code, 0, onServer.stderr)
+            // The dashboard's last line says how its queries ran and how long they took.
+            const figures = (stdout: string) =>
+              args[0] === "dashboard" ? stdout.trim().split("\n").slice(0, -1) : stdout
+            assert.deepStrictEqual(figures(onServer.stdout), figures(onSqlite.stdout), args.join(" "))
+          }
+          const [older, olderOnSqlite] = yield* Effect.all([
+            dbscope(["--url", url, "users", "--older-than", "40", "--json"]),
+            dbscope(["--db", db, "users", "--older-than", "40", "--json"])
+          ], { concurrency: 2 })
+          assert.deepStrictEqual(withoutTimes(older.stdout), withoutTimes(olderOnSqlite.stdout))
+          const [fromEnv, text] = yield* Effect.all([
+            dbscope(["concurrent", "--json"], { DATABASE_URL: url }),
+            dbscope(["--url", url, "concurrent"])
+          ], { concurrency: 2 })
+          assert.strictEqual(fromEnv.code, 0, fromEnv.stderr)
+          const pair = JSON.parse(fromEnv.stdout) as { allUsers: Array<unknown>; olderUsers: Array<unknown> }
+          assert.deepStrictEqual([pair.allUsers.length, pair.olderUsers.length], [1000, 707])
+          assert.include(text.stdout, backend.readersSay)
+        })
+    )
+
+    it.scoped("an unreachable server, a refused login, a missing database: one line, exit 1, no password", () =>
+      Effect.gen(function*() {
+        const host = new URL(server.replace(/^[a-z]+:/, "http:")).host
+        const [refused, denied, missing, both] = yield* Effect.all([
+          dbscope(["--url", `${scheme}://root:pw-123@127.0.0.1:1/test`, "count"]),
+          dbscope(["--url", `${scheme}://${backend.refusedUser}:pw-123@${host}/test`, "count"]),
+          dbscope(["--url", `${server}/dbscope_missing_db`, "users"]),
+          dbscope(["--db", "x.db", "--url", `${server}/test`, "count"])
+        ], { concurrency: 2 })
+        assert.strictEqual(refused.code, 1)
+        assertOneLine(refused, `cannot connect to ${scheme}://root@127.0.0.1:1/test: the server is not reachable`)
+        assert.strictEqual(denied.code, 1)
+        assertOneLine(denied, "access denied")
+        assert.strictEqual(missing.code, 1)
+        assertOneLine(missing, "the database does not exist")
+        for (const result of [refused, denied]) assert.notInclude(result.stderr + result.stdout, "pw-123")
+        assert.strictEqual(both.code, 2)
+      }))
+
+    /** Runs `statements` in the database at `url` (which must exist). */
+    const runOn = (url: string, statements: ReadonlyArray<string>) =>
+      Effect.forEach(
+        statements,
+        (statement) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)),
+        { discard: true }
+      ).pipe(Effect.provide(backend.client(url)), Effect.orDie)
+
+    it.scoped("setup --url on another program's users table: one line, exit 1, no table of dbscope's created", () =>
       Effect.gen(function*() {
         const url = yield* freshDatabase
-        const setup = yield* dbscope(["--url", url, "setup"])
-        assert.strictEqual(setup.code, 0, setup.stderr)
-        assert.include(setup.stdout, "Imported")
-        assert.include(setup.stdout, "1000 inserted, 0 skipped")
-        assert.include((yield* dbscope(["--url", url, "setup"])).stdout, "0 inserted, 1000 skipped")
-        const db = yield* sampleDatabase
-        for (
-          const args of [["count"], ["average-age"], ["paginate", "--page-size", "300"], [
-            "batches",
-            "--batch-size",
-            "400"
-          ]]
-        ) {
-          const [onMysql, onSqlite] = yield* Effect.all([
-            dbscope(["--url", url, ...args]),
-            dbscope(["--db", db, ...args])
-          ], { concurrency: 2 })
-          assert.strictEqual(onMysql.code, 0, onMysql.stderr)
-          assert.strictEqual(onMysql.stdout, onSqlite.stdout, args.join(" "))
+        yield* backend.create(url).pipe(Effect.orDie)
+        yield* runOn(url, [backend.foreignTable])
+        const said = "the users table was not created by dbscope (missing columns user_id, name, email, age, " +
+          "created_at; extra columns id, username, created): use another database in --url, or rename that table"
+        for (const args of [["setup"], ["count"]]) {
+          const result = yield* dbscope(["--url", url, ...args])
+          assert.strictEqual(result.code, 1, args.join(" "))
+          assertOneLine(result, said)
         }
-        const [older, olderOnSqlite] = yield* Effect.all([
-          dbscope(["--url", url, "users", "--older-than", "40", "--json"]),
-          dbscope(["--db", db, "users", "--older-than", "40", "--json"])
-        ], { concurrency: 2 })
-        assert.deepStrictEqual(withoutTimes(older.stdout), withoutTimes(olderOnSqlite.stdout))
-        const [fromEnv, text] = yield* Effect.all([
-          dbscope(["concurrent", "--json"], { DATABASE_URL: url }),
-          dbscope(["--url", url, "concurrent"])
-        ], { concurrency: 2 })
-        assert.strictEqual(fromEnv.code, 0, fromEnv.stderr)
-        const pair = JSON.parse(fromEnv.stdout) as { allUsers: Array<unknown>; olderUsers: Array<unknown> }
-        assert.deepStrictEqual([pair.allUsers.length, pair.olderUsers.length], [1000, 707])
-        assert.include(text.stdout, "reader workers (MySQL)")
-      })
-  )
+        const tables = yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(backend.tablesSql)).pipe(
+          Effect.provide(backend.client(url)),
+          Effect.orDie
+        )
+        assert.deepStrictEqual(tables, [{ name: "users" }])
+      }))
 
-  it.scoped("an unreachable server, a wrong password, a missing database: one line, exit 1, no password", () =>
-    Effect.gen(function*() {
-      const host = new URL(server.replace(/^mysql:/, "http:")).host
-      const [refused, denied, missing, both] = yield* Effect.all([
-        dbscope(["--url", "mysql://root:pw-123@127.0.0.1:1/test", "count"]),
-        dbscope(["--url", `mysql://root:pw-123@${host}/test`, "count"]),
-        dbscope(["--url", `${server}/dbscope_missing_db`, "users"]),
-        dbscope(["--db", "x.db", "--url", `${server}/test`, "count"])
-      ], { concurrency: 2 })
-      assert.strictEqual(refused.code, 1)
-      assertOneLine(refused, "cannot connect to mysql://root@127.0.0.1:1/test: the server is not reachable")
-      assert.strictEqual(denied.code, 1)
-      assertOneLine(denied, "access denied")
-      assert.strictEqual(missing.code, 1)
-      assertOneLine(missing, "the database does not exist")
-      for (const result of [refused, denied]) assert.notInclude(result.stderr + result.stdout, "pw-123")
-      assert.strictEqual(both.code, 2)
-    }))
-
-  /** Runs `statements` in the database at `url` (which must exist). */
-  const runOn = (url: string, statements: ReadonlyArray<string>) =>
-    Effect.forEach(statements, (statement) => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)), {
-      discard: true
-    }).pipe(Effect.provide(MysqlDatabase.layer({ url: Redacted.make(url), poolSize: 1 })), Effect.orDie)
-
-  it.scoped("setup --url on another program's users table: one line, exit 1, no table of dbscope's created", () =>
-    Effect.gen(function*() {
-      const url = yield* freshDatabase
-      yield* MysqlDatabase.createDatabase({ url: Redacted.make(url) }).pipe(Effect.orDie)
-      yield* runOn(url, [
-        "CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY, username VARCHAR(50), created DATETIME)"
-      ])
-      const said = "the users table was not created by dbscope (missing columns user_id, name, email, age, " +
-        "created_at; extra columns id, username, created): use another database in --url, or rename that table"
-      for (const args of [["setup"], ["count"]]) {
-        const result = yield* dbscope(["--url", url, ...args])
-        assert.strictEqual(result.code, 1, args.join(" "))
-        assertOneLine(result, said)
-      }
-      const tables = yield* Effect.flatMap(
-        SqlClient.SqlClient,
-        (sql) => sql`SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()`
-      ).pipe(
-        Effect.provide(MysqlDatabase.layer({ url: Redacted.make(url), poolSize: 1 })),
-        Effect.orDie
-      )
-      assert.deepStrictEqual(tables, [{ name: "users" }])
-    }))
-
-  it.scoped("an age the table should not hold: average-age and dashboard name users.age, exit 1", () =>
-    Effect.gen(function*() {
-      const url = yield* freshDatabase
-      assert.strictEqual((yield* dbscope(["--url", url, "setup", "--synthetic", "3"])).code, 0)
-      yield* runOn(url, [
-        "ALTER TABLE users DROP CONSTRAINT users_age_range",
-        "INSERT INTO users (name, email, age) VALUES ('Cy Example', 'cy@example.com', 200)"
-      ])
-      for (const args of [["average-age"], ["dashboard"], ["users"]]) {
-        const result = yield* dbscope(["--url", url, ...args])
-        assert.strictEqual(result.code, 1, args.join(" "))
-        assertOneLine(result, "users.age holds a value that is not an integer from 0 to 150 (200 in user_id 4)")
-      }
-    }))
-})
+    it.scoped("an age the table should not hold: average-age and dashboard name users.age, exit 1", () =>
+      Effect.gen(function*() {
+        const url = yield* freshDatabase
+        assert.strictEqual((yield* dbscope(["--url", url, "setup", "--synthetic", "3"])).code, 0)
+        yield* runOn(url, [
+          "ALTER TABLE users DROP CONSTRAINT users_age_range",
+          "INSERT INTO users (name, email, age) VALUES ('Cy Example', 'cy@example.com', 200)"
+        ])
+        for (const args of [["average-age"], ["dashboard"], ["users"]]) {
+          const result = yield* dbscope(["--url", url, ...args])
+          assert.strictEqual(result.code, 1, args.join(" "))
+          assertOneLine(result, "users.age holds a value that is not an integer from 0 to 150 (200 in user_id 4)")
+        }
+      }))
+  })
+}
 
 describe.skipIf(!clusterAvailable)("dbscope CLI on a Galera cluster (every node in the URL)", slow, () => {
   it.scoped("setup and every read command print what they print on SQLite", () =>

@@ -19,6 +19,7 @@ import * as Stream from "effect/Stream"
 import * as fc from "fast-check"
 import { DatabaseError } from "../../src/client/DatabaseError.js"
 import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
+import * as PostgresDatabase from "../../src/client/PostgresDatabase.js"
 import * as SqliteDatabase from "../../src/client/SqliteDatabase.js"
 import * as CacheQuery from "../../src/combinators/CacheQuery.js"
 import { cacheQuery } from "../../src/combinators/CacheQuery.js"
@@ -29,7 +30,7 @@ import * as OpenResources from "../../src/OpenResources.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
 import { UserRepo } from "../../src/users/UserRepo.js"
 import { streamUsers } from "../../src/users/UserStream.js"
-import { mysqlAvailable } from "../support/Backends.js"
+import { mysqlAvailable, postgresAvailable } from "../support/Backends.js"
 import { clusterAvailable, clusterServer, noConnectionsLeft } from "../support/Cluster.js"
 
 const soak = process.env.DBSCOPE_SOAK === "1"
@@ -37,6 +38,7 @@ const runs = {
   single: soak ? 10_000 : 500,
   pooled: soak ? 1_000 : 100,
   mysql: soak ? 1_000 : 100,
+  postgres: soak ? 1_000 : 100,
   cluster: soak ? 1_000 : 50
 }
 
@@ -198,7 +200,10 @@ const sqliteBackend: Backend<SqliteDatabase.SqliteDatabase> = {
 const databaseUrl = (server: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const [row] = yield* Effect.orDie(sql<{ readonly name: string }>`SELECT DATABASE() AS name`)
+    const [row] = yield* Effect.orDie(sql.onDialectOrElse({
+      pg: () => sql<{ readonly name: string }>`SELECT current_database() AS name`,
+      orElse: () => sql<{ readonly name: string }>`SELECT DATABASE() AS name`
+    }))
     return Redacted.make(`${server.replace(/\/+$/, "")}/${row?.name ?? ""}`)
   })
 
@@ -214,6 +219,16 @@ const mysqlBackend = (server?: string): Backend<SqlClient.SqlClient> => ({
   // Each statement is a round trip to the server: a step is half a millisecond.
   wait: (steps) => Effect.sleep(`${steps / 2} millis`)
 })
+
+const postgresBackend: Backend<SqlClient.SqlClient> = {
+  // A pool of its own on the same database, opened and closed around the op.
+  own: Effect.gen(function*() {
+    const url = yield* databaseUrl(yield* Effect.orDie(TestDatabase.postgresServer))
+    return (effect) => Effect.provide(effect, PostgresDatabase.layer({ url, poolSize: 1 }))
+  }),
+  inTransaction: Effect.succeed(false),
+  wait: (steps) => Effect.sleep(`${steps / 2} millis`)
+}
 
 /** Runs `count` random programs on `database` (with a query cache); prints what it ran. */
 const leakProperty = <R>(
@@ -263,6 +278,24 @@ describe("leak-freedom", () => {
   it.scopedLive.skipIf(!mysqlAvailable)(
     property("MySQL/MariaDB", runs.mysql),
     () => leakProperty("MySQL", TestDatabase.layerMysql({ sample: true }), mysqlBackend(), runs.mysql),
+    timeout
+  )
+
+  it.scopedLive.skipIf(!postgresAvailable)(
+    property("PostgreSQL", runs.postgres),
+    () => leakProperty("PostgreSQL", TestDatabase.layerPostgres({ sample: true }), postgresBackend, runs.postgres),
+    timeout
+  )
+
+  it.scopedLive.skipIf(!postgresAvailable)(
+    property("PostgreSQL with reader workers", runs.postgres),
+    () =>
+      leakProperty(
+        "PostgreSQL with reader workers",
+        TestDatabase.layerPostgres({ sample: true, readers: { size: 2, mainThreadBelow: 0 } }),
+        postgresBackend,
+        runs.postgres
+      ),
     timeout
   )
 

@@ -39,7 +39,10 @@ if (!mysqlAvailable) {
 export const postgresServer = process.env.DBSCOPE_TEST_POSTGRES ?? "postgres://postgres@127.0.0.1:5432"
 
 const postgresAnswers = async (url: string) => {
-  const client = new Pg.Client({ connectionString: `${url.replace(/\/+$/, "")}/postgres`, connectionTimeoutMillis: 3000 })
+  const client = new Pg.Client({
+    connectionString: `${url.replace(/\/+$/, "")}/postgres`,
+    connectionTimeoutMillis: 3000
+  })
   client.on("error", () => undefined)
   try {
     await client.connect()
