@@ -66,6 +66,8 @@ const reasons: ReadonlyArray<readonly [prefix: string, reason: string]> = [
     "the transaction conflicted with another one (a deadlock, or a write on another cluster node); try again"
   ],
   ["ER_LOCK_WAIT_TIMEOUT", "a lock held by another transaction did not come free in time; try again"],
+  // MariaDB 11.6+ with innodb_snapshot_isolation: a row changed since the transaction's snapshot.
+  ["ER_CHECKREAD", "the transaction conflicted with a concurrent one (a row changed since it began); try again"],
   ["SQLITE_LOCKED", "the database is locked by another connection; try again"],
   ["SQLITE_READONLY", "the database file is read-only"],
   ["SQLITE_CORRUPT", "the database file is corrupt"],
@@ -169,7 +171,7 @@ const postgresTransient = new Set(["40001", "40P01", "55P03", "53300", "57P03"])
  */
 export const isTransientCode = (code: string): boolean =>
   code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || code === "ER_LOCK_DEADLOCK" ||
-  code === "ER_LOCK_WAIT_TIMEOUT" || postgresTransient.has(code) || connectionGone.has(code)
+  code === "ER_LOCK_WAIT_TIMEOUT" || code === "ER_CHECKREAD" || postgresTransient.has(code) || connectionGone.has(code)
 
 /** Whether a failed write may nevertheless have been committed: its connection went away mid-way. */
 export const isOutcomeUnknownCode = (code: string): boolean => connectionLostCodes.has(code)

@@ -188,9 +188,12 @@ const failureCode = (cause: unknown): string =>
     ? "ECONNREFUSED"
     : errorCode(cause)
 
-/** Codes after which the rest of a transaction cannot run: a deadlock victim, or its connection gone. */
+/**
+ * Codes after which the rest of a transaction cannot run: a deadlock victim, a snapshot conflict
+ * (MariaDB 11.6+'s `innodb_snapshot_isolation` rolls the whole transaction back), or its connection gone.
+ */
 const endsTransaction = (code: string) =>
-  code === "ER_LOCK_DEADLOCK" || connectionLostCodes.has(code) || notRunCodes.has(code)
+  code === "ER_LOCK_DEADLOCK" || code === "ER_CHECKREAD" || connectionLostCodes.has(code) || notRunCodes.has(code)
 
 /** How long `cacheQuery` keeps a MySQL result by default: writes by other clients are not seen. */
 const unseenWritesStaleFor = Duration.seconds(5)

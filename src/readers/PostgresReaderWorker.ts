@@ -9,7 +9,7 @@
  */
 import * as Pg from "pg"
 import Cursor from "pg-cursor"
-import { numbers } from "../client/PostgresTypes.js"
+import { numbers } from "./PostgresTypes.js"
 import { chunksAhead, type ReaderStart } from "./ReaderProtocol.js"
 import { type QueryRequest, workerSide } from "./ReaderWorkerLoop.js"
 

@@ -9,6 +9,8 @@
  *   timeout on purpose: better-sqlite3 waits for a lock by sleeping the one JavaScript thread, the
  *   thread the first transaction needs to commit.
  * - MySQL/MariaDB (InnoDB): its default, REPEATABLE READ, and SERIALIZABLE, set by `transactionalWith`.
+ * - PostgreSQL: its default, READ COMMITTED, REPEATABLE READ (snapshot isolation) and SERIALIZABLE
+ *   (serializable snapshot isolation, which fails a transaction with 40001 rather than wait).
  *
  * Another backend is one more entry in `entries`: its `HermitageDatabase` and what it does with
  * each anomaly at each level.
@@ -23,10 +25,11 @@ import * as crypto from "node:crypto"
 import * as path from "node:path"
 import type { IsolationLevel } from "../../src/client/core/Isolation.js"
 import * as MysqlDatabase from "../../src/client/MysqlDatabase.js"
+import * as PostgresDatabase from "../../src/client/PostgresDatabase.js"
 import * as SqliteDatabase from "../../src/client/SqliteDatabase.js"
 import { transactionalWith } from "../../src/combinators/Transactional.js"
 import * as TestDatabase from "../../src/testing/TestDatabase.js"
-import { mysqlAvailable, mysqlServer } from "../support/Backends.js"
+import { mysqlAvailable, mysqlServer, postgresAvailable, postgresServer } from "../support/Backends.js"
 import {
   anomalies,
   type AnomalyKey,
@@ -102,6 +105,41 @@ const mysql = (poolSize: number) =>
       }
     })
   )
+
+/** PostgreSQL: a database of its own per suite, one pool; a connection waits when another blocks it. */
+const postgres = Layer.scoped(
+  HermitageDatabase,
+  Effect.gen(function*() {
+    const name = `dbscope_hermitage_${crypto.randomBytes(6).toString("hex")}`
+    const url = Redacted.make(`${postgresServer.replace(/\/+$/, "")}/${name}`)
+    yield* Effect.acquireRelease(
+      PostgresDatabase.createDatabase({ url }),
+      () => Effect.orDie(PostgresDatabase.dropDatabase({ url }))
+    )
+    const sql = Context.get(yield* Layer.build(PostgresDatabase.layer({ url, poolSize: 5 })), SqlClient.SqlClient)
+    return {
+      clients: (count) => Effect.succeed(Array.from({ length: count }, () => sql)),
+      connectionId: Effect.map(
+        Effect.flatMap(SqlClient.SqlClient, (client) => client<{ readonly id: number }>`SELECT pg_backend_pid() AS id`),
+        (rows) => String(rows[0]?.id)
+      ),
+      waiting: (connection) =>
+        Effect.map(
+          sql<{ readonly blocked: boolean }>`SELECT cardinality(pg_blocking_pids(${
+            Number(connection)
+          })) > 0 AS blocked`,
+          (rows) => rows[0]?.blocked === true
+        ),
+      failureKind: (code) => code === "40001" ? "serialization" : code === "40P01" ? "deadlock" : undefined
+    }
+  })
+)
+
+/** Inside a transaction: its level, as PostgreSQL reports it (`read committed`). */
+const postgresLevel = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) => sql<{ readonly level: string }>`SELECT current_setting('transaction_isolation') AS level`
+).pipe(Effect.map((rows) => rows[0]?.level ?? ""))
 
 /**
  * Inside a transaction that has touched a table: its level as InnoDB reports it (`REPEATABLE READ`).
@@ -207,26 +245,75 @@ const entries: ReadonlyArray<Entry> = [
       "G2-item": prevented({ waits: ["T1"], failures: [fails("T2", "deadlock")] }),
       "G2": prevented({ waits: ["T1"], failures: [fails("T2", "deadlock")] })
     }
+  },
+  {
+    name: "PostgreSQL, read committed (its default)",
+    available: postgresAvailable,
+    level: undefined,
+    database: postgres,
+    reportedLevel: { read: postgresLevel, expected: "read committed" },
+    expected: {
+      "G0": prevented({ waits: ["T2"] }),
+      "G1a": prevented(),
+      "G1b": prevented(),
+      "G1c": prevented(),
+      "OTV": prevented({ waits: ["T2"] }),
+      "PMP": occurs(),
+      "PMP-write": occurs({ waits: ["T2"] }),
+      "P4": occurs({ waits: ["T2"] }),
+      "G-single": occurs(),
+      "G-single-predicate": occurs(),
+      "G-single-write": occurs(),
+      "G2-item": occurs(),
+      "G2": occurs()
+    }
+  },
+  {
+    // A transaction that finds a row changed by one committed after its snapshot fails (40001).
+    name: "PostgreSQL, repeatable read",
+    available: postgresAvailable,
+    level: "repeatable read",
+    database: postgres,
+    reportedLevel: { read: postgresLevel, expected: "repeatable read" },
+    expected: {
+      "G0": prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
+      "G1a": prevented(),
+      "G1b": prevented(),
+      "G1c": prevented(),
+      "OTV": prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
+      "PMP": prevented(),
+      "PMP-write": prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
+      "P4": prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
+      "G-single": prevented(),
+      "G-single-predicate": prevented(),
+      "G-single-write": prevented({ failures: [fails("T1", "serialization")] }),
+      "G2-item": occurs(),
+      "G2": occurs()
+    }
+  },
+  {
+    name: "PostgreSQL, serializable",
+    available: postgresAvailable,
+    level: "serializable",
+    database: postgres,
+    reportedLevel: { read: postgresLevel, expected: "serializable" },
+    expected: {
+      "G0": prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
+      "G1a": prevented(),
+      "G1b": prevented(),
+      // Each read what the other wrote before it: a read-write cycle, broken at the second COMMIT.
+      "G1c": prevented({ failures: [fails("T2", "serialization", "commit")] }),
+      "OTV": prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
+      "PMP": prevented(),
+      "PMP-write": prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
+      "P4": prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
+      "G-single": prevented(),
+      "G-single-predicate": prevented(),
+      "G-single-write": prevented({ failures: [fails("T1", "serialization")] }),
+      "G2-item": prevented({ failures: [fails("T2", "serialization", "commit")] }),
+      "G2": prevented({ failures: [fails("T2", "serialization", "commit")] })
+    }
   }
-  // PostgreSQL, not yet enabled: three entries like the MySQL ones (its `HermitageDatabase`:
-  // `pg_backend_pid()` for `connectionId`, `pg_blocking_pids(pid)` non-empty for `waiting`, codes
-  // 40001 "serialization" and 40P01 "deadlock"; `current_setting('transaction_isolation')` for the
-  // reported level). Expected from Hermitage's postgres.md, not yet run here:
-  // - read committed (default), reports "read committed":
-  //   G0: prevented({ waits: ["T2"] }), G1a: prevented(), G1b: prevented(), G1c: prevented(),
-  //   OTV: prevented({ waits: ["T2"] }), PMP: occurs(), PMP-write: occurs({ waits: ["T2"] }),
-  //   P4: occurs({ waits: ["T2"] }), G-single: occurs(), G-single-predicate: occurs(),
-  //   G-single-write: occurs(), G2-item: occurs(), G2: occurs()
-  // - repeatable read, reports "repeatable read": a transaction that finds a row changed by one
-  //   committed after its snapshot fails with 40001 instead of going on:
-  //   G0: prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
-  //   G1a, G1b, G1c: prevented(), OTV: prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
-  //   PMP: prevented(), PMP-write: prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
-  //   P4: prevented({ waits: ["T2"], failures: [fails("T2", "serialization")] }),
-  //   G-single: prevented(), G-single-predicate: prevented(),
-  //   G-single-write: prevented({ failures: [fails("T1", "serialization")] }), G2-item: occurs(), G2: occurs()
-  // - serializable, reports "serializable": as repeatable read, and
-  //   G2-item, G2: prevented({ failures: [fails("T2", "serialization", "commit")] })
 ]
 
 for (const entry of entries) {
