@@ -11,7 +11,9 @@
  *   cache learns which tables a result was read from while it loads it;
  * - a write made outside dbscope (another process, the `sqlite3` shell) is seen where the database
  *   can tell (`ExternalWrites`): on SQLite, `PRAGMA data_version` is read before a result is served,
- *   and any change drops every result; on MySQL nothing tells, so results live 5 seconds by default;
+ *   and any change drops every result; on PostgreSQL, `LISTEN`/`NOTIFY` drops the results of each
+ *   table another process wrote (see `PostgresWrites`); on MySQL nothing tells, so results live 5
+ *   seconds by default;
  * - `invalidate`, `invalidateTables` and `invalidateAll` drop results explicitly, and `stats`
  *   counts hits, misses, invalidations and evictions.
  * Inside a transaction nothing is cached or served from the cache: reads there must see the

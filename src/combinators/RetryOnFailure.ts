@@ -2,7 +2,8 @@
  * `@retry_on_failure`, retrying only what can succeed on a second try. The seed retried every
  * exception (a syntax error three more times) and slept after the last failure too. Here only
  * transient errors are retried: a lock held by another connection (SQLite BUSY/LOCKED, MySQL
- * deadlock 1213 and lock-wait timeout 1205, a COMMIT that failed on one). Delays grow
+ * deadlock 1213 and lock-wait timeout 1205, PostgreSQL serialization failure 40001, deadlock 40P01
+ * and lock timeout 55P03, a COMMIT that failed on one), or a connection that went away. Delays grow
  * exponentially with jitter (`transientBackoff`), each retry is logged, and after the last attempt
  * the error is returned at once. A constraint violation or a syntax error fails on the first try.
  *

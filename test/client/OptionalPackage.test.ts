@@ -23,6 +23,15 @@ describe("OptionalPackage", () => {
       )
     }))
 
+  it.effect("a missing package of PostgreSQL support names the three to install", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(OptionalPackage.load(OptionalPackage.postgres, () => import(absent)))
+      assert.strictEqual(
+        error.message,
+        "PostgreSQL support needs @effect/sql-pg, pg and pg-cursor: npm install @effect/sql-pg pg pg-cursor"
+      )
+    }))
+
   it.effect("tracing names the OpenTelemetry packages", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(OptionalPackage.load(OptionalPackage.tracing, () => import(absent)))
