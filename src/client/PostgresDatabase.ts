@@ -128,4 +128,4 @@ export const layerConfig = (
 ): Layer.Layer<Services, OpenError | ConfigError> => layers.layerConfig(options)
 
 export { connectError, createDatabase, dropDatabase, parseUrl } from "./PostgresServer.js"
-export { notifyWritesSql } from "./PostgresWrites.js"
+export { notifyWritesSql } from "./PostgresNotify.js"

@@ -26,6 +26,7 @@ import { PostgresDatabase, type PostgresOptions } from "./PostgresDatabase.js"
 import { numberedPlaceholders } from "./PostgresPlaceholders.js"
 import { connectBound, connectError, connectionConfig, connectReasons, parseUrl } from "./PostgresServer.js"
 import * as PostgresStream from "./PostgresStream.js"
+import * as PostgresNotify from "./PostgresNotify.js"
 import * as PostgresWrites from "./PostgresWrites.js"
 import { postgresRules } from "./ReadingStatements.js"
 import * as TableNames from "./TableNames.js"
@@ -74,7 +75,7 @@ const control = (target: Pg.Pool | Pg.PoolClient, sql: string) =>
  */
 const tableListSql = `SELECT c.relname AS name, c.relkind IN ('v', 'm') AS view,
     EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal
-            AND g.tgname <> '${PostgresWrites.triggerName}')
+            AND g.tgname <> '${PostgresNotify.triggerName}')
     OR EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid AND r.rulename <> '_RETURN')
     OR EXISTS (SELECT 1 FROM pg_constraint f WHERE f.confrelid = c.oid AND f.contype = 'f') AS reaches
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -6,8 +6,8 @@
  * (with no parameter for them) stay as they are. Texts are renumbered once and remembered.
  */
 
-/** Texts already renumbered, by text and parameter count (bounded: dropped whole when full). */
-const remembered = new Map<string, string>()
+/** Texts already read: how many `?` placeholders each has (-1: it numbers its own) and the renumbered text. */
+const remembered = new Map<string, { readonly count: number; readonly numbered: string }>()
 const rememberAtMost = 2000
 
 /** Where each `?` placeholder is, or `undefined` when the text numbers its own (`$1`). */
@@ -65,26 +65,26 @@ const placeholderPositions = (sql: string): ReadonlyArray<number> | undefined =>
   return positions
 }
 
-const renumber = (sql: string, count: number): string => {
+const renumber = (sql: string): { readonly count: number; readonly numbered: string } => {
   const positions = placeholderPositions(sql)
-  if (positions === undefined || positions.length !== count) return sql
-  let out = ""
+  if (positions === undefined) return { count: -1, numbered: sql }
+  let numbered = ""
   let from = 0
   positions.forEach((at, index) => {
-    out += `${sql.slice(from, at)}$${index + 1}`
+    numbered += `${sql.slice(from, at)}$${index + 1}`
     from = at + 1
   })
-  return out + sql.slice(from)
+  return { count: positions.length, numbered: numbered + sql.slice(from) }
 }
 
 /** `sql` with its `?` placeholders numbered (`$1`...) when it is given `count` parameters for them. */
 export const numberedPlaceholders = (sql: string, count: number): string => {
   if (count === 0 || !sql.includes("?")) return sql
-  const key = `${count}:${sql}`
-  const known = remembered.get(key)
-  if (known !== undefined) return known
-  const numbered = renumber(sql, count)
-  if (remembered.size >= rememberAtMost) remembered.clear()
-  remembered.set(key, numbered)
-  return numbered
+  let known = remembered.get(sql)
+  if (known === undefined) {
+    known = renumber(sql)
+    if (remembered.size >= rememberAtMost) remembered.clear()
+    remembered.set(sql, known)
+  }
+  return known.count === count ? known.numbered : sql
 }

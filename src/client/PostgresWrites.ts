@@ -1,7 +1,7 @@
 /**
  * Writes by other processes, seen on PostgreSQL: `LISTEN dbscope_writes` on a connection of its
  * own. The database tells who wrote which table: a statement trigger that dbscope's migrations put
- * on its tables (`notifyWritesSql` adds it to any other) runs `pg_notify('dbscope_writes', table)`,
+ * on its tables (`PostgresNotify`) runs `pg_notify('dbscope_writes', table)`,
  * which the server delivers when the writing transaction commits, whoever wrote (another dbscope
  * process, `psql`, a script). Each notification drops the cached results of that table; this
  * client's own writes, already told by the client core, are recognised by their server process
@@ -18,32 +18,7 @@ import type * as Scope from "effect/Scope"
 import * as Pg from "pg"
 import * as OpenResources from "../OpenResources.js"
 import * as ExternalWrites from "./ExternalWrites.js"
-
-/** The channel dbscope's triggers notify, with the written table's name as payload. */
-export const channel = "dbscope_writes"
-
-/** The trigger's name: it is not a trigger that makes a write reach other tables. */
-export const triggerName = "dbscope_notify_writes"
-
-/** The function every table's trigger runs (created by the migrations, idempotent). */
-export const notifyFunctionSql = `CREATE OR REPLACE FUNCTION dbscope_notify_write() RETURNS trigger
-  LANGUAGE plpgsql AS $$
-  BEGIN
-    PERFORM pg_notify('${channel}', TG_TABLE_NAME);
-    RETURN NULL;
-  END
-  $$`
-
-/**
- * The trigger that makes writes to `table` seen by every dbscope client's cache: once per
- * statement, not per row. `table` must be a plain name (it is not a parameter).
- */
-export const notifyWritesSql = (table: string) => {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new Error(`not a plain table name: ${table}`)
-  return `CREATE OR REPLACE TRIGGER ${triggerName}
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${table}
-    FOR EACH STATEMENT EXECUTE FUNCTION dbscope_notify_write()`
-}
+import { channel } from "./PostgresNotify.js"
 
 export interface ListenOptions {
   readonly config: Pg.ClientConfig

@@ -10,7 +10,7 @@ import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import { DatabaseError, fromSqlError } from "../client/DatabaseError.js"
-import { notifyFunctionSql, notifyWritesSql } from "../client/PostgresWrites.js"
+import { notifyFunctionSql, notifyWritesSql } from "../client/PostgresNotify.js"
 import * as UsersTable from "./UsersTable.js"
 
 // `IF NOT EXISTS`: a `users` table already there has passed `UsersTable.checkBeforeMigrating`, so it
