@@ -286,12 +286,13 @@ export const make = (options: MysqlOptions) =>
       })
     )
     yield* probe
-    const names = TableNames.make(tableList((sql) => onNode(writer, (pool) => runOn(pool, sql, [], "query"), true)))
-    yield* names.load
+    const names = TableNames.make()
+    const loadNames = names.load(tableList((sql) => onNode(writer, (pool) => runOn(pool, sql, [], "query"), true)))
+    yield* loadNames
 
     /** What a statement's writes invalidate; a schema change reloads the table names first. */
     const writtenBy = (sql: string, results: unknown): Effect.Effect<ReadonlyArray<string>> => {
-      if (schemaChange.test(sql)) return Effect.as(names.load, [everyTable])
+      if (schemaChange.test(sql)) return Effect.as(loadNames, [everyTable])
       return Effect.succeed(affectedRows(results) > 0 ? names.writes(sql) : [])
     }
 

@@ -62,7 +62,10 @@ export const parseUrl = (url: Redacted.Redacted<string>) =>
     const target = `mysql://${user === "" ? "" : `${user}@`}${names.join(",")}/${database}`
     if (first.protocol !== "mysql:" && first.protocol !== "mariadb:") {
       return Effect.fail(
-        new DatabaseConnectError({ target: "the database URL", reason: "it must start with mysql://, mariadb:// or postgres://" })
+        new DatabaseConnectError({
+          target: "the database URL",
+          reason: "it must start with mysql://, mariadb:// or postgres://"
+        })
       )
     }
     // The name goes into CREATE DATABASE, where it cannot be a bound parameter: plain names only.

@@ -127,5 +127,5 @@ export const layerConfig = (
   options: Config.Config<PostgresOptions> = config
 ): Layer.Layer<Services, OpenError | ConfigError> => layers.layerConfig(options)
 
-export { connectError, createDatabase, dropDatabase, parseUrl } from "./PostgresServer.js"
 export { notifyWritesSql } from "./PostgresNotify.js"
+export { connectError, createDatabase, dropDatabase, parseUrl } from "./PostgresServer.js"

@@ -23,10 +23,10 @@ import { connectionLostCodes, DatabaseConnectError } from "./DatabaseError.js"
 import * as ExternalWrites from "./ExternalWrites.js"
 import { errorCode } from "./MysqlServer.js"
 import { PostgresDatabase, type PostgresOptions } from "./PostgresDatabase.js"
+import * as PostgresNotify from "./PostgresNotify.js"
 import { numberedPlaceholders } from "./PostgresPlaceholders.js"
 import { connectBound, connectError, connectionConfig, connectReasons, parseUrl } from "./PostgresServer.js"
 import * as PostgresStream from "./PostgresStream.js"
-import * as PostgresNotify from "./PostgresNotify.js"
 import * as PostgresWrites from "./PostgresWrites.js"
 import { postgresRules } from "./ReadingStatements.js"
 import * as TableNames from "./TableNames.js"
@@ -136,22 +136,33 @@ export const make = (options: PostgresOptions) =>
       })
     )
 
-    const names = TableNames.make(Effect.map(
+    const names = TableNames.make()
+    /** Reads the catalogue through the pool, outside any transaction. */
+    const loadNames = names.load(Effect.map(
       runOn(pool, { sql: tableListSql, params: [], shape: "rows", unprepared: false, safeIntegers: false }),
       (result): ReadonlyArray<TableNames.TableInfo> =>
         (Array.isArray(result) ? [] : result.rows as Array<{ name: string; view: boolean; reaches: boolean }>)
           .map((row) => ({ name: row.name, view: row.view, reachesFurther: row.reaches }))
     ))
-    yield* names.load
+    yield* loadNames
+    /**
+     * A schema changed on a connection of one's own (in a transaction, maybe): the catalogue is read
+     * again when that connection is given back, never inside the transaction (a failed read would
+     * abort it unseen, and the new tables are not committed yet); until then, names count coarsely.
+     */
+    let namesStale = false
     const reactivity = yield* Reactivity.Reactivity
 
     /** What one statement came to; a schema change reloads the table names first. */
-    const ranOne = (request: Request, result: Pg.QueryResult): Effect.Effect<Ran> => {
+    const ranOne = (request: Request, result: Pg.QueryResult, own: boolean): Effect.Effect<Ran> => {
       const rows: ReadonlyArray<unknown> = result.rows ?? []
       const output = request.shape === "raw" ? result : rows
       const selected = result.command === "SELECT"
       const count = selected ? rows.length : result.rowCount ?? rows.length
-      if (schemaChange.test(request.sql)) return Effect.as(names.load, { result: output, count, written: [everyTable] })
+      if (schemaChange.test(request.sql)) {
+        const reload = own ? Effect.sync(() => void (namesStale = true)) : loadNames
+        return Effect.as(reload, { result: output, count, written: [everyTable] })
+      }
       // A data-modifying WITH reports itself as a SELECT (its row count is not the rows it changed).
       const writes = selected ? writesInside.test(request.sql) : rowWrites.has(result.command) && count > 0
       return Effect.succeed({ result: output, count, written: writes ? names.writes(request.sql) : [] })
@@ -161,10 +172,11 @@ export const make = (options: PostgresOptions) =>
       Effect.flatMap(
         runOn(target, { ...request, sql: numberedPlaceholders(request.sql, request.params.length) }),
         (results) => {
-          if (!Array.isArray(results)) return ranOne(request, results)
+          const own = target !== pool
+          if (!Array.isArray(results)) return ranOne(request, results, own)
           // Several statements in one `executeUnprepared` call: one array of rows each, as upstream; every one's writes count.
           return Effect.map(
-            Effect.forEach(results, (result) => ranOne(request, result)),
+            Effect.forEach(results, (result) => ranOne(request, result, own)),
             (ran): Ran => ({
               result: request.shape === "raw" ? results : ran.map((one) => one.result),
               count: ran.reduce((sum, one) => sum + one.count, 0),
@@ -198,7 +210,13 @@ export const make = (options: PostgresOptions) =>
           client.removeAllListeners("error")
           client.release(lost.error)
           OpenResources.markClosed("postgresConnection")
-        })
+        }).pipe(
+          Effect.zipRight(Effect.suspend(() => {
+            if (!namesStale) return Effect.void
+            namesStale = false
+            return loadNames
+          }))
+        )
     )
 
     const driverConnection = (

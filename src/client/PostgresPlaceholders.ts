@@ -17,7 +17,10 @@ const placeholderPositions = (sql: string): ReadonlyArray<number> | undefined =>
   while (i < sql.length) {
     const c = sql.charAt(i)
     const next = sql.charAt(i + 1)
-    if (c === "-" && next === "-") {
+    if (/[A-Za-z0-9_\u0080-\uffff]/.test(c)) {
+      // A name or a number: a `$` inside one (`foo$bar`) quotes nothing.
+      while (i < sql.length && /[A-Za-z0-9_$\u0080-\uffff]/.test(sql.charAt(i))) i++
+    } else if (c === "-" && next === "-") {
       const end = sql.indexOf("\n", i)
       i = end === -1 ? sql.length : end + 1
     } else if (c === "/" && next === "*") {
@@ -50,7 +53,7 @@ const placeholderPositions = (sql: string): ReadonlyArray<number> | undefined =>
       if (dollarQuote !== null) {
         const end = sql.indexOf(dollarQuote[0], i + dollarQuote[0].length)
         i = end === -1 ? sql.length : end + dollarQuote[0].length
-      } else if (/\d/.test(next) && !/[A-Za-z0-9_]/.test(sql.charAt(i - 1))) {
+      } else if (/\d/.test(next)) {
         return undefined
       } else {
         i++

@@ -168,6 +168,14 @@ const postgresFunctions: ReadonlyArray<readonly [prefix: string, reason: string]
   ["PG_READ_FILE", "reads a file on the server"],
   ["PG_READ_BINARY_FILE", "reads a file on the server"],
   ["PG_LS_", "lists files on the server"],
+  ["PG_CREATE_", "creates a replication slot or a restore point, which outlive the statement"],
+  ["PG_DROP_REPLICATION_SLOT", "drops a replication slot"],
+  ["PG_REPLICATION_", "changes replication"],
+  ["PG_LOGICAL_", "changes replication"],
+  ["PG_COPY_", "copies a replication slot"],
+  ["PG_STAT_RESET", "resets the server's statistics"],
+  ["PG_FILE_", "writes a file on the server"],
+  ["PG_WAL_REPLAY_", "changes the server's state"],
   ["LO_IMPORT", "reads a file on the server"],
   ["LO_EXPORT", "writes a file on the server"],
   ["DBLINK", "runs statements on another connection"]
@@ -189,9 +197,16 @@ const postgresVerdict = (all: ReadonlyArray<Token>): Verdict => {
   }
   for (const [i, token] of statement.entries()) {
     if (isWord(token, "INTO")) return Verdict.Refused({ reason: "SELECT ... INTO creates a table" })
-    if (token._tag !== "Word" || !isSymbol(statement[i + 1], "(")) continue
-    const denied = postgresFunctions.find(([prefix]) => token.text.startsWith(prefix))
-    if (denied !== undefined) return Verdict.Refused({ reason: `${token.text.toLowerCase()} ${denied[1]}` })
+    // Sent alone anyway (one prepared statement), but a second statement is never a read.
+    if (isSymbol(token, ";") && statement.slice(i).some((next) => !isSymbol(next, ";"))) {
+      return Verdict.Refused({ reason: "only one statement may be run at a time" })
+    }
+    // A function is named by a word, or by a quoted name (`"pg_advisory_lock"(1)`).
+    const name = token._tag === "Word" ? token.text : token._tag === "Quoted" && token.quote === "\"" ? token.text : ""
+    if (name === "" || !isSymbol(statement[i + 1], "(")) continue
+    const upper = name.toUpperCase()
+    const denied = postgresFunctions.find(([prefix]) => upper.startsWith(prefix))
+    if (denied !== undefined) return Verdict.Refused({ reason: `${name.toLowerCase()} ${denied[1]}` })
   }
   return Verdict.Reads()
 }

@@ -16,20 +16,21 @@ export interface TableInfo {
   readonly reachesFurther: boolean
 }
 
-/** The names, loaded by `load` (again after a schema change); until loaded, everything counts. */
-export const make = (list: Effect.Effect<ReadonlyArray<TableInfo>, SqlError>) => {
+/** The names, as `load` last read them from a list; until loaded, everything counts. */
+export const make = () => {
   let tables: ReadonlyArray<string> = []
   let views: ReadonlyArray<string> = []
   let reachesFurther = new Set<string>()
-  const load = list.pipe(
-    Effect.map((found) => {
-      tables = found.filter((table) => !table.view).map((table) => table.name)
-      views = found.filter((table) => table.view).map((table) => table.name)
-      reachesFurther = new Set(found.filter((table) => table.reachesFurther).map((table) => table.name))
-    }),
-    // Without the list every statement counts as touching everything: still correct, just coarser.
-    Effect.ignore
-  )
+  const load = (list: Effect.Effect<ReadonlyArray<TableInfo>, SqlError>) =>
+    list.pipe(
+      Effect.map((found) => {
+        tables = found.filter((table) => !table.view).map((table) => table.name)
+        views = found.filter((table) => table.view).map((table) => table.name)
+        reachesFurther = new Set(found.filter((table) => table.reachesFurther).map((table) => table.name))
+      }),
+      // Without the list every statement counts as touching everything: still correct, just coarser.
+      Effect.ignore
+    )
   const named = (sql: string, names: ReadonlyArray<string>) => {
     const words = new Set(sql.toLowerCase().match(/[a-z0-9_$]+/g) ?? [])
     return names.filter((name) => words.has(name.toLowerCase()))
