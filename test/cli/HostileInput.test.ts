@@ -377,8 +377,8 @@ const cases: ReadonlyArray<Case> = [
   {
     name: "DATABASE_URL another scheme",
     args: () => ["count"],
-    env: { DATABASE_URL: "postgres://root@127.0.0.1:5432/test" },
-    says: "must start with mysql://"
+    env: { DATABASE_URL: "sqlserver://root@127.0.0.1:1433/test" },
+    says: "must start with mysql://, mariadb:// or postgres://"
   },
   {
     name: "MariaDB down (nothing listening)",

@@ -130,7 +130,9 @@ for (const backend of backends) {
       Effect.gen(function*() {
         for (const write of [false, true]) {
           const error = yield* Effect.flip(executeQuery("SELECT 1; DELETE FROM users", [], { write }))
-          assert.strictEqual(error._tag, "QueryError", `write: ${write}`)
+          // PostgreSQL's read-only gate refuses it before the server does (the others leave it to the server).
+          const expected = !write && backend.name.startsWith("postgres") ? "ReadOnlyQuery" : "QueryError"
+          assert.strictEqual(error._tag, expected, `write: ${write}`)
         }
         assert.strictEqual(yield* (yield* UserRepo).count, 1000)
       }).pipe(Effect.provide(sample)))

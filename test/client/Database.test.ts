@@ -52,10 +52,10 @@ describe("Database", () => {
       assert.strictEqual(result.target, file)
     }))
 
-  it.scoped("a DATABASE_URL that is not MySQL is one clear error, not a silent SQLite file", () =>
+  it.scoped("a DATABASE_URL that is neither MySQL nor PostgreSQL is one clear error, not a silent SQLite file", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
-        opened.pipe(Effect.provide(Database.layerConfig()), withEnv({ DATABASE_URL: "postgres://u@h/db" }))
+        opened.pipe(Effect.provide(Database.layerConfig()), withEnv({ DATABASE_URL: "sqlserver://u@h/db" }))
       )
       assert.strictEqual(error._tag, "DatabaseConnectError")
       assert.include(error.message, "mysql://")
