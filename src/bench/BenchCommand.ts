@@ -3,7 +3,7 @@
  * the other, each in a fresh Node process of its own (the compiled `SuiteMain.js`, found from the
  * package root): its own heap and peak RSS, and a crash loses only that suite. A terminal gets a progress bar on stderr. Prints
  * one table of the suites' side-by-side ratios (or the JSON report with `--json`) and writes
- * `REPORT.md` and `report.json` to the output folder. A skipped suite (no MySQL server) is reported as
+ * `REPORT.md` and `report.json` to the output folder. A skipped suite (no MySQL or PostgreSQL server) is reported as
  * such; only a failed one makes the command fail, after the report is written.
  */
 import * as Args from "@effect/cli/Args"

@@ -14,6 +14,7 @@ export const suiteNames = [
   "streams",
   "combinators",
   "mysql",
+  "postgres",
   "serve",
   "cluster"
 ] as const

@@ -39,7 +39,7 @@ import {
   alternate,
   busyCores,
   type Contender,
-  countHits,
+  countHitsConcurrently,
   lookupIds,
   type Measured,
   median,
@@ -48,7 +48,8 @@ import {
   timed,
   withOthersLoad
 } from "./Measure.js"
-import { clockTicks, processCpu, scratchDatabase } from "./MysqlServer.js"
+import { scratchDatabase } from "./MysqlServer.js"
+import { clockTicks, processCpu } from "./ProcessCpu.js"
 import { measured, skipped, type Suite, type SuiteOptions } from "./Suite.js"
 import { busyWarning, duration, int, perCall, ratio, runRows, table, verdicts } from "./SuiteText.js"
 
@@ -291,13 +292,9 @@ const readPhase = (
       dashboardCount
     )
     const ids = lookupIds(users, lookups)
-    const slice = Math.ceil(lookups / lookupConcurrency)
-    const slices = Array.from({ length: lookupConcurrency }, (_, i) => ids.subarray(i * slice, (i + 1) * slice))
     const lookup = timed(
-      Effect.flatMap(UserRepo, (repo) =>
-        Effect.forEach(slices, (ids) => countHits(ids, repo.byId), { concurrency: lookupConcurrency })),
-      (hits) =>
-        hits.reduce((sum, n) => sum + n, 0)
+      Effect.flatMap(UserRepo, (repo) => countHitsConcurrently(ids, lookupConcurrency, repo.byId)),
+      (hits) => hits
     )
 
     const cpuBefore = nodesCpu()

@@ -50,6 +50,23 @@ export const countHits = <E, R>(
     return hits
   })
 
+/**
+ * Looks up `ids` with `find`, `concurrency` at a time: each of `concurrency` fibers takes a slice
+ * of the ids in turn; succeeds with how many found a row.
+ */
+export const countHitsConcurrently = <E, R>(
+  ids: Int32Array,
+  concurrency: number,
+  find: (id: number) => Effect.Effect<Option.Option<unknown>, E, R>
+) => {
+  const slice = Math.ceil(ids.length / concurrency)
+  const slices = Array.from({ length: concurrency }, (_, i) => ids.subarray(i * slice, (i + 1) * slice))
+  return Effect.map(
+    Effect.forEach(slices, (ids) => countHits(ids, find), { concurrency }),
+    (hits) => hits.reduce((sum, n) => sum + n, 0)
+  )
+}
+
 export const median = (values: ReadonlyArray<number>): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)

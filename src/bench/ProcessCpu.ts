@@ -6,7 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type * as Option from "effect/Option"
+import * as Option from "effect/Option"
 import * as fs from "node:fs"
 import { runProcess } from "./ChildProbe.js"
 
@@ -68,4 +68,29 @@ export const processTreeCpu = (pid: number, ticksPerSecond: number): number | un
 export interface ServerProcess {
   readonly pid: Option.Option<number>
   readonly cpu: () => number
+}
+
+/**
+ * The server process `pid` (if it is known and visible from here), its CPU time read with `read`
+ * (`processCpu` for one process, `processTreeCpu` with its children).
+ */
+export const serverProcessOf = (
+  pid: Option.Option<number>,
+  read: (pid: number, ticksPerSecond: number) => number | undefined
+) =>
+  Effect.map(clockTicks, (ticks): ServerProcess => {
+    const visible = Option.filter(pid, (pid) => Number.isSafeInteger(pid) && read(pid, ticks) !== undefined)
+    return {
+      pid: visible,
+      cpu: () => Option.match(visible, { onNone: () => 0, onSome: (pid) => read(pid, ticks) ?? 0 })
+    }
+  })
+
+/** The command name of process `pid` (/proc/<pid>/comm), if it can be read. */
+export const commandName = (pid: number): string | undefined => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim()
+  } catch {
+    return undefined
+  }
 }

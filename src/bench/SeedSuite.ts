@@ -27,7 +27,7 @@ import {
   type Runs,
   withOthersLoad
 } from "./Measure.js"
-import { clockTicks } from "./MysqlServer.js"
+import { clockTicks } from "./ProcessCpu.js"
 import { measured, type Suite, type SuiteOptions } from "./Suite.js"
 import { busyWarning, duration, int, peakRss, ratio, runRows, table, verdicts } from "./SuiteText.js"
 

@@ -23,7 +23,7 @@ import { buildUsers, withRaw } from "./BenchDatabase.js"
 import { compare, oursAtMost, ratioAtLeast } from "./BenchReport.js"
 import { type HttpServerProcess, startServer } from "./HttpServerProcess.js"
 import { busyCores, childrenCpu, median, withOthersLoad } from "./Measure.js"
-import { clockTicks } from "./MysqlServer.js"
+import { clockTicks } from "./ProcessCpu.js"
 import {
   autocannonNeeded,
   background,

@@ -24,6 +24,7 @@ import * as CombinatorsSuite from "./CombinatorsSuite.js"
 import * as ConcurrencySuite from "./ConcurrencySuite.js"
 import * as ImportSuite from "./ImportSuite.js"
 import * as MysqlSuite from "./MysqlSuite.js"
+import * as PostgresSuite from "./PostgresSuite.js"
 import * as SeedSuite from "./SeedSuite.js"
 import * as ServeSuite from "./ServeSuite.js"
 import * as StreamsSuite from "./StreamsSuite.js"
@@ -38,6 +39,7 @@ const suites: ReadonlyArray<Suite> = [
   StreamsSuite.suite,
   CombinatorsSuite.suite,
   MysqlSuite.suite,
+  PostgresSuite.suite,
   ServeSuite.suite,
   ClusterSuite.suite
 ]
@@ -88,7 +90,7 @@ const quiet = Logger.withMinimumLogLevel(LogLevel.Warning)
 /** Runs one suite in a temporary folder, prints its text and writes its outcome to `results`. */
 const runSuite = async (suite: Suite, rows: number, results: string | undefined) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbscope-bench-"))
-  // Ctrl-C or a kill interrupts the suite, so that its finalizers run (the mysql suite drops its database).
+  // Ctrl-C or a kill interrupts the suite, so that its finalizers run (the mysql and postgres suites drop their databases).
   const abort = new AbortController()
   const stop = () => abort.abort()
   process.once("SIGINT", stop)

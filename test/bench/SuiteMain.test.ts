@@ -18,7 +18,7 @@ describe("SuiteMain", () => {
       assert.strictEqual(result.stdout, "")
       assert.strictEqual(
         result.stderr,
-        "unknown suite: nosuch (one of import, concurrency, seed, streams, combinators, mysql, serve, cluster)\n"
+        "unknown suite: nosuch (one of import, concurrency, seed, streams, combinators, mysql, postgres, serve, cluster)\n"
       )
       assert.deepStrictEqual(fs.readdirSync(cwd), [])
     }))
