@@ -104,13 +104,13 @@ export const connectError = (target: string) => (cause: unknown) => {
 export const connectBound = (options: Omit<ServerOptions, "url">) =>
   Duration.sum(Duration.decode(options.connectTimeout ?? Duration.seconds(5)), Duration.seconds(1))
 
-/** The settings of every dbscope connection: times in UTC, a name the server's views show. */
+/** The settings of every dbscope connection: times in UTC and ISO format, a name the server's views show. */
 export const connectionConfig = (url: Redacted.Redacted<string>, options: Omit<ServerOptions, "url">) =>
   ({
     connectionString: Redacted.value(url),
     connectionTimeoutMillis: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
     application_name: "dbscope",
-    options: "-c TimeZone=UTC"
+    options: "-c TimeZone=UTC -c DateStyle=ISO,MDY"
   }) satisfies Pg.ClientConfig
 
 /**

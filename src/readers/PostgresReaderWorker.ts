@@ -25,7 +25,7 @@ opened((start) => {
     connectionTimeoutMillis: start.connectTimeoutMs,
     application_name: "dbscope reader",
     // A read-only session: a write that reaches this worker fails instead of running.
-    options: "-c TimeZone=UTC -c default_transaction_read_only=on"
+    options: "-c TimeZone=UTC -c DateStyle=ISO,MDY -c default_transaction_read_only=on"
   })
   client.on("error", (error) => {
     post({ _tag: "StartFailed", ...errorFields(error) })
