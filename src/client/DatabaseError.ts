@@ -28,6 +28,10 @@ export class DatabaseConnectError extends Data.TaggedError("DatabaseConnectError
   }
 }
 
+/** A server's reader worker could not connect: the server is named, as for the pool itself. */
+export const readerConnectError = (target: string) => (error: { readonly reason: string }) =>
+  new DatabaseConnectError({ target, reason: `a reader worker could not connect (${error.reason})` })
+
 /** A statement failed for a reason that is not the user's input (busy, read-only, corrupt, full...). */
 export class DatabaseError extends Data.TaggedError("DatabaseError")<{
   readonly operation: string

@@ -21,7 +21,13 @@ import * as ClientCore from "./core/ClientCore.js"
 import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import * as Isolation from "./core/Isolation.js"
 import { everyTable } from "./core/StatementObserver.js"
-import { connectionLostCodes, DatabaseConnectError, notRunCodes, reasonFor } from "./DatabaseError.js"
+import {
+  connectionLostCodes,
+  DatabaseConnectError,
+  notRunCodes,
+  readerConnectError,
+  reasonFor
+} from "./DatabaseError.js"
 import * as ExternalWrites from "./ExternalWrites.js"
 import { MysqlDatabase, type MysqlOptions } from "./MysqlDatabase.js"
 import {
@@ -377,14 +383,7 @@ export const make = (options: MysqlOptions) =>
         connectTimeoutMs: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
         dateStrings: options.dateStrings ?? false
       }
-    }).pipe(
-      Effect.mapError((error) =>
-        new DatabaseConnectError({
-          target: where.target,
-          reason: `a reader worker could not connect (${error.reason})`
-        })
-      )
-    )
+    }).pipe(Effect.mapError(readerConnectError(where.target)))
 
     const core = yield* ClientCore.make({
       system: "mysql",

@@ -19,7 +19,7 @@ import * as ClientCore from "./core/ClientCore.js"
 import type { DriverConnection, Ran, Request } from "./core/Driver.js"
 import * as Isolation from "./core/Isolation.js"
 import { anyTable, everyTable } from "./core/StatementObserver.js"
-import { connectionLostCodes, DatabaseConnectError } from "./DatabaseError.js"
+import { connectionLostCodes, DatabaseConnectError, readerConnectError } from "./DatabaseError.js"
 import * as ExternalWrites from "./ExternalWrites.js"
 import { errorCode } from "./MysqlServer.js"
 import { PostgresDatabase, type PostgresOptions } from "./PostgresDatabase.js"
@@ -236,14 +236,7 @@ export const make = (options: PostgresOptions) =>
         url: Redacted.value(where.url),
         connectTimeoutMs: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5))
       }
-    }).pipe(
-      Effect.mapError((error) =>
-        new DatabaseConnectError({
-          target: where.target,
-          reason: `a reader worker could not connect (${error.reason})`
-        })
-      )
-    )
+    }).pipe(Effect.mapError(readerConnectError(where.target)))
 
     const core = yield* ClientCore.make({
       system: "postgresql",

@@ -443,6 +443,31 @@ describe("dbscope CLI", slow, () => {
 const withoutTimes = (json: string) =>
   (JSON.parse(json) as Array<Record<string, unknown>>).map(({ created_at: _, ...user }) => user)
 
+/** The read commands print on the server at `url` what they print on the SQLite file `db`. */
+const printsAsOnSqlite = (url: string, db: string) =>
+  Effect.forEach(
+    [
+      ["count"],
+      ["average-age"],
+      ["dashboard"],
+      ["paginate", "--page-size", "300"],
+      ["batches", "--batch-size", "400"],
+      ["query", "--param", "30", "SELECT COUNT(*) AS n FROM users WHERE age < ?"]
+    ],
+    (args) =>
+      Effect.gen(function*() {
+        const [onServer, onSqlite] = yield* Effect.all([
+          dbscope(["--url", url, ...args]),
+          dbscope(["--db", db, ...args])
+        ], { concurrency: 2 })
+        assert.strictEqual(onServer.code, 0, onServer.stderr)
+        // The dashboard's last line says how its queries ran and how long they took.
+        const figures = (stdout: string) => args[0] === "dashboard" ? stdout.trim().split("\n").slice(0, -1) : stdout
+        assert.deepStrictEqual(figures(onServer.stdout), figures(onSqlite.stdout), args.join(" "))
+      }),
+    { discard: true }
+  )
+
 /** A database server the CLI runs on: how to reach it, and what differs in its SQL. */
 interface ServerBackend {
   readonly name: string
@@ -508,26 +533,7 @@ for (const backend of serverBackends) {
           assert.include(setup.stdout, "1000 inserted, 0 skipped")
           assert.include((yield* dbscope(["--url", url, "setup"])).stdout, "0 inserted, 1000 skipped")
           const db = yield* sampleDatabase
-          for (
-            const args of [
-              ["count"],
-              ["average-age"],
-              ["dashboard"],
-              ["paginate", "--page-size", "300"],
-              ["batches", "--batch-size", "400"],
-              ["query", "--param", "30", "SELECT COUNT(*) AS n FROM users WHERE age < ?"]
-            ]
-          ) {
-            const [onServer, onSqlite] = yield* Effect.all([
-              dbscope(["--url", url, ...args]),
-              dbscope(["--db", db, ...args])
-            ], { concurrency: 2 })
-            assert.strictEqual(onServer.code, 0, onServer.stderr)
-            // The dashboard's last line says how its queries ran and how long they took.
-            const figures = (stdout: string) =>
-              args[0] === "dashboard" ? stdout.trim().split("\n").slice(0, -1) : stdout
-            assert.deepStrictEqual(figures(onServer.stdout), figures(onSqlite.stdout), args.join(" "))
-          }
+          yield* printsAsOnSqlite(url, db)
           const [older, olderOnSqlite] = yield* Effect.all([
             dbscope(["--url", url, "users", "--older-than", "40", "--json"]),
             dbscope(["--db", db, "users", "--older-than", "40", "--json"])
@@ -615,25 +621,7 @@ describe.skipIf(!clusterAvailable)("dbscope CLI on a Galera cluster (every node 
       assert.strictEqual(setup.code, 0, setup.stderr)
       assert.include(setup.stdout, "1000 inserted, 0 skipped")
       const db = yield* sampleDatabase
-      for (
-        const args of [
-          ["count"],
-          ["average-age"],
-          ["dashboard"],
-          ["paginate", "--page-size", "300"],
-          ["batches", "--batch-size", "400"],
-          ["query", "--param", "30", "SELECT COUNT(*) AS n FROM users WHERE age < ?"]
-        ]
-      ) {
-        const [onCluster, onSqlite] = yield* Effect.all([
-          dbscope(["--url", url, ...args]),
-          dbscope(["--db", db, ...args])
-        ], { concurrency: 2 })
-        assert.strictEqual(onCluster.code, 0, onCluster.stderr)
-        // The dashboard's last line says how its queries ran and how long they took.
-        const figures = (stdout: string) => args[0] === "dashboard" ? stdout.trim().split("\n").slice(0, -1) : stdout
-        assert.deepStrictEqual(figures(onCluster.stdout), figures(onSqlite.stdout), args.join(" "))
-      }
+      yield* printsAsOnSqlite(url, db)
       const [older, olderOnSqlite] = yield* Effect.all([
         dbscope(["--url", url, "users", "--older-than", "40", "--json"]),
         dbscope(["--db", db, "users", "--older-than", "40", "--json"])
