@@ -115,6 +115,7 @@ const reasons: ReadonlyArray<readonly [prefix: string, reason: string]> = [
   ["42703", "the database schema is not what dbscope expects (run `dbscope setup`)"],
   ["42501", "permission denied (this user may not do that)"],
   ["25006", "the statement writes, and the connection is read-only"],
+  ["25P02", "a statement of the transaction had failed, so nothing of it was committed"],
   ["57P01", "the server closed the connection; try again"],
   ["57P03", "the server is starting up or shutting down; try again"],
   ["53300", "the server has no free connection slot; try again"],

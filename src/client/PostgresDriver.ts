@@ -65,8 +65,26 @@ const withCode = (cause: Error): Error =>
     ? Object.assign(cause, { code: "ECONNRESET" })
     : cause
 
+/**
+ * Transaction control, run as is. PostgreSQL answers the COMMIT of a transaction a failure aborted
+ * with a ROLLBACK and no error (a failure dbscope did not see: a statement given up by a timeout
+ * that failed later): that COMMIT fails here, as 25P02, so that nobody is told it committed.
+ */
 const control = (target: Pg.Pool | Pg.PoolClient, sql: string) =>
-  Effect.asVoid(runOn(target, { sql, params: [], shape: "raw", unprepared: true, safeIntegers: false }))
+  Effect.flatMap(
+    runOn(target, { sql, params: [], shape: "raw", unprepared: true, safeIntegers: false }),
+    (result) =>
+      sql === "COMMIT" && !Array.isArray(result) && result.command === "ROLLBACK"
+        ? Effect.fail(
+          new SqlError({
+            cause: Object.assign(new Error("the transaction had been aborted: COMMIT rolled it back"), {
+              code: "25P02"
+            }),
+            message: "Failed to commit"
+          })
+        )
+        : Effect.void
+  )
 
 /**
  * The tables and views of the schemas on the search path, and whether a write to one may reach
@@ -81,8 +99,37 @@ const tableListSql = `SELECT c.relname AS name, c.relkind IN ('v', 'm') AS view,
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname = ANY (current_schemas(false)) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`
 
-/** Commands that change rows; anything else that is not a read changes the schema or settings. */
+/** Commands that change rows of the tables their statement names. */
 const rowWrites = new Set(["INSERT", "UPDATE", "DELETE", "MERGE", "COPY"])
+/**
+ * Commands that change no table's rows. Anything else not a read (`CALL`, `DO`, `REFRESH
+ * MATERIALIZED VIEW`, `CLUSTER`, ...) may write any table: it counts as a write to every one.
+ */
+const noRowWrites = new Set([
+  "SHOW",
+  "SET",
+  "RESET",
+  "BEGIN",
+  "START",
+  "COMMIT",
+  "ROLLBACK",
+  "SAVEPOINT",
+  "RELEASE",
+  "LISTEN",
+  "UNLISTEN",
+  "NOTIFY",
+  "PREPARE",
+  "DEALLOCATE",
+  "DECLARE",
+  "FETCH",
+  "MOVE",
+  "CLOSE",
+  "ANALYZE",
+  "VACUUM",
+  "CHECKPOINT",
+  "DISCARD",
+  "LOCK"
+])
 /** A data-modifying `WITH` (`WITH gone AS (DELETE ...) SELECT ...`) reports itself as a SELECT. */
 const writesInside = /\b(?:INSERT|UPDATE|DELETE|MERGE)\b/i
 /** Statements a reader worker may be given: plain reads (a locking read needs the pool's connections). */
@@ -157,14 +204,18 @@ export const make = (options: PostgresOptions) =>
     const ranOne = (request: Request, result: Pg.QueryResult, own: boolean): Effect.Effect<Ran> => {
       const rows: ReadonlyArray<unknown> = result.rows ?? []
       const output = request.shape === "raw" ? result : rows
-      const selected = result.command === "SELECT"
+      // EXPLAIN ANALYZE runs its statement: judged as one.
+      const selected = result.command === "SELECT" || result.command === "EXPLAIN"
       const count = selected ? rows.length : result.rowCount ?? rows.length
       if (schemaChange.test(request.sql)) {
         const reload = own ? Effect.sync(() => void (namesStale = true)) : loadNames
         return Effect.as(reload, { result: output, count, written: [everyTable] })
       }
+      if (!selected && !rowWrites.has(result.command)) {
+        return Effect.succeed({ result: output, count, written: noRowWrites.has(result.command) ? [] : [everyTable] })
+      }
       // A data-modifying WITH reports itself as a SELECT (its row count is not the rows it changed).
-      const writes = selected ? writesInside.test(request.sql) : rowWrites.has(result.command) && count > 0
+      const writes = selected ? writesInside.test(request.sql) : count > 0
       return Effect.succeed({ result: output, count, written: writes ? names.writes(request.sql) : [] })
     }
 
@@ -201,13 +252,14 @@ export const make = (options: PostgresOptions) =>
     const ownConnection = Effect.acquireRelease(
       Effect.map(takeConnection, (client) => {
         const lost: { error: Error | undefined } = { error: undefined }
+        const onError = (error: Error) => void (lost.error = error)
         // An error on an idle reserved connection (the server went away) is told to pg on release.
-        client.on("error", (error) => void (lost.error = error))
-        return { client, lost }
+        client.on("error", onError)
+        return { client, lost, onError }
       }),
-      ({ client, lost }) =>
+      ({ client, lost, onError }) =>
         Effect.sync(() => {
-          client.removeAllListeners("error")
+          client.off("error", onError)
           client.release(lost.error)
           OpenResources.markClosed("postgresConnection")
         }).pipe(

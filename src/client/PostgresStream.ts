@@ -7,6 +7,7 @@
  */
 import { SqlError } from "@effect/sql/SqlError"
 import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -24,6 +25,9 @@ export type StreamSource =
 
 const streamFailed = (cause: unknown) => new SqlError({ cause, message: "Failed to stream statement" })
 
+/** How long closing a cursor may take before its connection is given up (a server gone quiet). */
+const closeWithin = Duration.seconds(2)
+
 export const streamRows = (
   on: StreamSource,
   sql: string,
@@ -33,23 +37,32 @@ export const streamRows = (
   Stream.unwrapScoped(Effect.gen(function*() {
     /** Whether the cursor was closed cleanly: only then may the connection serve someone else. */
     let closed = false
+    /** The error of a connection of its own that broke (pg-pool does not listen while it is out). */
+    let broken: Error | undefined
+    const onError = (error: Error) => void (broken = error)
     const client = "own" in on
-      ? yield* Effect.acquireRelease(on.own, (client) =>
-        Effect.sync(() => {
-          // A connection whose cursor could not be closed is in an unknown state: destroyed.
-          client.release(closed ? undefined : new Error("the stream's cursor was not closed"))
-          OpenResources.markClosed("postgresConnection")
-        }))
+      ? yield* Effect.acquireRelease(
+        Effect.map(on.own, (client) => client.on("error", onError)),
+        (client) =>
+          Effect.sync(() => {
+            client.off("error", onError)
+            // A connection whose cursor could not be closed is in an unknown state: destroyed.
+            client.release(closed ? undefined : broken ?? new Error("the stream's cursor was not closed"))
+            OpenResources.markClosed("postgresConnection")
+          })
+      )
       : on.shared
     const cursor = yield* Effect.acquireRelease(
       Effect.sync(() => client.query(new Cursor(sql, [...params], { types }))),
       (cursor) =>
         Effect.async<void>((resume) => {
+          // pg-cursor calls back only when the server answers: never, on a connection that broke.
+          if (broken !== undefined) return resume(Effect.void)
           cursor.close((error) => {
             closed = error === undefined || error === null
             resume(Effect.void)
           })
-        })
+        }).pipe(Effect.interruptible, Effect.timeoutOption(closeWithin), Effect.asVoid)
     )
     const pull = Effect.async<Chunk.Chunk<object>, Option.Option<SqlError>>((resume) => {
       cursor.read(streamChunkSize, (error, rows) => {

@@ -38,7 +38,8 @@ const listenOnce = (
   Effect.scoped(Effect.gen(function*() {
     const client = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const client = new Pg.Client(options.config)
+        // Keep-alive: a connection dropped without a word (a NAT, a dead host) is noticed.
+        const client = new Pg.Client({ ...options.config, keepAlive: true })
         client.on("error", () => undefined)
         return client
       }).pipe(Effect.tap(OpenResources.opened("postgresConnection"))),
@@ -48,13 +49,23 @@ const listenOnce = (
           Effect.zipRight(OpenResources.closed("postgresConnection"))
         )
     )
+    // Listened for from the start: a connection lost between LISTEN and the wait is still seen.
+    let gone: unknown
+    let onGone: ((cause: unknown) => void) | undefined
+    const end = (cause: unknown) => {
+      gone ??= cause
+      onGone?.(cause)
+    }
+    client.once("error", end)
+    client.once("end", () => end(new Error("the connection ended")))
     const lost = Effect.async<never, unknown>((resume) => {
-      const end = (cause: unknown) => resume(Effect.fail(cause))
-      client.once("error", end)
-      client.once("end", () => end(new Error("the connection ended")))
+      if (gone !== undefined) return resume(Effect.fail(gone))
+      onGone = (cause) => resume(Effect.fail(cause))
     })
     client.on("notification", (message) => {
       if (message.channel !== channel || message.payload === undefined) return
+      // This client's own writes were told by the core as they ran; told again, late, they would
+      // drop results cached since.
       if (options.ownBackends.has(message.processId)) return
       options.invalidate([message.payload])
     })

@@ -13,9 +13,10 @@
  * - PostgreSQL: `SELECT`, `WITH`, `VALUES`, `TABLE`, `SHOW`, `EXPLAIN` (never `EXPLAIN ANALYZE`);
  *   never `SELECT ... INTO` (it creates a table), nor the functions whose effect outlives the
  *   statement or reaches past the database (session advisory locks, ending or signalling other
- *   backends, server files, `dblink`, reloading the configuration). It runs in a `READ ONLY`
- *   transaction, rolled back after, which refuses every write, even one inside a function, and
- *   undoes `set_config`.
+ *   backends, server files, `dblink`, reloading the configuration, running SQL from a string),
+ *   and no name spelt in Unicode escapes. It runs in a `READ ONLY` transaction, rolled back after,
+ *   which refuses every write, even one inside a function, and undoes `set_config`; the session
+ *   advisory locks a function may still have taken are released after.
  * - SQLite: `SELECT`, `WITH` and `VALUES` that SQLite itself compiles as read-only
  *   (`sqlite3_stmt_readonly`), `EXPLAIN` (which never runs its statement), and the `PRAGMA`s that
  *   read (`PRAGMA journal_mode`, `PRAGMA table_info(users)`): a pragma with a value (`= x` or
@@ -178,7 +179,10 @@ const postgresFunctions: ReadonlyArray<readonly [prefix: string, reason: string]
   ["PG_WAL_REPLAY_", "changes the server's state"],
   ["LO_IMPORT", "reads a file on the server"],
   ["LO_EXPORT", "writes a file on the server"],
-  ["DBLINK", "runs statements on another connection"]
+  ["DBLINK", "runs statements on another connection"],
+  ["QUERY_TO_XML", "runs the statement in its text, which the gate cannot see"],
+  ["CURSOR_TO_XML", "reads a cursor the gate cannot see"],
+  ["TS_STAT", "runs the statement in its text, which the gate cannot see"]
 ]
 
 const postgresVerdict = (all: ReadonlyArray<Token>): Verdict => {
@@ -201,6 +205,11 @@ const postgresVerdict = (all: ReadonlyArray<Token>): Verdict => {
     if (isSymbol(token, ";") && statement.slice(i).some((next) => !isSymbol(next, ";"))) {
       return Verdict.Refused({ reason: "only one statement may be run at a time" })
     }
+    // `U&"pg_advisory_\006cock"`: a name spelt in escapes, which the denylist could not read.
+    const escaped = statement[i + 2]
+    if (isWord(token, "U") && isSymbol(statement[i + 1], "&") && escaped?._tag === "Quoted" && escaped.quote === "\"") {
+      return Verdict.Refused({ reason: "names written with Unicode escapes (U&) are not allowed in a read" })
+    }
     // A function is named by a word, or by a quoted name (`"pg_advisory_lock"(1)`).
     const name = token._tag === "Word" ? token.text : token._tag === "Quoted" && token.quote === "\"" ? token.text : ""
     if (name === "" || !isSymbol(statement[i + 1], "(")) continue
@@ -215,7 +224,9 @@ const postgresVerdict = (all: ReadonlyArray<Token>): Verdict => {
 export const postgresRules: ReadOnlyRules = {
   check: (sql) => postgresVerdict(tokens(sql, { _tag: "Postgres" })),
   enter: "START TRANSACTION READ ONLY",
-  leave: "ROLLBACK"
+  // A session advisory lock outlives the rollback on the pooled connection: whatever a read took
+  // past the check (a function calling it), it gives back.
+  leave: "ROLLBACK; SELECT pg_advisory_unlock_all()"
 }
 
 // SQLite

@@ -111,6 +111,20 @@ describe("PostgreSQL", () => {
     return result._tag === "Refused" ? result.reason : "(read)"
   }
 
+  it("refuse SQL run from a string and names spelt in Unicode escapes", () => {
+    for (
+      const sql of [
+        "SELECT query_to_xml('SELECT pg_advisory_lock(42)', false, false, '')",
+        "SELECT cursor_to_xml('c', 1, false, false, '')",
+        "SELECT ts_stat('SELECT pg_terminate_backend(1)')",
+        "SELECT U&\"pg_advisory_\\006cock\"(44)"
+      ]
+    ) {
+      assert.strictEqual(judged(sql)._tag, "Refused", sql)
+    }
+    assert.strictEqual(judged("SELECT U&'caf\\00e9' AS word")._tag, "Reads", "a string with escapes is only a string")
+  })
+
   it("let the reading kinds through, whatever their case and comments", () => {
     const reads = [
       "SELECT * FROM users WHERE age > $1",

@@ -288,7 +288,9 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
           readers.mayRun(sql) ? routed(sql, params, rows) : rows(sql, params)
         : rows
       const stream = (sql: string, params: ReadonlyArray<unknown>) => {
-        const observed = observedStream(driverConnection, sql, params)
+        // A stream that fails in a transaction counts as a failed statement of it (it may have
+        // aborted the transaction, or ended it).
+        const observed = Stream.mapError(observedStream(driverConnection, sql, params), (cause) => failed(cause, place))
         return gated ? Stream.unwrapScoped(Effect.as(gate.hold, observed)) : observed
       }
 
@@ -442,6 +444,12 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
           )
         }))
 
+    /** Rolls back to savepoint `name` and releases it; PostgreSQL then takes statements again. */
+    const undoTo = (on: DriverConnection, state: TransactionState, name: string) =>
+      Effect.orDie(
+        Effect.zipRight(control(on, `ROLLBACK TO SAVEPOINT ${name}`), control(on, `RELEASE SAVEPOINT ${name}`))
+      ).pipe(Effect.tap(() => void (state.aborted = undefined)))
+
     /** A nested transaction: a savepoint, released when the inner part succeeds, rolled back to when it fails. */
     const nested = <A, E, R>(
       effect: Effect.Effect<A, E, R>,
@@ -468,21 +476,20 @@ export const make = (driver: Driver, options: ClientOptions = {}) =>
         Effect.flatMap(Effect.exit(body), (exit) => {
           if (Exit.isSuccess(exit)) {
             return Effect.zipRight(
-              Effect.suspend(() => unlessRefused(state, control(on, `RELEASE SAVEPOINT ${name}`))),
+              Effect.suspend(() => {
+                const aborted = state.lost === undefined ? state.aborted : undefined
+                if (aborted === undefined) return unlessRefused(state, control(on, `RELEASE SAVEPOINT ${name}`))
+                // It caught a failure that aborted the transaction: undone to the savepoint, the
+                // outer part goes on, and this part fails with what went wrong inside it.
+                return Effect.zipRight(undoTo(on, state, name), Effect.fail(aborted))
+              }),
               exit
             )
           }
-          const undo = Effect.suspend(() =>
-            state.lost !== undefined
-              ? Effect.void
-              : Effect.orDie(
-                Effect.zipRight(control(on, `ROLLBACK TO SAVEPOINT ${name}`), control(on, `RELEASE SAVEPOINT ${name}`))
-              ).pipe(
-                // Rolled back to before the failure: PostgreSQL takes statements again.
-                Effect.tap(() => void (state.aborted = undefined))
-              )
+          return Effect.zipRight(
+            Effect.suspend(() => state.lost !== undefined ? Effect.void : undoTo(on, state, name)),
+            exit
           )
-          return Effect.zipRight(undo, exit)
         })
       )
     }
