@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Pg from "pg"
 import * as OptionalPackage from "../OptionalPackage.js"
+import { sessionUrl } from "../readers/PostgresSession.js"
 import { DatabaseConnectError } from "./DatabaseError.js"
 import { errorCode } from "./MysqlServer.js"
 
@@ -107,10 +108,9 @@ export const connectBound = (options: Omit<ServerOptions, "url">) =>
 /** The settings of every dbscope connection: times in UTC and ISO format, a name the server's views show. */
 export const connectionConfig = (url: Redacted.Redacted<string>, options: Omit<ServerOptions, "url">) =>
   ({
-    connectionString: Redacted.value(url),
+    connectionString: sessionUrl(Redacted.value(url)),
     connectionTimeoutMillis: Duration.toMillis(options.connectTimeout ?? Duration.seconds(5)),
-    application_name: "dbscope",
-    options: "-c TimeZone=UTC -c DateStyle=ISO,MDY"
+    application_name: "dbscope"
   }) satisfies Pg.ClientConfig
 
 /**

@@ -9,6 +9,7 @@
  */
 import * as Pg from "pg"
 import Cursor from "pg-cursor"
+import { sessionUrl } from "./PostgresSession.js"
 import { numbers } from "./PostgresTypes.js"
 import { chunksAhead, type ReaderStart } from "./ReaderProtocol.js"
 import { type QueryRequest, workerSide } from "./ReaderWorkerLoop.js"
@@ -21,11 +22,10 @@ let client: Pg.Client
 
 opened((start) => {
   client = new Pg.Client({
-    connectionString: start.url,
-    connectionTimeoutMillis: start.connectTimeoutMs,
-    application_name: "dbscope reader",
     // A read-only session: a write that reaches this worker fails instead of running.
-    options: "-c TimeZone=UTC -c DateStyle=ISO,MDY -c default_transaction_read_only=on"
+    connectionString: sessionUrl(start.url, "-c default_transaction_read_only=on"),
+    connectionTimeoutMillis: start.connectTimeoutMs,
+    application_name: "dbscope reader"
   })
   client.on("error", (error) => {
     post({ _tag: "StartFailed", ...errorFields(error) })

@@ -478,6 +478,22 @@ describe.skipIf(!postgresAvailable)("PostgresDatabase", { timeout: 60_000 }, () 
         }).pipe(Effect.provide(TestDatabase.layerPostgres()))
       ))
 
+    it.scopedLive("a URL's own options do not replace the session's UTC and ISO dates", () =>
+      leavesNothingOpen(
+        Effect.gen(function*() {
+          const database = yield* testDatabase
+          const url = Redacted.make(`${server}/${database}?options=-c%20search_path%3Dpublic`)
+          const settings = yield* Effect.flatMap(
+            SqlClient.SqlClient,
+            (sql) =>
+              sql<{ readonly zone: string; readonly style: string; readonly path: string }>`SELECT
+                current_setting('TimeZone') AS zone, current_setting('DateStyle') AS style,
+                current_setting('search_path') AS path`
+          ).pipe(Effect.provide(PostgresDatabase.layer({ url, poolSize: 1 })))
+          assert.deepStrictEqual(settings, [{ zone: "UTC", style: "ISO, MDY", path: "public" }])
+        }).pipe(Effect.provide(TestDatabase.layerPostgres()))
+      ))
+
     it.scopedLive("transactionalWith runs at the isolation level asked; the default is read committed", () =>
       leavesNothingOpen(
         Effect.gen(function*() {
