@@ -31,28 +31,95 @@ import * as PostgresWrites from "./PostgresWrites.js"
 import { postgresRules } from "./ReadingStatements.js"
 import * as TableNames from "./TableNames.js"
 
-/** Runs one statement on the pool (any free connection) or on one connection. */
+/** How long an interrupted statement's cancel is waited for (a server gone quiet never answers). */
+const cancelWithin = Duration.seconds(5)
+
+/**
+ * Asks the server to cancel what backend `pid` runs, on a connection of its own: the pool's may
+ * all be busy (a pool of one is busy with the very statement to cancel). Best effort.
+ */
+const cancelBackend = (pool: Pg.Pool, pid: number): Promise<void> => {
+  const canceller = new Pg.Client(pool.options)
+  canceller.on("error", () => undefined)
+  return canceller.connect()
+    .then(() => canceller.query("SELECT pg_cancel_backend($1)", [pid]))
+    .then(() => undefined, () => undefined)
+    .finally(() => void canceller.end().catch(() => undefined))
+}
+
+/**
+ * Runs one statement on the pool (any free connection, taken for it) or on one connection. An
+ * interrupted statement is cancelled on the server (`cancelBackend`): otherwise it would go on
+ * running, holding its connection (and, in a transaction, making the ROLLBACK wait for it). The
+ * interruption returns once both the statement and the cancel are over, and a connection the pool
+ * gave goes back only then: a cancel that arrived late would hit the connection's next statement.
+ */
 const runOn = (
   target: Pg.Pool | Pg.PoolClient,
-  request: Pick<Request, "sql" | "params" | "shape" | "unprepared" | "safeIntegers">
+  request: Pick<Request, "sql" | "params" | "shape" | "unprepared" | "safeIntegers">,
+  pool: Pg.Pool
 ) =>
   Effect.async<Pg.QueryResult | Array<Pg.QueryResult>, SqlError>((resume) => {
-    target.query(
-      {
-        text: request.sql,
-        values: [...request.params],
-        types: request.safeIntegers ? bigints : numbers,
-        // One statement per call, always (several only through `executeUnprepared`, as on MySQL).
-        ...(request.unprepared ? {} : { queryMode: "extended" as const }),
-        ...(request.shape === "values" ? { rowMode: "array" as const } : {})
-      } as Pg.QueryConfig,
-      (cause: Error | undefined, result: Pg.QueryResult | Array<Pg.QueryResult>) =>
+    const config = {
+      text: request.sql,
+      values: [...request.params],
+      types: request.safeIntegers ? bigints : numbers,
+      // One statement per call, always (several only through `executeUnprepared`, as on MySQL).
+      ...(request.unprepared ? {} : { queryMode: "extended" as const }),
+      ...(request.shape === "values" ? { rowMode: "array" as const } : {})
+    } as Pg.QueryConfig
+    let client: Pg.PoolClient | undefined
+    let interrupted = false
+    /** Settled when the statement has ended (its callback ran). */
+    let ended: () => void = () => undefined
+    const statementEnded = new Promise<void>((resolve) => void (ended = resolve))
+    let cancelled: Promise<void> | undefined
+    const run = (on: Pg.PoolClient, release?: (error?: Error) => void) => {
+      client = on
+      on.query(config, (cause: Error | undefined, result: Pg.QueryResult | Array<Pg.QueryResult>) => {
+        const failure = cause === undefined || cause === null ? undefined : withCode(cause)
+        // A connection that broke is destroyed; any other failure leaves it fit for the next one.
+        const giveBack = () =>
+          release?.(failure !== undefined && connectionLostCodes.has(errorCode(failure)) ? failure : undefined)
+        if (cancelled === undefined) giveBack()
+        else void cancelled.then(giveBack)
+        ended()
         resume(
-          cause === undefined || cause === null
+          failure === undefined
             ? Effect.succeed(result)
-            : Effect.fail(new SqlError({ cause: withCode(cause), message: "Failed to execute statement" }))
+            : Effect.fail(new SqlError({ cause: failure, message: "Failed to execute statement" }))
         )
-    )
+      })
+    }
+    if (target !== pool) {
+      run(target as Pg.PoolClient)
+    } else {
+      pool.connect((cause, taken, release) => {
+        if (cause !== undefined && cause !== null || taken === undefined) {
+          ended()
+          resume(
+            Effect.fail(
+              new SqlError({
+                cause: withCode(cause ?? new Error("no connection")),
+                message: "Failed to acquire a connection"
+              })
+            )
+          )
+        } else if (interrupted) {
+          // Interrupted while waiting for the connection: nothing to run.
+          release()
+        } else {
+          run(taken, release)
+        }
+      })
+    }
+    return Effect.promise(() => {
+      interrupted = true
+      const pid = (client as unknown as { processID?: number } | undefined)?.processID
+      if (client === undefined || pid === undefined || pool.ending) return Promise.resolve()
+      cancelled = cancelBackend(pool, pid)
+      return Promise.all([cancelled, statementEnded]).then(() => undefined)
+    }).pipe(Effect.timeoutOption(cancelWithin), Effect.asVoid)
   })
 
 /**
@@ -70,9 +137,9 @@ const withCode = (cause: Error): Error =>
  * with a ROLLBACK and no error (a failure dbscope did not see: a statement given up by a timeout
  * that failed later): that COMMIT fails here, as 25P02, so that nobody is told it committed.
  */
-const control = (target: Pg.Pool | Pg.PoolClient, sql: string) =>
+const control = (target: Pg.Pool | Pg.PoolClient, sql: string, pool: Pg.Pool) =>
   Effect.flatMap(
-    runOn(target, { sql, params: [], shape: "raw", unprepared: true, safeIntegers: false }),
+    runOn(target, { sql, params: [], shape: "raw", unprepared: true, safeIntegers: false }, pool),
     (result) =>
       sql === "COMMIT" && !Array.isArray(result) && result.command === "ROLLBACK"
         ? Effect.fail(
@@ -175,7 +242,7 @@ export const make = (options: PostgresOptions) =>
     const ownBackends = new Set<number>()
     const pool = yield* openPool(where.url, options, ownBackends)
 
-    yield* control(pool, "SELECT 1").pipe(
+    yield* control(pool, "SELECT 1", pool).pipe(
       Effect.mapError((error) => connectError(where.target)(error.cause)),
       Effect.timeoutFail({
         duration: connectBound(options),
@@ -186,7 +253,7 @@ export const make = (options: PostgresOptions) =>
     const names = TableNames.make()
     /** Reads the catalogue through the pool, outside any transaction. */
     const loadNames = names.load(Effect.map(
-      runOn(pool, { sql: tableListSql, params: [], shape: "rows", unprepared: false, safeIntegers: false }),
+      runOn(pool, { sql: tableListSql, params: [], shape: "rows", unprepared: false, safeIntegers: false }, pool),
       (result): ReadonlyArray<TableNames.TableInfo> =>
         (Array.isArray(result) ? [] : result.rows as Array<{ name: string; view: boolean; reaches: boolean }>)
           .map((row) => ({ name: row.name, view: row.view, reachesFurther: row.reaches }))
@@ -221,7 +288,7 @@ export const make = (options: PostgresOptions) =>
 
     const run = (target: Pg.Pool | Pg.PoolClient) => (request: Request): Effect.Effect<Ran, SqlError> =>
       Effect.flatMap(
-        runOn(target, { ...request, sql: numberedPlaceholders(request.sql, request.params.length) }),
+        runOn(target, { ...request, sql: numberedPlaceholders(request.sql, request.params.length) }, pool),
         (results) => {
           const own = target !== pool
           if (!Array.isArray(results)) return ranOne(request, results, own)
@@ -276,7 +343,7 @@ export const make = (options: PostgresOptions) =>
       streamOn: PostgresStream.StreamSource
     ): DriverConnection => ({
       runner: { _tag: "Async", run: run(target) },
-      control: (sql) => control(target, sql),
+      control: (sql) => control(target, sql, pool),
       stream: (sql, params) =>
         PostgresStream.streamRows(streamOn, numberedPlaceholders(sql, params.length), params, numbers)
     })

@@ -58,11 +58,14 @@ export const streamRows = (
         Effect.async<void>((resume) => {
           // pg-cursor calls back only when the server answers: never, on a connection that broke.
           if (broken !== undefined) return resume(Effect.void)
+          // A release cannot be interrupted: the wait is bounded by a timer of its own instead.
+          const giveUp = setTimeout(() => resume(Effect.void), Duration.toMillis(closeWithin))
           cursor.close((error) => {
+            clearTimeout(giveUp)
             closed = error === undefined || error === null
             resume(Effect.void)
           })
-        }).pipe(Effect.interruptible, Effect.timeoutOption(closeWithin), Effect.asVoid)
+        })
     )
     const pull = Effect.async<Chunk.Chunk<object>, Option.Option<SqlError>>((resume) => {
       cursor.read(streamChunkSize, (error, rows) => {

@@ -102,6 +102,8 @@ const waitUntil = <E, R>(condition: Effect.Effect<boolean, E, R>, what: string) 
     Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error(`still waiting after 10 s: ${what}`) })
   )
 
+const repoCount = Effect.flatMap(UserRepo, (repo) => repo.count)
+
 const held = Effect.map(OpenResources.snapshot, (open) => ({
   pools: open.postgresPool,
   connections: open.postgresConnection,
@@ -476,6 +478,27 @@ describe.skipIf(!postgresAvailable)("PostgresDatabase", { timeout: 60_000 }, () 
           }))
           assert.deepStrictEqual(yield* emails, ["user1@example.com", "user2@example.com"])
         }).pipe(Effect.provide(TestDatabase.layerPostgres()))
+      ))
+
+    it.scopedLive("an interrupted statement is cancelled on the server, in a transaction or not", () =>
+      leavesNothingOpen(
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const database = yield* testDatabase
+          const sleeping = Effect.map(
+            admin(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE 'SELECT pg_sleep(60)%'",
+              [database]
+            ),
+            (rows) => Number(rows[0]?.n)
+          )
+          // Given up after 100 ms: without a cancel each would sleep on for a minute.
+          yield* sql`SELECT pg_sleep(60)`.pipe(Effect.timeout("100 millis"), Effect.ignore)
+          yield* waitUntil(Effect.map(sleeping, (n) => n === 0), "the statement outside a transaction cancelled")
+          yield* transactional(sql`SELECT pg_sleep(60)`).pipe(Effect.timeout("100 millis"), Effect.ignore)
+          yield* waitUntil(Effect.map(sleeping, (n) => n === 0), "the statement in a transaction cancelled")
+          assert.strictEqual(yield* repoCount, 1000, "the pool still answers")
+        }).pipe(Effect.provide(TestDatabase.layerPostgres({ sample: true, poolSize: 1 })))
       ))
 
     it.scopedLive("a URL's own options do not replace the session's UTC and ISO dates", () =>
